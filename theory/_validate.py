@@ -1,0 +1,149 @@
+"""Argument validation shared by every public function.
+
+Each helper raises :class:`ValueError` or :class:`TypeError` whose message names the
+argument and the accepted range, e.g. ``depth must be a positive integer, got 0``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = [
+    "check_int",
+    "check_positive_int",
+    "check_nonneg_int",
+    "check_real",
+    "check_choice",
+    "check_finite_array",
+    "check_probability",
+]
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as a Python int, or raise naming ``name`` and the range.
+
+    Examples
+    --------
+    >>> check_int("depth", 3, minimum=1)
+    3
+    >>> check_int("depth", 0, minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth must be an integer >= 1, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
+    return value
+
+
+def _range(minimum: int | float | None, maximum: int | float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f" >= {minimum}"
+    if maximum is not None:
+        return f" <= {maximum}"
+    return ""
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """``check_int(name, value, minimum=1)`` with the message ``must be a positive integer``.
+
+    >>> check_positive_int("n", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be a positive integer, got 0
+    """
+    try:
+        return check_int(name, value, minimum=1)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}") from None
+    except TypeError:
+        raise TypeError(f"{name} must be a positive integer, got {value!r}") from None
+
+
+def check_nonneg_int(name: str, value: Any) -> int:
+    """``check_int(name, value, minimum=0)``."""
+    return check_int(name, value, minimum=0)
+
+
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in the given interval, or raise naming ``name``.
+
+    >>> check_real("s", 2, lo=0, lo_open=True)
+    2.0
+    >>> check_real("s", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: s must be a finite real number, got nan
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (
+        hi is not None and (v > hi or (hi_open and v == hi))
+    )
+    if bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        interval = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return v
+
+
+def check_probability(name: str, value: Any, *, open_left: bool = False, open_right: bool = False) -> float:
+    """A real number in [0, 1] (ends optionally open)."""
+    return check_real(name, value, lo=0.0, hi=1.0, lo_open=open_left, hi_open=open_right)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise listing them.
+
+    >>> check_choice("field", "quaternion", ("real", "complex"))
+    Traceback (most recent call last):
+    ...
+    ValueError: field must be one of 'real', 'complex', got 'quaternion'
+    """
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def check_finite_array(name: str, value: Any, *, ndim: int | None = None, dtype=float) -> np.ndarray:
+    """Return ``value`` as an array with no NaN or inf, or raise naming ``name``.
+
+    >>> check_finite_array("x", [1.0, float("inf")])
+    Traceback (most recent call last):
+    ...
+    ValueError: x must contain only finite numbers (found NaN or inf)
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers (found NaN or inf)")
+    return arr
