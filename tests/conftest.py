@@ -2,7 +2,6 @@
 
 import os
 
-import numpy as np
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -15,5 +14,3 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.load_profile(os.environ.get("DEGENERACY_HYPOTHESIS_PROFILE", "ci"))
-
-np.seterr(all="raise", under="ignore")
