@@ -1,0 +1,445 @@
+"""Honest comparisons between a prediction and a measurement.
+
+Every constructor here returns a :class:`Check`: a prediction (``theory``), a measurement
+(``estimate``) with its standard error, a test statistic and the rule that turns the statistic
+into a verdict. The *threshold* is not chosen by the caller: the runner assigns each check its
+share ``alpha_check`` of the run's family-wise false-alarm rate and calls
+:meth:`Check.finalize`, which sets ``threshold``, ``passed`` and ``resolution``.
+
+Rules (``Check.test``):
+
+``"agreement"``
+    H0: the prediction is right. Two-sided Student-t (or normal) test; the check passes when
+    ``|z| <= t_{df}^{-1}(1 - alpha_check / (2 m))`` where ``m`` is the number of simultaneous
+    comparisons inside the check (grid points of an empirical CDF; Bonferroni).
+``"bound"``
+    H0: ``estimate <= bound`` (or ``>=``). One-sided; passes unless the data contradict the
+    bound at level ``alpha_check``.
+``"effect"``
+    An empirical claim that one condition beats another. H0: no effect. The check passes only
+    when the one-sided test *detects* the claimed effect at level ``alpha_check``; a claim
+    that does not reproduce therefore fails, with its evidence.
+``"exact"``, ``"proof"``
+    Exact equality in integers / rationals / sympy, or a symbolic certificate. No statistics.
+``"tolerance"``
+    A deterministic floating-point comparison. The caller derives the rounding-error scale
+    (for example ``depth * sqrt(n) * eps``); the check passes when the deviation is within one
+    such scale (threshold 1).
+
+Standard errors always come from independent replicas (independent matrices, networks or
+seeds), never from correlated values inside one replica.
+
+The *resolution* of a check is the smallest relative deviation from the prediction it would
+have detected: ``threshold * stderr / |theory|`` (absolute when ``theory == 0``).
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> c = mean_check("mean of N(0,1)", rng.standard_normal(400), 0.0)
+>>> c.finalize(1e-3).passed
+True
+>>> bad = mean_check("mean of N(0,1)", rng.standard_normal(400), 0.5)
+>>> bad.finalize(1e-3).passed
+False
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats as _sps
+
+from theory.errors import DegeneracyError
+
+__all__ = [
+    "Check",
+    "sidak",
+    "mean_check",
+    "ecdf_check",
+    "replica_ecdf",
+    "extrapolation_check",
+    "rate_check",
+    "difference_check",
+    "paired_difference_check",
+    "bound_check",
+    "exact_check",
+    "proof_check",
+    "tolerance_check",
+    "weighted_fit",
+]
+
+_STAT_TESTS = ("agreement", "bound", "effect")
+_Z_CAP = 1e12
+
+
+def sidak(alpha: float, m: int) -> float:
+    """Per-test level so that ``m`` independent tests have family-wise rate ``alpha``.
+
+    ``1 - (1 - alpha)^(1/m)`` (Sidak 1967); slightly larger than Bonferroni's ``alpha/m``.
+
+    >>> round(sidak(1e-3, 10), 9)
+    0.000100045
+    """
+    if not (0 < alpha < 1):
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if m < 1:
+        raise ValueError(f"m must be a positive integer, got {m!r}")
+    return float(-math.expm1(math.log1p(-alpha) / m))
+
+
+def _float(x) -> float:
+    if isinstance(x, Fraction):
+        return float(x)
+    try:
+        return float(x)
+    except TypeError:  # sympy objects
+        return float(complex(x).real)
+
+
+def _finite(name: str, what: str, arr: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(arr)):
+        raise DegeneracyError(f"check {name!r}: {what} contains NaN or inf (a run diverged or overflowed)")
+    return arr
+
+
+@dataclass
+class Check:
+    """One comparison of a prediction with a measurement (see the module docstring)."""
+
+    name: str
+    test: str
+    theory: float
+    estimate: float
+    stderr: float = 0.0
+    z: float = 0.0
+    df: float = math.inf
+    multiplicity: int = 1
+    direction: str = "two-sided"
+    detail: str = ""
+    exact_holds: bool | None = None
+    threshold: float | None = None
+    passed: bool | None = None
+    resolution: float | None = None
+    alpha: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def statistical(self) -> bool:
+        """Whether the check takes a share of the family-wise false-alarm rate."""
+        return self.test in _STAT_TESTS
+
+    def critical_value(self, alpha: float) -> float:
+        """The threshold on ``z`` for a per-check level ``alpha``."""
+        if self.test == "agreement":
+            q = alpha / (2.0 * self.multiplicity)
+        elif self.test in ("bound", "effect"):
+            q = alpha / self.multiplicity
+        elif self.test == "tolerance":
+            return 1.0
+        else:
+            return 0.0
+        if math.isinf(self.df):
+            return float(_sps.norm.isf(q))
+        return float(_sps.t.isf(q, self.df))
+
+    def finalize(self, alpha: float) -> "Check":
+        """Set ``threshold``, ``passed`` and ``resolution`` for the per-check level ``alpha``."""
+        self.alpha = float(alpha)
+        thr = self.critical_value(alpha)
+        self.threshold = thr
+        if self.test == "agreement":
+            self.passed = abs(self.z) <= thr
+        elif self.test == "bound":
+            self.passed = self.z <= thr
+        elif self.test == "effect":
+            self.passed = self.z >= thr
+        elif self.test == "tolerance":
+            self.passed = abs(self.z) <= thr
+        else:
+            self.passed = bool(self.exact_holds)
+        denom = abs(self.theory)
+        width = thr * self.stderr
+        if self.test == "effect":
+            # the smallest true difference this test would detect, relative to the larger mean
+            denom = max(abs(self.extra.get("mean_a", 0.0)), abs(self.extra.get("mean_b", 0.0)))
+        self.resolution = float(width / denom) if denom > 0 else float(width)
+        return self
+
+    def as_dict(self) -> dict:
+        """The check as the JSON report's ``checks`` entry (plain finite numbers)."""
+        if self.passed is None:
+            raise DegeneracyError(f"check {self.name!r} was not finalized")
+
+        def num(v: float) -> float:
+            v = float(v)
+            if math.isnan(v):
+                raise DegeneracyError(f"check {self.name!r} has a NaN field")
+            return math.copysign(1e300, v) if math.isinf(v) else v
+
+        return {
+            "name": self.name,
+            "theory": num(self.theory),
+            "estimate": num(self.estimate),
+            "stderr": num(self.stderr),
+            "z": num(self.z),
+            "threshold": num(self.threshold),
+            "resolution": num(self.resolution),
+            "passed": bool(self.passed),
+        }
+
+
+def _t_z(diff: float, se: float) -> float:
+    if se > 0:
+        return float(np.clip(diff / se, -_Z_CAP, _Z_CAP))
+    return 0.0 if diff == 0 else math.copysign(_Z_CAP, diff)
+
+
+def mean_check(name: str, replicas, theory: float, *, detail: str = "") -> Check:
+    """Replica mean against a prediction: ``z = (mean - theory) / (s / sqrt(R))``, t with R-1 dof.
+
+    Parameters
+    ----------
+    replicas : array_like, shape (R,)
+        One value per independent replica, R >= 2.
+    theory : float
+        The predicted expectation.
+    """
+    x = _finite(name, "replicas", np.asarray(replicas, dtype=float).ravel())
+    if x.size < 2:
+        raise ValueError(f"replicas must hold at least 2 independent values, got {x.size}")
+    theory = _float(theory)
+    mean = float(x.mean())
+    se = float(x.std(ddof=1) / math.sqrt(x.size))
+    return Check(name, "agreement", theory, mean, se, _t_z(mean - theory, se), df=x.size - 1, detail=detail)
+
+
+def replica_ecdf(samples, grid) -> np.ndarray:
+    """Empirical CDF of each replica's samples on ``grid``: shape (R, G).
+
+    >>> replica_ecdf([[0.1, 0.5], [0.2, 0.9]], [0.3]).tolist()
+    [[0.5], [0.5]]
+    """
+    s = np.sort(np.asarray(samples, dtype=float), axis=-1)
+    g = np.asarray(grid, dtype=float)
+    counts = np.stack([np.searchsorted(row, g, side="right") for row in s])
+    return counts / s.shape[-1]
+
+
+def ecdf_check(name: str, samples, cdf: Callable[[np.ndarray], np.ndarray], grid, *, detail: str = "") -> Check:
+    """Replica-averaged empirical CDF on a grid against a predicted CDF.
+
+    For each grid point ``x_g``, ``F_hat(x_g)`` is the mean over the R independent replicas of
+    each replica's empirical CDF, with standard error from the spread across replicas;
+    ``z_g = (F_hat - F) / se_g``. The statistic is ``max_g |z_g|`` held to a Bonferroni
+    threshold over the G grid points. ``se_g`` is floored at ``1 / (R M)`` (one count).
+
+    Parameters
+    ----------
+    samples : array_like, shape (R, M)
+        Row r holds the M values (e.g. eigenvalues) of independent replica r.
+    cdf : callable
+        The predicted CDF, vectorized.
+    grid : array_like, shape (G,)
+    """
+    s = _finite(name, "samples", np.asarray(samples, dtype=float))
+    if s.ndim != 2 or s.shape[0] < 2:
+        raise ValueError(f"samples must have shape (R, M) with R >= 2 replicas, got {s.shape}")
+    g = _finite(name, "grid", np.asarray(grid, dtype=float).ravel())
+    F = np.asarray(cdf(g), dtype=float)
+    _finite(name, "predicted cdf", F)
+    E = replica_ecdf(s, g)
+    R, M = s.shape
+    mean = E.mean(axis=0)
+    se = np.maximum(E.std(axis=0, ddof=1) / math.sqrt(R), 1.0 / (R * M))
+    z = (mean - F) / se
+    k = int(np.argmax(np.abs(z)))
+    c = Check(name, "agreement", float(F[k]), float(mean[k]), float(se[k]), float(z[k]), df=R - 1,
+              multiplicity=g.size, detail=detail or f"max |z| over {g.size} grid points at x = {g[k]:.6g}")
+    c.extra.update(x_at_max=float(g[k]))
+    return c
+
+
+def weighted_fit(x, y, se, columns: Sequence[Callable[[np.ndarray], np.ndarray]]):
+    """Weighted least squares ``y ~ sum_j c_j f_j(x)`` with known standard errors ``se``.
+
+    Returns ``(coef, cov, chi2, dof)``. When the reduced chi-square exceeds 1 the covariance
+    is inflated by it (the model or the standard errors are off; do not claim more precision
+    than the scatter supports).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    se = np.asarray(se, dtype=float)
+    if np.any(se <= 0):
+        raise ValueError("stderrs must be positive")
+    X = np.column_stack([f(x) for f in columns])
+    w = 1.0 / se
+    A = X * w[:, None]
+    b = y * w
+    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
+    cov = np.linalg.inv(A.T @ A)
+    resid = b - A @ coef
+    dof = x.size - X.shape[1]
+    chi2 = float(resid @ resid)
+    if dof > 0 and chi2 / dof > 1:
+        cov = cov * (chi2 / dof)
+    return coef, cov, chi2, dof
+
+
+def extrapolation_check(name: str, sizes, estimates, stderrs, theory: float, *, powers=(1,), detail: str = "") -> Check:
+    """Extrapolate finite-size estimates to ``size -> inf`` and compare the intercept.
+
+    Fits ``estimate(N) = a + sum_p b_p N^(-p)`` by weighted least squares (weights
+    ``1/stderr^2``; covariance inflated by the reduced chi-square when it exceeds 1) and tests
+    ``a`` against ``theory``. Used for asymptotic laws: never one large-N run with a loose
+    tolerance.
+    """
+    n = _finite(name, "sizes", np.asarray(sizes, dtype=float))
+    y = _finite(name, "estimates", np.asarray(estimates, dtype=float))
+    se = _finite(name, "stderrs", np.asarray(stderrs, dtype=float))
+    powers = tuple(powers)
+    if n.size < len(powers) + 2:
+        raise ValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {n.size}")
+    cols = [lambda v: np.ones_like(v)] + [(lambda v, p=p: v ** (-float(p))) for p in powers]
+    coef, cov, chi2, dof = weighted_fit(n, y, se, cols)
+    a, sa = float(coef[0]), float(math.sqrt(cov[0, 0]))
+    theory = _float(theory)
+    c = Check(name, "agreement", theory, a, sa, _t_z(a - theory, sa),
+              df=math.inf if chi2 <= max(dof, 1) else max(dof, 1),
+              detail=detail or f"intercept of a + b/N^p fit, p in {powers}, over N = {n.astype(int).tolist()}")
+    c.extra.update(coef=coef.tolist(), chi2=chi2, dof=dof)
+    return c
+
+
+def rate_check(name: str, xs, errors, error_stderrs, expected_rate: float, *, detail: str = "") -> Check:
+    """Compare a fitted convergence rate with its prediction.
+
+    Fits ``log|error| = c + r log x`` by weighted least squares, with the delta-method standard
+    error ``stderr / |error|`` of each ``log|error|``, and tests ``r`` against
+    ``expected_rate``. Every error must be resolved (``|error| > 2 stderr``): an unresolved
+    point carries no rate information and raises.
+    """
+    x = _finite(name, "xs", np.asarray(xs, dtype=float))
+    e = _finite(name, "errors", np.asarray(errors, dtype=float))
+    s = _finite(name, "error_stderrs", np.asarray(error_stderrs, dtype=float))
+    if x.size < 3:
+        raise ValueError(f"need at least 3 points for a rate, got {x.size}")
+    if np.any(np.abs(e) <= 2 * s):
+        raise DegeneracyError(f"check {name!r}: some errors are not resolved from zero (|error| <= 2 stderr); "
+                              "use larger errors or more replicas")
+    coef, cov, chi2, dof = weighted_fit(np.log(x), np.log(np.abs(e)), s / np.abs(e),
+                                        [lambda v: np.ones_like(v), lambda v: v])
+    r, sr = float(coef[1]), float(math.sqrt(cov[1, 1]))
+    expected_rate = _float(expected_rate)
+    c = Check(name, "agreement", expected_rate, r, sr, _t_z(r - expected_rate, sr),
+              df=math.inf if chi2 <= max(dof, 1) else max(dof, 1),
+              detail=detail or "slope of log|error| against log x")
+    c.extra.update(coef=coef.tolist(), chi2=chi2, dof=dof)
+    return c
+
+
+def _welch(a: np.ndarray, b: np.ndarray):
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if va + vb > 0:
+        df = (va + vb) ** 2 / ((va**2 / (a.size - 1) if va > 0 else 0) + (vb**2 / (b.size - 1) if vb > 0 else 0))
+    else:
+        df = a.size + b.size - 2
+    return se, df
+
+
+def _direction(direction: str) -> float:
+    if direction not in ("greater", "less"):
+        raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+    return 1.0 if direction == "greater" else -1.0
+
+
+def difference_check(name: str, a, b, direction: str = "greater", *, detail: str = "") -> Check:
+    """EFFECT check: is ``mean(a) - mean(b)`` significantly ``> 0`` (or ``< 0``)?
+
+    One-sided Welch t-test over independent replicas. Passes only when the claimed effect is
+    detected at the check's level; ``theory`` is reported as 0 (the null), ``estimate`` as the
+    observed difference.
+    """
+    sign = _direction(direction)
+    a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
+    b = _finite(name, "b", np.asarray(b, dtype=float).ravel())
+    if a.size < 2 or b.size < 2:
+        raise ValueError("a and b must each hold at least 2 independent replicas")
+    diff = float(a.mean() - b.mean())
+    se, df = _welch(a, b)
+    c = Check(name, "effect", 0.0, diff, se, sign * _t_z(diff, se), df=df, direction=direction,
+              detail=detail or f"Welch one-sided, mean(a) - mean(b) {'>' if sign > 0 else '<'} 0")
+    c.extra.update(mean_a=float(a.mean()), mean_b=float(b.mean()))
+    return c
+
+
+def paired_difference_check(name: str, a, b, direction: str = "greater", *, detail: str = "") -> Check:
+    """EFFECT check on paired replicas (same seed for both conditions): one-sided paired t-test."""
+    sign = _direction(direction)
+    a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
+    b = _finite(name, "b", np.asarray(b, dtype=float).ravel())
+    if a.shape != b.shape or a.size < 2:
+        raise ValueError("a and b must be paired arrays of equal length >= 2")
+    d = a - b
+    diff = float(d.mean())
+    se = float(d.std(ddof=1) / math.sqrt(d.size))
+    c = Check(name, "effect", 0.0, diff, se, sign * _t_z(diff, se), df=d.size - 1, direction=direction,
+              detail=detail or f"paired one-sided t, mean(a - b) {'>' if sign > 0 else '<'} 0")
+    c.extra.update(mean_a=float(a.mean()), mean_b=float(b.mean()))
+    return c
+
+
+def bound_check(name: str, estimate: float, stderr: float, bound: float, direction: str = "le", *,
+                df: float = math.inf, detail: str = "") -> Check:
+    """A statement ``E <= bound`` (``direction="le"``) or ``E >= bound`` (``"ge"``).
+
+    Passes unless the estimate exceeds the bound by more than the one-sided threshold allows.
+    """
+    if direction not in ("le", "ge"):
+        raise ValueError(f"direction must be 'le' or 'ge', got {direction!r}")
+    estimate, stderr, bound = _float(estimate), _float(stderr), _float(bound)
+    for what, v in (("estimate", estimate), ("stderr", stderr), ("bound", bound)):
+        if not math.isfinite(v):
+            raise DegeneracyError(f"check {name!r}: {what} is not finite")
+    sign = 1.0 if direction == "le" else -1.0
+    return Check(name, "bound", bound, estimate, stderr, sign * _t_z(estimate - bound, stderr), df=df,
+                 direction=direction, detail=detail or f"estimate {'<=' if sign > 0 else '>='} bound")
+
+
+def exact_check(name: str, theory, value, *, detail: str = "") -> Check:
+    """Exact equality (int, Fraction, sympy) of a computed value with the prediction.
+
+    >>> from fractions import Fraction
+    >>> exact_check("m2", Fraction(3), Fraction(6, 2)).finalize(1e-3).passed
+    True
+    """
+    try:
+        holds = bool(theory == value) or (hasattr(theory, "equals") and theory.equals(value) is True)
+    except TypeError:
+        holds = False
+    return Check(name, "exact", _float(theory), _float(value), exact_holds=holds, detail=detail or "exact equality")
+
+
+def proof_check(name: str, holds: bool, detail: str = "") -> Check:
+    """The result of a symbolic certificate: ``theory`` 0 is the residual a proof must reach."""
+    holds = bool(holds)
+    return Check(name, "proof", 0.0, 0.0 if holds else 1.0, exact_holds=holds, detail=detail or "symbolic certificate")
+
+
+def tolerance_check(name: str, theory: float, estimate: float, scale: float, *, reason: str) -> Check:
+    """Deterministic float comparison within a DERIVED rounding-error ``scale``.
+
+    ``z = |estimate - theory| / scale``; passes when ``z <= 1``. ``reason`` states how the
+    scale was derived (it is printed with the check).
+    """
+    theory, estimate, scale = _float(theory), _float(estimate), _float(scale)
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    if not math.isfinite(estimate):
+        raise DegeneracyError(f"check {name!r}: estimate is not finite")
+    return Check(name, "tolerance", theory, estimate, scale, _t_z(estimate - theory, scale), detail=reason)
