@@ -1,0 +1,547 @@
+"""Stacks of feed-forward networks with hand-written forward and backward passes.
+
+A :class:`NetworkStack` holds ``R`` networks of the same architecture as ONE batched
+computation: layer ``l`` has weights of shape ``(R, d_l, d_{l-1})`` (and optional biases of
+shape ``(R, d_l)``), and every matmul is a stacked (batched) BLAS call, never a Python loop
+over replicas. Replica ``r`` of a stack evolves exactly (bit for bit) as the same network
+would alone in a stack of size 1: replicas never mix.
+
+Conventions (column vectors, as in the papers: ``h = W x``)
+-----------------------------------------------------------
+Inputs have shape ``(d_0, B)`` (shared by all replicas) or ``(R, d_0, B)`` (one batch per
+replica); ``B`` is the number of samples (columns). For ``l = 1..L`` (``L = depth``)::
+
+    h_l = W_l x_{l-1} + b_l                      (pre-activation)
+    x_l = phi_l(h_l) + s_l(x_{l-1})              (activation / layer output)
+
+with ``x_0`` the input and ``x_L`` the network output. ``phi_l`` is the network's activation
+(:mod:`theory.activations`: ``"linear"``, ``"relu"``, ``"hard_tanh"``, ``"tanh"``, ``"erf"``) on
+hidden layers; the readout ``l = L`` is linear when ``linear_readout=True`` (default) and carries
+no skip. The skip term ``s_l`` is
+
+* ``"none"``:      ``s_l(x) = 0`` (plain network);
+* ``"identity"``:  ``s_l(x) = x`` (Orhan & Pitkow 2018, ``x_{l+1} = phi(W x_l) + x_l``; needs
+  ``d_l = d_{l-1}``);
+* ``"mean"``:      ``s_l(x) = mean_j(x_j) 1_{d_l}``: every unit of layer ``l`` receives the SAME
+  skip input, so permuting the units of a layer is still a symmetry (a control that adds a skip
+  path without breaking permutation symmetry).
+
+Backward pass
+-------------
+Given ``G = dloss/dx_L`` (shape ``(R, d_L, B)``), :meth:`NetworkStack.backward` returns, per
+layer, ``dloss/dW_l = delta^pre_l x_{l-1}^T`` (summed over the batch columns),
+``dloss/db_l = sum_b delta^pre_l``, and the activation gradients
+``delta_l = dloss/dx_l`` (``l = 0..L``) and ``delta^pre_l = dloss/dh_l = phi'(h_l) * delta_l``.
+For a deep linear network without skips ``delta_l = delta^pre_l = W_{l+1}^T ... W_L^T G``
+(REFERENCE.md section 2; Saxe et al. 2013) and
+``dloss/dW_l = (W_L ... W_{l+1})^T G x_0^T (W_{l-1} ... W_1)^T``.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> W = [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 3))]   # R = 2, widths 4-3-5
+>>> net = NetworkStack(W)
+>>> x = rng.standard_normal((4, 7))                                          # 7 samples, shared
+>>> out = net.forward(x)
+>>> out.output.shape
+(2, 5, 7)
+>>> bool(np.allclose(out.output, W[1] @ W[0] @ x))
+True
+>>> grads = net.backward(out, out.output)         # loss = 0.5 * ||x_L||^2
+>>> [g.shape for g in grads.weights]
+[(2, 3, 4), (2, 5, 3)]
+>>> bool(np.allclose(grads.delta[0], W[0].transpose(0, 2, 1) @ W[1].transpose(0, 2, 1) @ out.output))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from theory._validate import check_choice, check_positive_int, check_real
+from theory.activations import ACTIVATIONS, activation as _activation
+
+__all__ = [
+    "SKIPS",
+    "INITS",
+    "NetworkStack",
+    "ForwardCache",
+    "Gradients",
+    "init_weights",
+    "init_network",
+    "mse_loss",
+    "check_widths",
+]
+
+SKIPS = ("none", "identity", "mean")
+INITS = ("gaussian", "orthogonal")
+
+
+def check_widths(widths: Sequence[int]) -> tuple[int, ...]:
+    """Validate a width list ``(d_0, d_1, ..., d_L)``: at least two positive integers.
+
+    >>> check_widths([4, 4, 2])
+    (4, 4, 2)
+    >>> check_widths([4])
+    Traceback (most recent call last):
+    ...
+    ValueError: widths must list at least 2 layer sizes (d_0, ..., d_L with depth L >= 1), got [4]
+    """
+    try:
+        ws = list(widths)
+    except TypeError:
+        raise TypeError(f"widths must be a sequence of positive integers, got {widths!r}") from None
+    if len(ws) < 2:
+        raise ValueError(
+            f"widths must list at least 2 layer sizes (d_0, ..., d_L with depth L >= 1), got {ws!r}"
+        )
+    return tuple(check_positive_int(f"widths[{i}]", w) for i, w in enumerate(ws))
+
+
+@dataclass
+class ForwardCache:
+    """Everything the backward pass needs.
+
+    Attributes
+    ----------
+    inputs : ndarray, ``(d_0, B)`` or ``(R, d_0, B)``
+    pre : list of ``L`` arrays ``h_l``, each ``(R, d_l, B)``
+    post : list of ``L + 1`` arrays ``x_0..x_L`` (``post[0]`` is the input as given)
+    """
+
+    inputs: np.ndarray
+    pre: list
+    post: list
+
+    @property
+    def output(self) -> np.ndarray:
+        """The network output ``x_L``, shape ``(R, d_L, B)``."""
+        return self.post[-1]
+
+
+@dataclass
+class Gradients:
+    """Result of :meth:`NetworkStack.backward`.
+
+    Attributes
+    ----------
+    weights : list of ``L`` arrays, ``dloss/dW_l`` with the shape of ``W_l``, ``(R, d_l, d_{l-1})``
+    biases : list of ``L`` arrays ``(R, d_l)`` or ``None`` when the network has no biases
+    delta : list of ``L + 1`` arrays ``dloss/dx_l``, ``l = 0..L``, each ``(R, d_l, B)``
+    delta_pre : list of ``L`` arrays ``dloss/dh_l``, ``l = 1..L``, each ``(R, d_l, B)``
+    """
+
+    weights: list
+    biases: list | None
+    delta: list
+    delta_pre: list
+
+    def weight_norms(self) -> np.ndarray:
+        """Frobenius norms of the parameter gradients, shape ``(R, L)``."""
+        return np.stack([np.sqrt(np.sum(g * g, axis=(-2, -1))) for g in self.weights], axis=1)
+
+    def delta_norms(self) -> np.ndarray:
+        """Frobenius norms (over units and batch) of ``delta_l``, ``l = 0..L``, shape ``(R, L+1)``."""
+        return np.stack([np.sqrt(np.sum(d * d, axis=(-2, -1))) for d in self.delta], axis=1)
+
+
+class NetworkStack:
+    """``R`` feed-forward networks of one architecture, evaluated as one batched computation.
+
+    Parameters
+    ----------
+    weights : sequence of ``L`` arrays, layer ``l`` of shape ``(R, d_l, d_{l-1})``
+        The arrays are used as given (not copied); :meth:`copy` makes an independent stack.
+    biases : sequence of ``L`` arrays of shape ``(R, d_l)``, or None (no biases)
+    activation : str
+        Name from :data:`theory.activations.ACTIVATIONS`, applied on hidden layers
+        (and on the readout when ``linear_readout=False``).
+    skip : {"none", "identity", "mean"}
+        Skip connection on hidden layers (and on the readout when ``linear_readout=False``);
+        see the module docstring. ``"identity"`` requires equal widths on those layers.
+    linear_readout : bool
+        If True (default) the last layer is ``x_L = W_L x_{L-1} + b_L``, no activation, no skip.
+
+    Notes
+    -----
+    Cost per forward + backward: three stacked matmuls per layer, ``6 R sum_l d_l d_{l-1} B``
+    flops. Results per replica are independent of ``R`` (stacked matmul calls one GEMM per
+    replica), so a stack reproduces separate runs bit for bit.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[np.ndarray],
+        biases: Sequence[np.ndarray] | None = None,
+        *,
+        activation: str = "linear",
+        skip: str = "none",
+        linear_readout: bool = True,
+    ) -> None:
+        weights = list(weights)
+        if len(weights) < 1:
+            raise ValueError("weights must contain at least one layer (depth >= 1), got 0 layers")
+        ws = []
+        for i, w in enumerate(weights):
+            w = np.asarray(w, dtype=float)
+            if w.ndim != 3:
+                raise ValueError(f"weights[{i}] must have shape (R, out, in), got shape {w.shape}")
+            ws.append(w)
+        R = ws[0].shape[0]
+        for i in range(len(ws)):
+            if ws[i].shape[0] != R:
+                raise ValueError(f"weights[{i}] has {ws[i].shape[0]} replicas, weights[0] has {R}")
+            if i > 0 and ws[i].shape[2] != ws[i - 1].shape[1]:
+                raise ValueError(
+                    f"weights[{i}] expects input width {ws[i].shape[2]} but layer {i - 1} "
+                    f"outputs width {ws[i - 1].shape[1]}"
+                )
+        self.weights: list[np.ndarray] = ws
+        if biases is not None:
+            biases = [np.asarray(b, dtype=float) for b in biases]
+            if len(biases) != len(ws):
+                raise ValueError(f"biases must have one array per layer ({len(ws)}), got {len(biases)}")
+            for i, b in enumerate(biases):
+                if b.shape != (R, ws[i].shape[1]):
+                    raise ValueError(f"biases[{i}] must have shape {(R, ws[i].shape[1])}, got {b.shape}")
+        self.biases: list[np.ndarray] | None = biases
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.skip = check_choice("skip", skip, SKIPS)
+        self.linear_readout = bool(linear_readout)
+        self._phi, self._dphi = _activation(self.activation)
+        if self.skip == "identity":
+            for l in range(self.depth):
+                if self._has_skip(l) and ws[l].shape[1] != ws[l].shape[2]:
+                    raise ValueError(
+                        f"skip='identity' needs equal input and output widths on layer {l + 1}, "
+                        f"got {ws[l].shape[2]} -> {ws[l].shape[1]} (use skip='mean' or linear_readout)"
+                    )
+
+    # ---------------------------------------------------------------- structure
+    @property
+    def replicas(self) -> int:
+        """Number of networks ``R`` in the stack."""
+        return self.weights[0].shape[0]
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers ``L``."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``(d_0, ..., d_L)``."""
+        return (self.weights[0].shape[2],) + tuple(w.shape[1] for w in self.weights)
+
+    @property
+    def is_linear(self) -> bool:
+        """True for a deep linear network: linear activation, no skips, no biases."""
+        return self.activation == "linear" and self.skip == "none" and self.biases is None
+
+    def _activated(self, l: int) -> bool:
+        """Whether layer index ``l`` (0-based) applies ``phi``."""
+        return not (self.linear_readout and l == self.depth - 1)
+
+    def _has_skip(self, l: int) -> bool:
+        return self.skip != "none" and self._activated(l)
+
+    def parameters(self) -> list[np.ndarray]:
+        """The parameter arrays, weights first then biases (the order of :meth:`Gradients`)."""
+        return list(self.weights) + (list(self.biases) if self.biases is not None else [])
+
+    def copy(self) -> "NetworkStack":
+        """An independent deep copy."""
+        return NetworkStack(
+            [w.copy() for w in self.weights],
+            None if self.biases is None else [b.copy() for b in self.biases],
+            activation=self.activation,
+            skip=self.skip,
+            linear_readout=self.linear_readout,
+        )
+
+    def replica(self, index) -> "NetworkStack":
+        """The sub-stack of replicas ``index`` (an int, slice or index array), as copies.
+
+        >>> import numpy as np
+        >>> net = NetworkStack([np.arange(8.0).reshape(2, 2, 2)])
+        >>> net.replica(1).weights[0].tolist()
+        [[[4.0, 5.0], [6.0, 7.0]]]
+        """
+        idx = [index] if isinstance(index, (int, np.integer)) else index
+        return NetworkStack(
+            [w[idx].copy() for w in self.weights],
+            None if self.biases is None else [b[idx].copy() for b in self.biases],
+            activation=self.activation,
+            skip=self.skip,
+            linear_readout=self.linear_readout,
+        )
+
+    def end_to_end(self) -> np.ndarray:
+        """The product ``W_L ... W_1``, shape ``(R, d_L, d_0)`` (deep linear networks only).
+
+        For singular values of long products use :func:`numerics.measures.product_singular_values`
+        (QR accumulation): forming the product loses every singular value more than about
+        ``exp(36)`` below the largest (REFERENCE.md section 1).
+        """
+        if not self.is_linear:
+            raise ValueError("end_to_end is defined for linear networks (linear, no skip, no biases)")
+        P = self.weights[0]
+        for w in self.weights[1:]:
+            P = w @ P
+        return P
+
+    # ---------------------------------------------------------------- passes
+    def forward(self, x: np.ndarray) -> ForwardCache:
+        """Forward pass; ``x`` has shape ``(d_0, B)`` or ``(R, d_0, B)``.
+
+        Returns a :class:`ForwardCache` (``.output`` is ``x_L``, shape ``(R, d_L, B)``).
+        """
+        x = np.asarray(x, dtype=float)
+        d0 = self.widths[0]
+        if x.ndim not in (2, 3) or x.shape[-2] != d0 or (x.ndim == 3 and x.shape[0] != self.replicas):
+            raise ValueError(
+                f"x must have shape ({d0}, B) or ({self.replicas}, {d0}, B), got {x.shape}"
+            )
+        pre, post = [], [x]
+        cur = x
+        for l, w in enumerate(self.weights):
+            h = w @ cur
+            if self.biases is not None:
+                h = h + self.biases[l][:, :, None]
+            pre.append(h)
+            out = self._phi(h) if self._activated(l) else h
+            if self._has_skip(l):
+                if self.skip == "identity":
+                    out = out + cur
+                else:  # "mean": the same scalar to every unit
+                    out = out + np.mean(cur, axis=-2, keepdims=True)
+            post.append(out)
+            cur = out
+        return ForwardCache(inputs=x, pre=pre, post=post)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The network output ``x_L`` for input ``x``."""
+        return self.forward(x).output
+
+    def backward(self, cache: ForwardCache, grad_output: np.ndarray) -> Gradients:
+        """Backward pass from ``grad_output = dloss/dx_L`` (shape ``(R, d_L, B)``).
+
+        Returns parameter gradients summed over the batch columns (so pass
+        ``grad_output`` already divided by ``B`` for a mean loss) and the activation
+        gradients ``delta_l`` (see :class:`Gradients`).
+        """
+        g = np.asarray(grad_output, dtype=float)
+        out_shape = cache.output.shape
+        if g.shape != out_shape:
+            raise ValueError(f"grad_output must have the output's shape {out_shape}, got {g.shape}")
+        L = self.depth
+        gW: list = [None] * L
+        gb: list | None = [None] * L if self.biases is not None else None
+        delta: list = [None] * (L + 1)
+        delta_pre: list = [None] * L
+        delta[L] = g
+        for l in range(L - 1, -1, -1):
+            gx = delta[l + 1]
+            gh = gx * self._dphi(cache.pre[l]) if self._activated(l) else gx
+            delta_pre[l] = gh
+            xin = cache.post[l]
+            gW[l] = gh @ np.swapaxes(xin, -1, -2)
+            if gb is not None:
+                gb[l] = np.sum(gh, axis=-1)
+            gprev = np.swapaxes(self.weights[l], -1, -2) @ gh
+            if self._has_skip(l):
+                if self.skip == "identity":
+                    gprev = gprev + gx
+                else:
+                    d_in = self.weights[l].shape[2]
+                    gprev = gprev + np.sum(gx, axis=-2, keepdims=True) / d_in
+            delta[l] = gprev
+        return Gradients(weights=gW, biases=gb, delta=delta, delta_pre=delta_pre)
+
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Gradients]:
+        """Mean squared error ``0.5 * mean_b ||x_L(b) - y(b)||^2`` per replica and its gradients.
+
+        ``y`` has shape ``(d_L, B)`` or ``(R, d_L, B)``. Returns ``(loss (R,), Gradients)``.
+        """
+        cache = self.forward(x)
+        loss, g = mse_loss(cache.output, y)
+        return loss, self.backward(cache, g)
+
+
+def mse_loss(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``loss_r = (1/2B) sum_b ||output_r[:, b] - target[:, b]||^2`` and ``dloss/doutput``.
+
+    For whitened inputs (``E x x^T = I``) and a linear map ``y = T x``, the population version
+    of this loss is ``0.5 ||W_L...W_1 - T||_F^2`` (Saxe et al. 2013, sec. 2).
+
+    >>> import numpy as np
+    >>> loss, g = mse_loss(np.ones((1, 2, 4)), np.zeros((2, 4)))
+    >>> loss.tolist(), float(g[0, 0, 0])
+    ([1.0], 0.25)
+    """
+    output = np.asarray(output, dtype=float)
+    diff = output - np.asarray(target, dtype=float)
+    B = output.shape[-1]
+    loss = 0.5 * np.sum(diff * diff, axis=(-2, -1)) / B
+    return loss, diff / B
+
+
+# -------------------------------------------------------------------- initialization
+def _ensembles():
+    try:
+        from numerics import ensembles  # written in parallel by another engineer
+    except ImportError:  # pragma: no cover - transitional
+        return None
+    return ensembles
+
+
+def _gaussian_square(n: int, count: int, rng) -> np.ndarray:
+    ens = _ensembles()
+    if ens is not None and hasattr(ens, "gaussian"):
+        return np.asarray(ens.gaussian(n, size=count, rng=rng)).reshape(count, n, n)
+    return rng.standard_normal((count, n, n)) / np.sqrt(n)  # pragma: no cover - transitional
+
+
+def _haar_square(n: int, count: int, rng) -> np.ndarray:
+    ens = _ensembles()
+    if ens is not None and hasattr(ens, "haar_orthogonal"):
+        return np.asarray(ens.haar_orthogonal(n, size=count, rng=rng)).reshape(count, n, n)
+    # pragma: no cover - transitional private helper (QR with sign fix), removed once ensembles exists
+    z = rng.standard_normal((count, n, n))
+    q, r = np.linalg.qr(z)
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
+
+
+def _fold(w: np.ndarray, k: int) -> np.ndarray:
+    ens = _ensembles()
+    if ens is not None and hasattr(ens, "fold"):
+        return np.asarray(ens.fold(w, k))
+    rows = w.shape[-2]  # pragma: no cover - transitional: top rows/2^k rows tiled
+    top = rows // 2**k
+    return np.array(w[..., np.arange(rows) % top, :], dtype=float)
+
+
+def init_weights(
+    widths: Sequence[int],
+    replicas: int,
+    *,
+    init: str = "gaussian",
+    gain: float = 1.0,
+    fold: int = 0,
+    rng=None,
+) -> list[np.ndarray]:
+    """Initial weights for a stack of ``replicas`` networks with widths ``(d_0, ..., d_L)``.
+
+    Parameters
+    ----------
+    init : {"gaussian", "orthogonal"}
+        ``"gaussian"``: i.i.d. ``N(0, gain^2 / d_{l-1})`` entries (the "standard" ``1/sqrt(n)``
+        initialization of Orhan 2018 / LeCun). ``"orthogonal"``: ``gain`` times a Haar orthogonal
+        matrix (rectangular layers: the leading ``d_l x d_{l-1}`` block of a Haar orthogonal matrix
+        of size ``max(d_l, d_{l-1})``, i.e. Haar on the Stiefel manifold).
+    fold : int >= 0
+        Orhan's "Fold k": after sampling, copy the upper half of each weight matrix onto its
+        lower half, ``k`` times (square ``n x n`` layers then have rank ``n / 2^k``).
+    rng : Generator, int, SeedSequence, or a sequence of ``replicas`` of those
+        Replica ``r`` draws all its layers from its own generator (spawned from ``rng``, or
+        ``rng[r]`` when a sequence is given), so replica ``r`` of a stack equals the single
+        network drawn from the same generator: stacks reproduce separate runs exactly.
+
+    Returns
+    -------
+    list of ``L`` arrays of shape ``(replicas, d_l, d_{l-1})``
+
+    Examples
+    --------
+    >>> W = init_weights([8, 8, 8], 3, init="orthogonal", rng=0)
+    >>> [w.shape for w in W]
+    [(3, 8, 8), (3, 8, 8)]
+    >>> import numpy as np
+    >>> bool(np.allclose(W[0][1] @ W[0][1].T, np.eye(8)))
+    True
+    >>> int(np.linalg.matrix_rank(init_weights([8, 8], 1, fold=1, rng=0)[0][0]))
+    4
+    """
+    from numerics.rng import as_generator, spawn_generators
+
+    widths = check_widths(widths)
+    R = check_positive_int("replicas", replicas)
+    init = check_choice("init", init, INITS)
+    gain = check_real("gain", gain, lo=0.0, lo_open=True)
+    from theory._validate import check_nonneg_int
+
+    fold = check_nonneg_int("fold", fold)
+    for l in range(1, len(widths)):
+        if fold > 0 and widths[l] % (2**fold) != 0:
+            raise ValueError(
+                f"fold={fold} needs every layer's output width divisible by 2**fold={2**fold}, "
+                f"got width {widths[l]} at layer {l}"
+            )
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != R:
+            raise ValueError(f"rng sequence must have one entry per replica ({R}), got {len(rng)}")
+        gens = [as_generator(g) for g in rng]
+    else:
+        gens = spawn_generators(rng, R)
+    L = len(widths) - 1
+    layers: list[list[np.ndarray]] = [[] for _ in range(L)]
+    for g in gens:
+        for l in range(L):
+            dout, din = widths[l + 1], widths[l]
+            if init == "gaussian":
+                if dout == din:
+                    w = _gaussian_square(din, 1, g)[0]
+                else:
+                    w = g.standard_normal((dout, din)) / np.sqrt(din)
+            else:
+                m = max(dout, din)
+                w = _haar_square(m, 1, g)[0][:dout, :din]
+            layers[l].append(w)
+    weights = [gain * np.stack(ws) for ws in layers]
+    if fold:
+        weights = [_fold(w, fold) for w in weights]
+    return weights
+
+
+def init_network(
+    widths: Sequence[int],
+    replicas: int,
+    *,
+    init: str = "gaussian",
+    gain: float = 1.0,
+    fold: int = 0,
+    activation: str = "linear",
+    bias_std: float | None = None,
+    skip: str = "none",
+    linear_readout: bool = True,
+    rng=None,
+) -> NetworkStack:
+    """A :class:`NetworkStack` with weights from :func:`init_weights`.
+
+    ``bias_std=None`` gives a network without biases; a number ``sigma_b >= 0`` adds biases
+    drawn i.i.d. ``N(0, sigma_b^2)`` (from a stream independent of the weights').
+
+    >>> net = init_network([4, 4, 4, 2], 5, activation="tanh", bias_std=0.1, skip="identity", rng=1)
+    >>> net.replicas, net.depth, net.widths
+    (5, 3, (4, 4, 4, 2))
+    """
+    from numerics.rng import as_generator, spawn_generators
+
+    R = check_positive_int("replicas", replicas)
+    if isinstance(rng, (list, tuple)):
+        pairs = [spawn_generators(as_generator(g), 2) for g in rng]
+    else:
+        pairs = [spawn_generators(g, 2) for g in spawn_generators(rng, R)]
+    weights = init_weights(widths, R, init=init, gain=gain, fold=fold, rng=[p[0] for p in pairs])
+    biases = None
+    if bias_std is not None:
+        sb = check_real("bias_std", bias_std, lo=0.0)
+        ws = check_widths(widths)
+        draws = [p[1].standard_normal(sum(ws[1:])) * sb for p in pairs]
+        cuts = np.cumsum((0,) + ws[1:])
+        biases = [np.stack([d[cuts[l] : cuts[l + 1]] for d in draws]) for l in range(len(ws) - 1)]
+    return NetworkStack(weights, biases, activation=activation, skip=skip, linear_readout=linear_readout)
