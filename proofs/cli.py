@@ -1,0 +1,278 @@
+"""The ``degeneracy`` command line.
+
+::
+
+    degeneracy list                          claims, proofs and figures, with kind and source
+    degeneracy verify [--quick|--full]       run the claims; table on the terminal with a progress bar
+             [--only GLOB] [--seed N] [--workers N] [--json PATH] [--markdown PATH] [--strict]
+    degeneracy prove [--only GLOB]           run the symbolic certificates
+    degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N]
+    degeneracy bench [--json PATH] [--quick] engine throughput against the machine's own matmul ceiling
+    degeneracy show ID                       one claim: statement, source, formula, settings per mode
+
+Exit codes: 0 success; 1 a non-empirical claim failed or any claim errored (``--strict``:
+also an empirical claim that did not reproduce), or a certificate did not hold; 2 bad usage
+(one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad usage: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(message)
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}")
+    return v
+
+
+def _workers(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}")
+    return v
+
+
+def _alpha(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not (0 < v < 1):
+        raise argparse.ArgumentTypeError(f"--alpha must be a number in (0, 1), got {text!r}")
+    return v
+
+
+def _mode_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="the test suite's sizes")
+    g.add_argument("--full", dest="mode", action="store_const", const="full", help="the papers' own sizes")
+    p.set_defaults(mode="default")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="degeneracy", description="Derive, prove and check the degeneracy argument of deep learning.")
+    from .report import version
+
+    p.add_argument("--version", action="version", version=f"degeneracy {version()}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("list", help="claims, proofs and figures")
+
+    v = sub.add_parser("verify", help="run the claims")
+    _mode_args(v)
+    v.add_argument("--only", metavar="GLOB", help="claim ids to run (glob, comma-separated)")
+    v.add_argument("--seed", type=_seed, default=0)
+    v.add_argument("--workers", type=_workers, default=1, help="worker processes (one BLAS thread each)")
+    v.add_argument("--alpha", type=_alpha, default=1e-3, help="family-wise false-alarm rate (default 1e-3)")
+    v.add_argument("--json", metavar="PATH", help="write the JSON report (atomically, claim by claim)")
+    v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
+    v.add_argument("--strict", action="store_true", help="exit 1 also when an empirical claim does not reproduce")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    pr = sub.add_parser("prove", help="run the symbolic certificates")
+    pr.add_argument("--only", metavar="GLOB")
+
+    f = sub.add_parser("figures", help="render the figures")
+    f.add_argument("--only", metavar="GLOB")
+    f.add_argument("--out", metavar="DIR", default=None)
+    f.add_argument("--seed", type=_seed, default=0)
+    _mode_args(f)
+    f.add_argument("--no-progress", action="store_true")
+
+    b = sub.add_parser("bench", help="engine throughput against the matmul ceiling")
+    b.add_argument("--json", metavar="PATH")
+    b.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+
+    s = sub.add_parser("show", help="one claim")
+    s.add_argument("id")
+    return p
+
+
+def _usage(fn, *args):
+    """Call a selector; its ValueError (bad id or glob) is a usage error."""
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _progress(total: int, desc: str, disable: bool):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc, unit="claim" if desc == "verify" else "fig", file=sys.stderr,
+                disable=disable or None, leave=False, dynamic_ncols=True)
+
+
+def _cmd_list(args) -> int:
+    from figures.registry import FIGURES
+    from figures.registry import load_all as load_figures
+
+    from .registry import CERTIFICATES, CLAIMS, load_all
+
+    load_all()
+    load_figures()
+    w = max([len(i) for i in CLAIMS] + [10])
+    print(f"Claims ({len(CLAIMS)}):")
+    for cid in sorted(CLAIMS):
+        c = CLAIMS[cid]
+        print(f"  {cid.ljust(w)}  {c.kind.ljust(10)}  {c.source}")
+    print(f"\nProofs ({len(CERTIFICATES)}):")
+    for pid in sorted(CERTIFICATES):
+        print(f"  {pid.ljust(w)}  {CERTIFICATES[pid].source}")
+    print(f"\nFigures ({len(FIGURES)}):")
+    for fid in sorted(FIGURES):
+        print(f"  {fid.ljust(w)}  {FIGURES[fid].title}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from .registry import select
+    from .report import Report, markdown, table, write_atomic
+    from .runner import claim_alpha, exit_code, run_claims
+
+    claims = _usage(select, args.only)
+    report = Report(seed=args.seed, mode=args.mode, alpha=args.alpha, claim_alpha=claim_alpha(args.alpha),
+                    path=args.json)
+    bar = _progress(len(claims), "verify", args.no_progress)
+
+    def on_result(r):
+        report.add(r)
+        if bar is not None:
+            bar.set_postfix_str(f"{r.id}: {r.verdict}")
+            bar.update(1)
+
+    t0 = time.perf_counter()
+    results = run_claims(claims, args.mode, args.seed, alpha=args.alpha, workers=args.workers, on_result=on_result)
+    if bar is not None:
+        bar.close()
+    report.results = results  # registry order, whatever the completion order
+    if args.json:
+        write_atomic(args.json, report.to_json())
+    if args.markdown:
+        write_atomic(args.markdown, markdown(report))
+    print(table(results))
+    counts = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    print(f"\n{len(results)} claims: {summary}; mode {args.mode}, seed {args.seed}, alpha {args.alpha}"
+          f" (per claim {report.claim_alpha:.3g}); {time.perf_counter() - t0:.1f} s")
+    return exit_code(results, strict=args.strict)
+
+
+def _cmd_prove(args) -> int:
+    from .registry import CERTIFICATES, select
+
+    certs = _usage(select, args.only, CERTIFICATES)
+    bad = 0
+    w = max(len(c.id) for c in certs)
+    for c in certs:
+        t0 = time.perf_counter()
+        try:
+            holds, detail = c.run()
+        except Exception as exc:
+            holds, detail = False, f"error: {type(exc).__name__}: {exc}"
+        bad += not holds
+        status = "holds " if holds else "FAILED"
+        print(f"{c.id.ljust(w)}  {status}  {time.perf_counter() - t0:5.1f} s  {c.statement}")
+        if detail and not holds:
+            print(f"{' ' * w}  {detail}")
+    print(f"\n{len(certs) - bad} of {len(certs)} certificates hold")
+    return 1 if bad else 0
+
+
+def _cmd_figures(args) -> int:
+    from figures.registry import DEFAULT_OUT, render, select_figures
+
+    figs = _usage(select_figures, args.only)
+    out = args.out or DEFAULT_OUT
+    bar = _progress(len(figs), "figures", args.no_progress)
+    for f in figs:
+        paths, secs = render(f, out=out, seed=args.seed, mode=args.mode)
+        if bar is not None:
+            bar.update(1)
+        print(f"{f.id}: {', '.join(os.path.relpath(p) for p in paths)} ({secs:.1f} s)")
+    if bar is not None:
+        bar.close()
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from numerics import bench
+
+    result = bench.run_benchmarks(quick=args.quick)
+    print(bench.format_table(result))
+    if args.json:
+        from .report import write_atomic
+
+        write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    from .registry import CERTIFICATES, MODES, get_claim
+
+    c = _usage(get_claim, args.id)
+    print(f"{c.id}  ({c.kind})\n\n{c.title}\n\nSource: {c.source}")
+    if c.formula:
+        print(f"Formula: {c.formula}")
+    if c.settings:
+        print("\nSettings:   " + "  ".join(m.ljust(14) for m in MODES))
+        for key in c.settings:
+            vals = [str(c.settings_for(m)[key]) for m in MODES]
+            print(f"  {key.ljust(9)} " + "  ".join(v.ljust(14) for v in vals))
+    area = c.id.split(".")[0]
+    certs = [p for p in sorted(CERTIFICATES) if p.startswith(area + ".")]
+    if certs:
+        print("\nCertificates of this area: " + ", ".join(certs))
+    doc = (c.fn.__doc__ or "").strip()
+    if doc:
+        print("\n" + doc)
+    return 0
+
+
+_COMMANDS = {"list": _cmd_list, "verify": _cmd_verify, "prove": _cmd_prove, "figures": _cmd_figures,
+             "bench": _cmd_bench, "show": _cmd_show}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``degeneracy`` console script; returns the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"degeneracy: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("degeneracy: interrupted (finished claims are in the JSON report)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The registries of claims and symbolic certificates.
+
+A **claim** pairs a theory prediction with a numeric (or exact) check: a stable id
+``area.short-name``, a one-sentence statement (``title``), its source, its kind and a function
+``fn(ctx)`` that yields :class:`numerics.stats.Check` objects. A **certificate** is a symbolic
+proof (sympy) that returns ``holds`` or ``(holds, detail)``.
+
+Area modules (``proofs/products.py``, ``proofs/dynamics.py``, ...) register themselves with
+the :func:`claim` and :func:`certificate` decorators; :func:`load_all` imports them.
+
+Examples
+--------
+>>> load_all()
+>>> "products.lyapunov-real" in CLAIMS
+True
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = [
+    "KINDS",
+    "AREAS",
+    "Claim",
+    "Certificate",
+    "CLAIMS",
+    "CERTIFICATES",
+    "SkipClaim",
+    "claim",
+    "certificate",
+    "load_all",
+    "select",
+    "get_claim",
+]
+
+KINDS = ("identity", "finite-n", "asymptotic", "empirical")
+MODES = ("quick", "default", "full")
+#: area modules, imported in this order by :func:`load_all` when present
+AREAS = ("products", "dynamics", "fold", "isometry", "singularities", "pathologies")
+
+_ID = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9][a-z0-9-]*)+$")
+
+
+class SkipClaim(Exception):
+    """Raised inside a claim to report it as ``skipped`` (with the reason)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A registered claim (see the module docstring)."""
+
+    id: str
+    title: str
+    source: str
+    kind: str
+    fn: Callable[..., Any]
+    formula: str = ""
+    settings: dict = field(default_factory=dict)
+    module: str = ""
+
+    def settings_for(self, mode: str) -> dict:
+        """The settings of ``mode``: each entry is ``(quick, default, full)`` or one value."""
+        i = MODES.index(mode)
+        out = {}
+        for key, val in self.settings.items():
+            out[key] = val[i] if isinstance(val, tuple) and len(val) == 3 else val
+        return out
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A registered symbolic certificate."""
+
+    id: str
+    statement: str
+    source: str
+    fn: Callable[[], Any]
+    module: str = ""
+
+    def run(self) -> tuple[bool, str]:
+        """Run the proof; returns ``(holds, detail)``. Exceptions propagate."""
+        out = self.fn()
+        if isinstance(out, tuple):
+            holds, detail = out
+        else:
+            holds, detail = out, ""
+        return bool(holds), str(detail)
+
+
+CLAIMS: dict[str, Claim] = {}
+CERTIFICATES: dict[str, Certificate] = {}
+
+
+def _check_id(kind: str, cid: str) -> None:
+    if not isinstance(cid, str) or not _ID.match(cid):
+        raise ValueError(f"{kind} id must look like 'area.short-name' (lowercase, digits, dashes), got {cid!r}")
+
+
+def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", settings: dict | None = None):
+    """Register ``fn(ctx)`` as the claim ``id``.
+
+    Parameters
+    ----------
+    id : str
+        Stable public id ``area.short-name``.
+    title : str
+        One-sentence statement of the claim.
+    source : str
+        Paper, section or equation.
+    kind : {"identity", "finite-n", "asymptotic", "empirical"}
+    formula : str
+        The prediction in plain text (shown by ``degeneracy show``).
+    settings : dict
+        Sizes per mode: ``{"n": (quick, default, full), ...}``; available as ``ctx.settings``.
+    """
+    _check_id("claim", id)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+    def deco(fn):
+        if id in CLAIMS and CLAIMS[id].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"claim id {id!r} is registered twice")
+        CLAIMS[id] = Claim(id, title, source, kind, fn, formula, dict(settings or {}), fn.__module__)
+        return fn
+
+    return deco
+
+
+def certificate(id: str, *, statement: str, source: str):
+    """Register ``fn()`` (returning ``holds`` or ``(holds, detail)``) as the certificate ``id``."""
+    _check_id("certificate", id)
+
+    def deco(fn):
+        if id in CERTIFICATES and CERTIFICATES[id].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"certificate id {id!r} is registered twice")
+        CERTIFICATES[id] = Certificate(id, statement, source, fn, fn.__module__)
+        return fn
+
+    return deco
+
+
+def load_all() -> None:
+    """Import every area module present (``proofs.<area>`` for each of :data:`AREAS`)."""
+    for area in AREAS:
+        name = f"proofs.{area}"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
+def select(pattern: str | None, registry: dict | None = None) -> list:
+    """Entries whose id matches the glob ``pattern`` (comma-separated globs allowed), in id order.
+
+    Raises ``ValueError`` when the pattern matches nothing.
+    """
+    load_all()
+    registry = CLAIMS if registry is None else registry
+    ids = sorted(registry)
+    if pattern:
+        pats = [p.strip() for p in pattern.split(",") if p.strip()]
+        ids = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in pats)]
+        if not ids:
+            raise ValueError(f"--only {pattern!r} matches no id; see `degeneracy list`")
+    return [registry[i] for i in ids]
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The claim called ``claim_id`` (``ValueError`` naming the known ids if absent)."""
+    load_all()
+    if claim_id not in CLAIMS:
+        close = [c for c in sorted(CLAIMS) if claim_id.split(".")[0] in c][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `degeneracy list`"
+        raise ValueError(f"unknown claim id {claim_id!r}{hint}")
+    return CLAIMS[claim_id]

@@ -1,0 +1,205 @@
+"""Run claims and turn their checks into verdicts.
+
+The family-wise false-alarm rate ``alpha`` (default 1e-3) is split in two Sidak steps:
+over **all registered claims** (so a claim's threshold does not depend on which claims a run
+selects with ``--only``), then over the statistical checks of each claim. Exact, proof and
+tolerance checks take no share.
+
+Verdicts: ``pass`` (every check passed), ``fail`` (a check failed), ``error`` (the claim
+raised, or produced no checks), ``skipped`` (the claim raised :class:`SkipClaim`).
+
+Examples
+--------
+>>> r = run_claim("products.fold-rank", mode="quick", seed=0)
+>>> r.verdict
+'pass'
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from numerics.stats import Check, sidak
+from theory._validate import check_int, check_real
+
+from .context import MODES, make_context
+from .registry import CLAIMS, Claim, SkipClaim, get_claim, load_all
+
+__all__ = ["DEFAULT_ALPHA", "ClaimResult", "claim_alpha", "run_claim", "run_claims", "exit_code"]
+
+DEFAULT_ALPHA = 1e-3
+
+
+@dataclass
+class ClaimResult:
+    """The outcome of one claim."""
+
+    id: str
+    title: str
+    kind: str
+    source: str
+    verdict: str
+    seconds: float
+    checks: list = field(default_factory=list)
+    message: str = ""
+    notes: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "source": self.source,
+            "verdict": self.verdict,
+            "seconds": round(float(self.seconds), 3),
+            "checks": [c.as_dict() for c in self.checks],
+        }
+        if self.message:
+            d["message"] = self.message
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+    @property
+    def worst(self) -> float:
+        """Largest ``|z| / threshold`` among statistical checks (0 when none)."""
+        vals = [abs(c.z) / c.threshold for c in self.checks if c.statistical and c.threshold]
+        return max(vals) if vals else 0.0
+
+
+def claim_alpha(alpha: float = DEFAULT_ALPHA) -> float:
+    """Each claim's share of the family-wise rate: Sidak over all registered claims."""
+    load_all()
+    return sidak(alpha, max(len(CLAIMS), 1))
+
+
+def _validate(mode: str, seed: int, alpha: float) -> tuple[str, int, float]:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    seed = check_int("seed", seed, minimum=0)
+    alpha = check_real("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    return mode, seed, alpha
+
+
+def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control: bool = False,
+              alpha: float = DEFAULT_ALPHA, progress: Callable[[float], None] | None = None) -> ClaimResult:
+    """Run one claim and return its :class:`ClaimResult`.
+
+    Parameters
+    ----------
+    claim : str or Claim
+        The claim id (or object).
+    mode : {"quick", "default", "full"}
+    seed : int
+        The run seed; the claim's stream is spawned from it by the claim id.
+    control : bool
+        Run the negative control (the claim's deliberately wrong prediction). The tests
+        require the verdict to be ``fail`` then.
+    alpha : float
+        The run's family-wise false-alarm rate.
+    """
+    mode, seed, alpha = _validate(mode, seed, alpha)
+    c = get_claim(claim) if isinstance(claim, str) else claim
+    ctx = make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control)
+    if progress is not None:
+        ctx.progress = progress
+    t0 = time.perf_counter()
+    checks: list[Check] = []
+    verdict, message = "pass", ""
+    try:
+        out = c.fn(ctx)
+        for item in out if out is not None else ():
+            if not isinstance(item, Check):
+                raise TypeError(f"claim {c.id} yielded {type(item).__name__}, expected numerics.stats.Check")
+            checks.append(item)
+        if not checks:
+            verdict, message = "error", "the claim produced no checks"
+    except SkipClaim as exc:
+        verdict, message = "skipped", str(exc)
+    except Exception as exc:  # a claim that raises is reported, never hidden
+        verdict = "error"
+        message = f"{type(exc).__name__}: {exc}"
+        if os.environ.get("DEGENERACY_TRACEBACK"):
+            message += "\n" + traceback.format_exc()
+    seconds = time.perf_counter() - t0
+    if verdict == "pass":
+        a_claim = claim_alpha(alpha)
+        m = sum(ch.statistical for ch in checks)
+        a_check = sidak(a_claim, m) if m else a_claim
+        for ch in checks:
+            ch.finalize(a_check)
+        try:
+            for ch in checks:
+                ch.as_dict()
+        except Exception as exc:
+            verdict, message = "error", f"{type(exc).__name__}: {exc}"
+        else:
+            verdict = "pass" if all(ch.passed for ch in checks) else "fail"
+    return ClaimResult(c.id, c.title, c.kind, c.source, verdict, seconds, checks if verdict in ("pass", "fail") else [],
+                       message, list(ctx.notes))
+
+
+def _run_in_worker(args) -> ClaimResult:
+    claim_id, mode, seed, control, alpha = args
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return run_claim(claim_id, mode, seed, control=control, alpha=alpha)
+
+
+def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
+               workers: int = 1, executor: Executor | None = None,
+               on_result: Callable[[ClaimResult], None] | None = None) -> list[ClaimResult]:
+    """Run ``claims`` and return their results in the given order.
+
+    With ``workers > 1`` (or an ``executor``), claims run in worker processes with one BLAS
+    thread each. Every claim draws from its own stream (run seed + claim id), so the results
+    are identical whatever the number of workers. ``on_result`` is called as each result
+    arrives (the CLI writes the JSON report there, claim by claim).
+    """
+    mode, seed, alpha = _validate(mode, seed, alpha)
+    workers = check_int("workers", workers, minimum=1)
+    claims = list(claims)
+    results: dict[str, ClaimResult] = {}
+    if executor is None and workers == 1:
+        for c in claims:
+            r = run_claim(c, mode, seed, alpha=alpha)
+            results[c.id] = r
+            if on_result:
+                on_result(r)
+    else:
+        own = executor is None
+        ex = executor or ProcessPoolExecutor(max_workers=workers)
+        try:
+            futures = {ex.submit(_run_in_worker, (c.id, mode, seed, False, alpha)): c.id for c in claims}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                r = fut.result()
+                results[r.id] = r
+                if on_result:
+                    on_result(r)
+        finally:
+            if own:
+                ex.shutdown()
+    return [results[c.id] for c in claims]
+
+
+def exit_code(results: Iterable[ClaimResult], *, strict: bool = False) -> int:
+    """0 when every identity / finite-n / asymptotic claim passed and none errored, else 1.
+
+    An empirical claim that does not reproduce is a finding, not a malfunction: it counts only
+    with ``strict=True``.
+    """
+    for r in results:
+        if r.verdict == "error":
+            return 1
+        if r.verdict == "fail" and (r.kind != "empirical" or strict):
+            return 1
+    return 0
+
