@@ -10,7 +10,7 @@ raised, or produced no checks), ``skipped`` (the claim raised :class:`SkipClaim`
 
 Examples
 --------
->>> r = run_claim("products.fold-rank", mode="quick", seed=0)
+>>> r = run_claim("products.orthogonal-isometry", mode="quick", seed=0)
 >>> r.verdict
 'pass'
 """
