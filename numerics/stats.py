@@ -63,6 +63,9 @@ __all__ = [
     "ecdf_check",
     "replica_ecdf",
     "extrapolation_check",
+    "vector_mean_check",
+    "ecdf_extrapolation_check",
+    "group_variance_replicas",
     "rate_check",
     "difference_check",
     "paired_difference_check",
@@ -218,6 +221,53 @@ def mean_check(name: str, replicas, theory: float, *, detail: str = "") -> Check
     return Check(name, "agreement", theory, mean, se, _t_z(mean - theory, se), df=x.size - 1, detail=detail)
 
 
+def vector_mean_check(name: str, replicas, theory, *, labels=None, detail: str = "") -> Check:
+    """Replica means of K quantities at once against K predictions: max |z|, Bonferroni over K.
+
+    Parameters
+    ----------
+    replicas : array_like, shape (R, K)
+        Row r holds the K values of independent replica r (the K values may be correlated
+        with each other; only rows must be independent).
+    theory : array_like, shape (K,)
+    labels : sequence of str, optional
+        Names of the K quantities (the report names the worst one).
+    """
+    x = _finite(name, "replicas", np.asarray(replicas, dtype=float))
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"replicas must have shape (R, K) with R >= 2, got {x.shape}")
+    th = np.asarray([_float(t) for t in np.ravel(theory)], dtype=float)
+    if th.size != x.shape[1]:
+        raise ValueError(f"theory must have {x.shape[1]} entries, got {th.size}")
+    R = x.shape[0]
+    mean = x.mean(axis=0)
+    se = x.std(axis=0, ddof=1) / math.sqrt(R)
+    z = np.array([_t_z(m - t, s) for m, t, s in zip(mean, th, se)])
+    k = int(np.argmax(np.abs(z)))
+    label = labels[k] if labels is not None else str(k)
+    c = Check(name, "agreement", float(th[k]), float(mean[k]), float(se[k]), float(z[k]), df=R - 1,
+              multiplicity=th.size, detail=detail or f"max |z| over {th.size} quantities at {label}")
+    c.extra.update(worst=label)
+    return c
+
+
+def group_variance_replicas(values, groups: int) -> np.ndarray:
+    """Split independent values into ``groups`` equal groups and return each group's sample variance.
+
+    The group variances (ddof=1) are independent unbiased estimates of the variance, so a
+    :func:`mean_check` on them tests a predicted variance with an honest standard error.
+    Works along the first axis (extra axes are kept).
+
+    >>> group_variance_replicas([1.0, 3.0, 2.0, 4.0], 2).tolist()
+    [2.0, 2.0]
+    """
+    v = np.asarray(values, dtype=float)
+    if groups < 2 or v.shape[0] // groups < 2:
+        raise ValueError(f"need at least 2 groups of at least 2 values, got {v.shape[0]} values in {groups} groups")
+    m = v.shape[0] // groups
+    return v[: groups * m].reshape((groups, m) + v.shape[1:]).var(axis=1, ddof=1)
+
+
 def replica_ecdf(samples, grid) -> np.ndarray:
     """Empirical CDF of each replica's samples on ``grid``: shape (R, G).
 
@@ -260,6 +310,50 @@ def ecdf_check(name: str, samples, cdf: Callable[[np.ndarray], np.ndarray], grid
     k = int(np.argmax(np.abs(z)))
     c = Check(name, "agreement", float(F[k]), float(mean[k]), float(se[k]), float(z[k]), df=R - 1,
               multiplicity=g.size, detail=detail or f"max |z| over {g.size} grid points at x = {g[k]:.6g}")
+    c.extra.update(x_at_max=float(g[k]))
+    return c
+
+
+def ecdf_extrapolation_check(name: str, samples_by_size: dict, cdf: Callable[[np.ndarray], np.ndarray], grid, *,
+                             powers=(1,), detail: str = "") -> Check:
+    """Asymptotic law check: per grid point, extrapolate the replica-averaged ECDF in 1/N.
+
+    For each size N, ``samples_by_size[N]`` has shape (R_N, M_N) (independent replicas by
+    row). At every grid point ``x_g`` the replica-averaged empirical CDFs are fitted by
+    ``a_g + sum_p b_{g,p} N^(-p)`` (weighted least squares) and the intercepts ``a_g`` are
+    compared with ``cdf(x_g)``; the statistic is ``max_g |z_g|`` with a Bonferroni threshold
+    over the grid.
+    """
+    sizes = sorted(samples_by_size)
+    powers = tuple(powers)
+    if len(sizes) < len(powers) + 2:
+        raise ValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {len(sizes)}")
+    g = _finite(name, "grid", np.asarray(grid, dtype=float).ravel())
+    F = np.asarray(cdf(g), dtype=float)
+    _finite(name, "predicted cdf", F)
+    means, ses, dfs = [], [], []
+    for n in sizes:
+        s = _finite(name, f"samples at N={n}", np.asarray(samples_by_size[n], dtype=float))
+        if s.ndim != 2 or s.shape[0] < 2:
+            raise ValueError(f"samples at N={n} must have shape (R, M) with R >= 2, got {s.shape}")
+        E = replica_ecdf(s, g)
+        R, M = s.shape
+        means.append(E.mean(axis=0))
+        ses.append(np.maximum(E.std(axis=0, ddof=1) / math.sqrt(R), 1.0 / (R * M)))
+        dfs.append(R - 1)
+    means, ses = np.array(means), np.array(ses)
+    n_arr = np.asarray(sizes, dtype=float)
+    cols = [lambda v: np.ones_like(v)] + [(lambda v, p=p: v ** (-float(p))) for p in powers]
+    a = np.empty(g.size)
+    sa = np.empty(g.size)
+    for j in range(g.size):
+        coef, cov, _, _ = weighted_fit(n_arr, means[:, j], ses[:, j], cols)
+        a[j], sa[j] = coef[0], math.sqrt(cov[0, 0])
+    z = np.array([_t_z(x - f, s) for x, f, s in zip(a, F, sa)])
+    k = int(np.argmax(np.abs(z)))
+    c = Check(name, "agreement", float(F[k]), float(a[k]), float(sa[k]), float(z[k]), df=min(dfs),
+              multiplicity=g.size,
+              detail=detail or f"ECDF extrapolated in 1/N over N = {sizes}; max |z| over {g.size} points at x = {g[k]:.6g}")
     c.extra.update(x_at_max=float(g[k]))
     return c
 

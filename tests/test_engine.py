@@ -210,3 +210,31 @@ def test_run_claim_validates_arguments(toy_claims):
         run_claim("toy.mean", "quick", -1)
     with pytest.raises(ValueError, match="unknown claim"):
         run_claim("toy.nope", "quick", 0)
+
+
+def test_vector_mean_check():
+    rng = as_generator(6)
+    x = rng.standard_normal((40, 5)) + np.arange(5)
+    assert stats.vector_mean_check("v", x, np.arange(5)).finalize(1e-3).passed
+    wrong = np.arange(5.0)
+    wrong[3] += 1.0
+    c = stats.vector_mean_check("v", x, wrong, labels=list("abcde")).finalize(1e-3)
+    assert not c.passed and c.extra["worst"] == "d"
+
+
+def test_group_variance_replicas_is_unbiased():
+    rng = as_generator(7)
+    v = stats.group_variance_replicas(rng.normal(0, 2.0, 4000), 40)
+    assert stats.mean_check("var", v, 4.0).finalize(1e-3).passed
+    assert not stats.mean_check("var", v, 4.8).finalize(1e-3).passed
+
+
+def test_ecdf_extrapolation_removes_a_1_over_n_bias():
+    rng = as_generator(8)
+    grid = np.linspace(0.2, 3, 15)
+    # exponential law with a 1/N bias in the scale: the limit is Exp(1)
+    data = {n: rng.exponential(1 + 2.0 / n, size=(20, 400)) for n in (10, 20, 40, 80)}
+    cdf = lambda x: 1 - np.exp(-x)  # noqa: E731
+    assert stats.ecdf_extrapolation_check("x", data, cdf, grid).finalize(1e-3).passed
+    assert not stats.ecdf_check("x", data[10], cdf, grid).finalize(1e-3).passed
+    assert not stats.ecdf_extrapolation_check("x", data, lambda x: 1 - np.exp(-1.1 * x), grid).finalize(1e-3).passed
