@@ -1,0 +1,350 @@
+"""Monte Carlo for the pathologies of deep random networks (Duvenaud et al., AISTATS 2014).
+
+* :func:`log_abs_derivative` -- ``log|f'_{1:L}(x)|`` of 1-D deep GPs. Exact sampler: the layer
+  derivatives of a deep GP at the composed point are independent ``N(0, sigma^2/ell^2)``
+  (their Sec. 3), so a replica is a sum of ``L`` independent ``log|g|``.
+* :func:`jacobian_spectra` -- normalized singular values ``s_i/s_1`` of the Jacobian of a
+  ``D``-dimensional deep GP, standard (product of Gaussian matrices, their Thm 3.1) or
+  input-connected (``J_L = A_L [J_{L-1}; I]``), batched over samples.
+* :func:`random_mlp` -- wide random MLPs (``tanh``, ``relu``, ``hard_tanh``, ``erf``), with or
+  without the input connected to every layer, with or without batch / layer / divisive
+  normalization: per-layer participation ratio and effective rank of the hidden
+  representations over a set of inputs, and the normalized spectrum of the input-output
+  Jacobian (forward-mode, hand-written), batched over ``R`` independent networks.
+* :func:`warp_points` -- a 2-D input pushed through random layers (the warping figures).
+
+Floating point: the standard Jacobian product is renormalized every layer (its scale is
+irrelevant to ``s_i/s_1``) and its SVD is exact to ``~eps * s_1``, so ratios ``s_i/s_1`` below
+``~1e-13`` are at rounding level (only ``s_2/s_1`` is used in checks: at D = 5, L = 50 its
+median is ``~5e-4``). Never multiply hundreds of layers and call ``svd`` to get the *small*
+singular values: use the QR (Benettin) engine of ``numerics/products.py`` for exponents.
+The input-connected recursion is affine (no renormalization); it overflows only when
+``L * mu_1 > ~700``, which raises :class:`theory.errors.DegeneracyError`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from theory._validate import check_choice, check_int, check_positive_int, check_real
+from theory.activations import ACTIVATIONS, activation as _activation
+from theory.errors import DegeneracyError
+
+from .rng import RNGLike, as_generator
+
+__all__ = [
+    "NORMALIZATIONS",
+    "log_abs_derivative",
+    "jacobian_spectra",
+    "participation_ratio",
+    "effective_rank",
+    "MLPStats",
+    "random_mlp",
+    "normalize",
+    "warp_points",
+]
+
+NORMALIZATIONS = ("none", "batch", "layer", "divisive")
+
+
+def log_abs_derivative(depths: Sequence[int], replicas: int, *, variance: float = 1.0,
+                       rng: RNGLike = None) -> np.ndarray:
+    """``log|f'_{1:L}(x)|`` for ``replicas`` independent 1-D deep GPs, at each depth in ``depths``.
+
+    Returns shape ``(len(depths), replicas)``; row ``j`` is ``sum_{l <= depths[j]} log|g_l|`` with
+    ``g_l ~ N(0, variance)`` i.i.d. (``variance = sigma_f^2 / ell^2``). Columns are independent
+    replicas; rows of one column share their first layers (use one depth per check).
+
+    >>> x = log_abs_derivative([1, 4], 3, rng=0); x.shape
+    (2, 3)
+    """
+    depths = [check_positive_int("depths", d) for d in np.atleast_1d(depths)]
+    replicas = check_positive_int("replicas", replicas)
+    variance = check_real("variance", variance, lo=0.0, lo_open=True)
+    g = as_generator(rng)
+    L = max(depths)
+    steps = np.log(np.abs(g.standard_normal((L, replicas)))) + 0.5 * math.log(variance)
+    cum = np.cumsum(steps, axis=0)
+    return cum[np.asarray(depths) - 1]
+
+
+def jacobian_spectra(dim: int, depths: Sequence[int], samples: int, *, variance: float = 1.0,
+                     connected: bool = False, rng: RNGLike = None, chunk: int = 20000) -> dict[int, np.ndarray]:
+    """Normalized singular values ``s_i / s_1`` of deep-GP Jacobians at each depth in ``depths``.
+
+    Standard: ``J_L = A_L ... A_1`` with i.i.d. ``N(0, variance)`` entries (Duvenaud et al. 2014,
+    Thm 3.1). Input-connected: ``J_1 = A_1``, ``J_l = [A_l  B_l] [J_{l-1}; I_D] = A_l J_{l-1} + B_l``
+    with ``[A_l B_l]`` a ``D x 2D`` Gaussian matrix (their Sec. 5 and ``deep_singular_value_dist.m``,
+    which uses ``variance = 1``). Returns ``{depth: array (samples, D)}``, sorted descending,
+    column 0 equal to 1. The same chain is recorded at every depth (rows of one sample are
+    correlated across depths; samples are independent).
+
+    >>> out = jacobian_spectra(5, [2, 6], 100, rng=0)
+    >>> out[6].shape, bool(np.all(out[6][:, 0] == 1.0))
+    ((100, 5), True)
+    """
+    dim = check_positive_int("dim", dim)
+    depths = sorted({check_positive_int("depths", d) for d in np.atleast_1d(depths)})
+    samples = check_positive_int("samples", samples)
+    variance = check_real("variance", variance, lo=0.0, lo_open=True)
+    chunk = check_positive_int("chunk", chunk)
+    g = as_generator(rng)
+    sd = math.sqrt(variance)
+    out = {d: np.empty((samples, dim)) for d in depths}
+    L = depths[-1]
+    for start in range(0, samples, chunk):
+        m = min(chunk, samples - start)
+        J = sd * g.standard_normal((m, dim, dim))
+        for l in range(1, L + 1):
+            if l > 1:
+                A = sd * g.standard_normal((m, dim, 2 * dim) if connected else (m, dim, dim))
+                if connected:
+                    J = A[:, :, :dim] @ J + A[:, :, dim:]
+                else:
+                    J = A @ J
+                    J /= np.sqrt(np.einsum("rij,rij->r", J, J))[:, None, None]
+            if l in out:
+                if not np.all(np.isfinite(J)):
+                    raise DegeneracyError(f"Jacobian overflowed at depth {l} (connected={connected}, variance={variance})")
+                s = np.linalg.svd(J, compute_uv=False)
+                out[l][start:start + m] = s / s[:, :1]
+    return out
+
+
+def participation_ratio(eigenvalues, axis: int = -1) -> np.ndarray:
+    """``PR = (sum lambda)^2 / sum lambda^2`` of non-negative eigenvalues (between 1 and their count).
+
+    >>> float(participation_ratio([1.0, 1.0, 0.0]))
+    2.0
+    """
+    lam = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
+    num = lam.sum(axis=axis) ** 2
+    den = (lam**2).sum(axis=axis)
+    if np.any(den <= 0):
+        raise DegeneracyError("participation ratio of an all-zero spectrum is undefined")
+    return num / den
+
+
+def effective_rank(singular_values, axis: int = -1) -> np.ndarray:
+    """Effective rank ``exp(-sum p_i log p_i)``, ``p_i = s_i / sum s`` (Roy & Vetterli 2007).
+
+    >>> round(float(effective_rank([2.0, 2.0, 0.0])), 12)
+    2.0
+    """
+    s = np.clip(np.asarray(singular_values, dtype=float), 0.0, None)
+    tot = s.sum(axis=axis, keepdims=True)
+    if np.any(tot <= 0):
+        raise DegeneracyError("effective rank of an all-zero spectrum is undefined")
+    p = s / tot
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=axis)
+    return np.exp(ent)
+
+
+def normalize(h: np.ndarray, kind: str, *, eps: float = 1e-5, semi_saturation: float = 1.0):
+    """Normalize pre-activations ``h`` of shape ``(R, N, P)`` (units x inputs); return ``(y, jac)``.
+
+    ``jac(v)`` applies the derivative of ``y[:, :, 0]`` w.r.t. ``h[:, :, 0]`` (the tracked input,
+    column 0) to ``v`` of shape ``(R, N, K)``.
+
+    * ``"batch"`` (Ioffe & Szegedy 2015): per unit over the ``P`` inputs,
+      ``y = (h - mean_P) / sqrt(var_P + eps)``. The Jacobian holds the batch statistics fixed
+      (inference-mode derivative at the tracked input): ``diag(1/sigma)``.
+    * ``"layer"`` (Ba et al. 2016): per input over the ``N`` units,
+      ``y = (h - mean_N) / sigma``, ``J = (I - 11^T/N - y y^T/N) / sigma``.
+    * ``"divisive"`` (Carandini & Heeger 2012, sign-preserving form):
+      ``y = h / d``, ``d = sqrt(c^2 + mean_N h^2)``, ``J = (I - h h^T / (N d^2)) / d``.
+    * ``"none"``: identity.
+    """
+    check_choice("normalization", kind, NORMALIZATIONS)
+    if kind == "none":
+        return h, (lambda v: v)
+    N = h.shape[1]
+    if kind == "batch":
+        mu = h.mean(axis=2, keepdims=True)
+        sig = np.sqrt(h.var(axis=2, keepdims=True) + eps)
+        y = (h - mu) / sig
+        inv = 1.0 / sig[:, :, 0]
+        return y, (lambda v: inv[:, :, None] * v)
+    if kind == "layer":
+        mu = h.mean(axis=1, keepdims=True)
+        sig = np.sqrt(h.var(axis=1, keepdims=True) + eps)
+        y = (h - mu) / sig
+        y0, s0 = y[:, :, 0], sig[:, 0, 0]
+
+        def jac(v):
+            mv = v.mean(axis=1, keepdims=True)
+            yv = np.einsum("rn,rnk->rk", y0, v)[:, None, :] / N
+            return (v - mv - y0[:, :, None] * yv) / s0[:, None, None]
+
+        return y, jac
+    d = np.sqrt(semi_saturation**2 + (h**2).mean(axis=1, keepdims=True))
+    y = h / d
+    h0, d0 = h[:, :, 0], d[:, 0, 0]
+
+    def jac(v):
+        hv = np.einsum("rn,rnk->rk", h0, v)[:, None, :]
+        return (v - h0[:, :, None] * hv / (N * d0[:, None, None] ** 2)) / d0[:, None, None]
+
+    return y, jac
+
+
+@dataclass
+class MLPStats:
+    """Per-layer statistics of ``R`` random MLPs (arrays of shape ``(R, len(layers))``).
+
+    ``hidden_pr`` / ``hidden_erank``: participation ratio / effective rank of the centred hidden
+    representation ``x_l`` over the ``P`` inputs (eigenvalues of the ``P x P`` centred Gram
+    matrix). ``jac_pr``: participation ratio of the squared singular values of the input-output
+    Jacobian ``d x_l / d x_0`` at input 0. ``jac_ratio``: ``s_2 / s_1`` of that Jacobian.
+    ``jac_spectra``: ``{layer: (R, min(N, N0)) normalized singular values}`` when requested.
+    """
+
+    layers: list
+    hidden_pr: np.ndarray
+    hidden_erank: np.ndarray
+    jac_pr: np.ndarray
+    jac_ratio: np.ndarray
+    jac_spectra: dict = field(default_factory=dict)
+
+
+def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np.ndarray | int = 64,
+               input_dim: int | None = None, replicas: int = 8, sigma_w: float | None = None,
+               sigma_b: float | None = None, q_star: float = 1.0, connected: bool = False,
+               normalization: str = "none", layers: Sequence[int] | None = None, jacobian: bool = True,
+               spectra_at: Sequence[int] = (), rng: RNGLike = None) -> MLPStats:
+    """Propagate a set of inputs through ``replicas`` independent random MLPs; per-layer statistics.
+
+    Layer ``l``: ``h_l = W_l z_{l-1} + b_l``, ``x_l = phi(norm(h_l))`` with ``z_{l-1} = x_{l-1}``
+    (standard) or ``z_{l-1} = [x_{l-1}; x_0]`` (input connected, as Duvenaud et al. Sec. 5 and
+    Neal 1995), ``W_l`` entries ``N(0, sigma_w^2 / fan_in)``, ``b_l ~ N(0, sigma_b^2)``.
+    By default ``(sigma_w, sigma_b)`` is the critical point ``chi = 1`` at pre-activation
+    variance ``q_star`` (:func:`theory.pathologies.critical_point`: matched criticality).
+    ``inputs``: an array ``(input_dim, P)`` or the number ``P`` of i.i.d. ``N(0, q_star)`` inputs.
+
+    The Jacobian ``d x_l / d x_0`` at input 0 is accumulated forward (``(R, N, N0)`` per layer).
+
+    >>> s = random_mlp("tanh", width=16, depth=3, inputs=8, replicas=2, rng=0)
+    >>> s.hidden_pr.shape, s.jac_ratio.shape
+    ((2, 3), (2, 3))
+    """
+    from theory.pathologies import critical_point
+
+    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("normalization", normalization, NORMALIZATIONS)
+    width = check_int("width", width, minimum=2)
+    depth = check_positive_int("depth", depth)
+    replicas = check_int("replicas", replicas, minimum=2)
+    q_star = check_real("q_star", q_star, lo=0.0, lo_open=True)
+    g = as_generator(rng)
+    if sigma_w is None or sigma_b is None:
+        sw, sb = critical_point(activation, q_star)
+        sigma_w = sw if sigma_w is None else sigma_w
+        sigma_b = sb if sigma_b is None else sigma_b
+    sigma_w = check_real("sigma_w", sigma_w, lo=0.0, lo_open=True)
+    sigma_b = check_real("sigma_b", sigma_b, lo=0.0)
+    if isinstance(inputs, (int, np.integer)):
+        P = check_int("inputs", inputs, minimum=2)
+        n0 = width if input_dim is None else check_positive_int("input_dim", input_dim)
+        x0 = math.sqrt(q_star) * g.standard_normal((n0, P))
+    else:
+        x0 = np.asarray(inputs, dtype=float)
+        if x0.ndim != 2 or x0.shape[1] < 2 or not np.all(np.isfinite(x0)):
+            raise ValueError(f"inputs must be a finite (input_dim, P >= 2) array, got shape {x0.shape}")
+        n0, P = x0.shape
+    layers = list(range(1, depth + 1)) if layers is None else sorted({check_int("layers", l, minimum=1, maximum=depth) for l in layers})
+    spectra_at = set(spectra_at)
+    phi, dphi = _activation(activation)
+
+    X0 = np.broadcast_to(x0, (replicas, n0, P))
+    x = X0
+    J = np.broadcast_to(np.eye(n0), (replicas, n0, n0)) if jacobian else None
+    col = {l: i for i, l in enumerate(layers)}
+    hpr = np.empty((replicas, len(layers)))
+    her = np.empty_like(hpr)
+    jpr = np.full_like(hpr, np.nan)
+    jrat = np.full_like(hpr, np.nan)
+    spectra = {}
+    for l in range(1, depth + 1):
+        if connected and l > 1:
+            z = np.concatenate([x, X0], axis=1)
+            Jz = np.concatenate([J, np.broadcast_to(np.eye(n0), (replicas, n0, n0))], axis=1) if jacobian else None
+        else:
+            z, Jz = x, J
+        fan_in = z.shape[1]
+        W = (sigma_w / math.sqrt(fan_in)) * g.standard_normal((replicas, width, fan_in))
+        b = sigma_b * g.standard_normal((replicas, width, 1))
+        h = W @ z + b
+        y, njac = normalize(h, normalization)
+        x = phi(y)
+        if jacobian:
+            J = dphi(y[:, :, 0])[:, :, None] * njac(W @ Jz)
+        if l in col:
+            i = col[l]
+            xc = x - x.mean(axis=2, keepdims=True)
+            gram = np.swapaxes(xc, 1, 2) @ xc / P
+            lam = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
+            if np.any(lam.sum(axis=1) <= 1e-300):
+                hpr[:, i], her[:, i] = 1.0, 1.0  # representation collapsed to a point
+                ok = lam.sum(axis=1) > 1e-300
+                if ok.any():
+                    hpr[ok, i] = participation_ratio(lam[ok])
+                    her[ok, i] = effective_rank(np.sqrt(lam[ok]))
+            else:
+                hpr[:, i] = participation_ratio(lam)
+                her[:, i] = effective_rank(np.sqrt(lam))
+            if jacobian:
+                if not np.all(np.isfinite(J)):
+                    raise DegeneracyError(f"Jacobian overflowed at layer {l}")
+                s = np.linalg.svd(J, compute_uv=False)
+                top = s[:, :1]
+                if np.any(top <= 0):
+                    raise DegeneracyError(f"Jacobian vanished at layer {l} ({activation}, {normalization})")
+                jpr[:, i] = participation_ratio(s**2)
+                jrat[:, i] = s[:, 1] / s[:, 0]
+                if l in spectra_at:
+                    spectra[l] = s / top
+    return MLPStats(layers, hpr, her, jpr, jrat, spectra)
+
+
+def warp_points(points: np.ndarray, depth: int, *, hidden: int = 100, connected: bool = False,
+                activation: str = "tanh", weight_scale: float = 1.0, record: Sequence[int] | None = None,
+                rng: RNGLike = None) -> dict[int, np.ndarray]:
+    """Push 2-D points through ``depth`` random layers ``y -> V phi(W [y; x] + b)`` (one network).
+
+    Each layer is a random MLP with ``hidden`` units mapping ``R^2`` (or ``R^4`` with the input
+    connected) to ``R^2``: ``W ~ N(0, weight_scale^2 * s^2 / fan_in)``, ``b ~ N(0, 1)``,
+    ``V ~ N(0, 1/hidden)`` -- a finite-width stand-in for a layer of a 2-D deep GP (Duvenaud et al.
+    Sec. 2: a GP is the infinite-width limit of such a layer). ``s`` scales the input so typical
+    pre-activations are O(1). ``points`` has shape ``(2, P)``; returns ``{layer: (2, P)}`` for the
+    layers in ``record`` (default ``range(depth + 1)``; layer 0 is the input). Batched over points.
+
+    >>> out = warp_points(np.zeros((2, 3)), 2, rng=0); sorted(out)
+    [0, 1, 2]
+    """
+    depth = check_int("depth", depth, minimum=0)
+    hidden = check_positive_int("hidden", hidden)
+    weight_scale = check_real("weight_scale", weight_scale, lo=0.0, lo_open=True)
+    check_choice("activation", activation, ACTIVATIONS)
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2 or pts.shape[0] != 2 or not np.all(np.isfinite(pts)):
+        raise ValueError(f"points must be a finite array of shape (2, P), got {pts.shape}")
+    record = set(range(depth + 1)) if record is None else set(record)
+    g = as_generator(rng)
+    phi, _ = _activation(activation)
+    out = {0: pts.copy()} if 0 in record else {}
+    y = pts
+    for l in range(1, depth + 1):
+        z = np.concatenate([y, pts], axis=0) if connected else y
+        fan_in = z.shape[0]
+        W = weight_scale * 2.0 / math.sqrt(fan_in) * g.standard_normal((hidden, fan_in))
+        b = g.standard_normal((hidden, 1))
+        V = g.standard_normal((2, hidden)) / math.sqrt(hidden)
+        y = V @ phi(W @ z + b)
+        if l in record:
+            out[l] = y
+    return out
