@@ -45,6 +45,7 @@ __all__ = [
     "MLPStats",
     "random_mlp",
     "normalize",
+    "mlp_forward",
     "warp_points",
 ]
 
@@ -258,57 +259,95 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
         n0, P = x0.shape
     layers = list(range(1, depth + 1)) if layers is None else sorted({check_int("layers", l, minimum=1, maximum=depth) for l in layers})
     spectra_at = set(spectra_at)
-    phi, dphi = _activation(activation)
 
-    X0 = np.broadcast_to(x0, (replicas, n0, P))
-    x = X0
-    J = np.broadcast_to(np.eye(n0), (replicas, n0, n0)) if jacobian else None
     col = {l: i for i, l in enumerate(layers)}
     hpr = np.empty((replicas, len(layers)))
     her = np.empty_like(hpr)
     jpr = np.full_like(hpr, np.nan)
     jrat = np.full_like(hpr, np.nan)
     spectra = {}
-    for l in range(1, depth + 1):
-        if connected and l > 1:
-            z = np.concatenate([x, X0], axis=1)
-            Jz = np.concatenate([J, np.broadcast_to(np.eye(n0), (replicas, n0, n0))], axis=1) if jacobian else None
-        else:
-            z, Jz = x, J
-        fan_in = z.shape[1]
+
+    def weights(l, fan_in):
         W = (sigma_w / math.sqrt(fan_in)) * g.standard_normal((replicas, width, fan_in))
         b = sigma_b * g.standard_normal((replicas, width, 1))
+        return W, b
+
+    for l, x, J in _propagate(np.broadcast_to(x0, (replicas, n0, P)), depth, weights, activation,
+                              normalization, connected, jacobian):
+        if l not in col:
+            continue
+        i = col[l]
+        xc = x - x.mean(axis=2, keepdims=True)
+        lam = np.clip(np.linalg.eigvalsh(np.swapaxes(xc, 1, 2) @ xc / P), 0.0, None)
+        alive = lam.sum(axis=1) > 1e-300
+        hpr[:, i], her[:, i] = 1.0, 1.0  # a representation collapsed to one point has dimension 1
+        if alive.any():
+            hpr[alive, i] = participation_ratio(lam[alive])
+            her[alive, i] = effective_rank(np.sqrt(lam[alive]))
+        if jacobian:
+            if not np.all(np.isfinite(J)):
+                raise DegeneracyError(f"Jacobian overflowed at layer {l}")
+            s = np.linalg.svd(J, compute_uv=False)
+            top = s[:, :1]
+            if np.any(top <= 0):
+                raise DegeneracyError(f"Jacobian vanished at layer {l} ({activation}, {normalization})")
+            jpr[:, i] = participation_ratio(s**2)
+            jrat[:, i] = s[:, 1] / s[:, 0]
+            if l in spectra_at:
+                spectra[l] = s / top
+    return MLPStats(layers, hpr, her, jpr, jrat, spectra)
+
+
+def _propagate(x0: np.ndarray, depth: int, weights, activation: str, normalization: str,
+               connected: bool, jacobian: bool = True):
+    """Yield ``(l, x_l, J_l)`` for ``l = 1..depth``; ``weights(l, fan_in) -> (W, b)``.
+
+    ``x0``: ``(R, N0, P)``. ``J_l = d x_l[:, :, 0] / d x0[:, :, 0]`` of shape ``(R, N, N0)``
+    (forward mode: ``J_l = diag(phi'(y)) norm'(h) W_l dz/dx0``), or ``None``.
+    """
+    phi, dphi = _activation(activation)
+    R, n0, _ = x0.shape
+    eye = np.broadcast_to(np.eye(n0), (R, n0, n0))
+    x, J = x0, (eye if jacobian else None)
+    for l in range(1, depth + 1):
+        if connected and l > 1:
+            z = np.concatenate([x, x0], axis=1)
+            Jz = np.concatenate([J, eye], axis=1) if jacobian else None
+        else:
+            z, Jz = x, J
+        W, b = weights(l, z.shape[1])
         h = W @ z + b
         y, njac = normalize(h, normalization)
         x = phi(y)
         if jacobian:
             J = dphi(y[:, :, 0])[:, :, None] * njac(W @ Jz)
-        if l in col:
-            i = col[l]
-            xc = x - x.mean(axis=2, keepdims=True)
-            gram = np.swapaxes(xc, 1, 2) @ xc / P
-            lam = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
-            if np.any(lam.sum(axis=1) <= 1e-300):
-                hpr[:, i], her[:, i] = 1.0, 1.0  # representation collapsed to a point
-                ok = lam.sum(axis=1) > 1e-300
-                if ok.any():
-                    hpr[ok, i] = participation_ratio(lam[ok])
-                    her[ok, i] = effective_rank(np.sqrt(lam[ok]))
-            else:
-                hpr[:, i] = participation_ratio(lam)
-                her[:, i] = effective_rank(np.sqrt(lam))
-            if jacobian:
-                if not np.all(np.isfinite(J)):
-                    raise DegeneracyError(f"Jacobian overflowed at layer {l}")
-                s = np.linalg.svd(J, compute_uv=False)
-                top = s[:, :1]
-                if np.any(top <= 0):
-                    raise DegeneracyError(f"Jacobian vanished at layer {l} ({activation}, {normalization})")
-                jpr[:, i] = participation_ratio(s**2)
-                jrat[:, i] = s[:, 1] / s[:, 0]
-                if l in spectra_at:
-                    spectra[l] = s / top
-    return MLPStats(layers, hpr, her, jpr, jrat, spectra)
+        yield l, x, J
+
+
+def mlp_forward(x0: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activation: str, *,
+                normalization: str = "none", connected: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Explicit-weight version of :func:`random_mlp`'s forward pass: ``[(x_l, J_l), ...]``.
+
+    ``x0``: ``(R, N0, P)``; ``weights[l-1]``: ``(R, N, fan_in)`` with ``fan_in = N0`` for the
+    first layer and ``N (+ N0 when connected)`` after; ``biases[l-1]``: ``(R, N, 1)``. ``J_l`` is
+    the Jacobian of column 0 of ``x_l`` w.r.t. column 0 of ``x0`` (batch statistics of
+    ``"batch"`` normalization held fixed). Used by the finite-difference tests.
+    """
+    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("normalization", normalization, NORMALIZATIONS)
+    x0 = np.asarray(x0, dtype=float)
+    if x0.ndim != 3:
+        raise ValueError(f"x0 must have shape (R, N0, P), got {x0.shape}")
+    if len(weights) != len(biases) or not weights:
+        raise ValueError("weights and biases must be non-empty sequences of equal length")
+
+    def get(l, fan_in):
+        W = np.asarray(weights[l - 1], dtype=float)
+        if W.shape[-1] != fan_in:
+            raise ValueError(f"weights[{l - 1}] must have fan-in {fan_in}, got shape {W.shape}")
+        return W, np.asarray(biases[l - 1], dtype=float)
+
+    return [(x, J) for _, x, J in _propagate(x0, len(weights), get, activation, normalization, connected)]
 
 
 def warp_points(points: np.ndarray, depth: int, *, hidden: int = 100, connected: bool = False,
