@@ -1,0 +1,71 @@
+"""Keep the README's claim, proof and figure tables in step with the registries.
+
+``python -m proofs.readme`` rewrites the block between ``<!-- claims:start -->`` and
+``<!-- claims:end -->`` (and the figures block) in README.md; the test suite fails when the
+README is stale.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+__all__ = ["claim_table", "figure_table", "render", "README"]
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def claim_table() -> str:
+    """Markdown table of every registered claim: id, statement, source, kind."""
+    from .registry import CLAIMS, load_all
+
+    load_all()
+    rows = ["| id | statement | source | kind |", "|---|---|---|---|"]
+    for cid in sorted(CLAIMS):
+        c = CLAIMS[cid]
+        rows.append(f"| `{cid}` | {_cell(c.title)} | {_cell(c.source)} | {c.kind} |")
+    return "\n".join(rows)
+
+
+def figure_table() -> str:
+    """Markdown list of every registered figure with its committed PNG."""
+    from figures.registry import FIGURES, load_all
+
+    load_all()
+    out = []
+    for fid in sorted(FIGURES):
+        f = FIGURES[fid]
+        out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png)\n")
+    return "\n".join(out)
+
+
+def render(text: str) -> str:
+    """``text`` with both generated blocks replaced by the current tables."""
+    for name, body in (("claims", claim_table()), ("figures", figure_table())):
+        pat = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+        if not pat.search(text):
+            raise ValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")
+        text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    with open(README, encoding="utf-8") as fh:
+        old = fh.read()
+    new = render(old)
+    if new != old:
+        with open(README, "w", encoding="utf-8") as fh:
+            fh.write(new)
+        print("README.md tables updated")
+    else:
+        print("README.md tables are current")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
