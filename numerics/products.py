@@ -56,6 +56,7 @@ __all__ = [
     "ENSEMBLES",
     "METHODS",
     "LAPACK_MIN_N",
+    "BATCHED_MIN_REPLICAS",
     "Sampler",
     "QRResult",
     "ensemble_sampler",
@@ -81,9 +82,12 @@ __all__ = [
 
 ENSEMBLES = ("gaussian", "orthogonal", "fold")
 METHODS = ("auto", "lapack", "batched")
-#: Below this size the stacked ``numpy.linalg.qr`` gufunc beats the per-matrix LAPACK loop
-#: (REFERENCE.md section 7 measured the crossover near N = 16).
-LAPACK_MIN_N = 16
+#: Below this size, and with at least :data:`BATCHED_MIN_REPLICAS` replicas, the stacked
+#: ``numpy.linalg.qr`` gufunc beats the per-matrix LAPACK loop (measured here, one thread:
+#: 14 vs 32 us per matrix at N = 4 and 31 vs 46 us at N = 16 with 16 replicas; equal at
+#: N = 24; with one replica the LAPACK loop always wins). REFERENCE.md section 7 quotes ~16.
+LAPACK_MIN_N = 24
+BATCHED_MIN_REPLICAS = 4
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -221,10 +225,10 @@ def _apply_q_right(qr: np.ndarray, tau: np.ndarray, c: np.ndarray, field: str, l
     return cq
 
 
-def _choose_method(method: str, n: int) -> str:
+def _choose_method(method: str, n: int, replicas: int) -> str:
     check_choice("method", method, METHODS)
     if method == "auto":
-        return "lapack" if n >= LAPACK_MIN_N else "batched"
+        return "batched" if (n < LAPACK_MIN_N and replicas >= BATCHED_MIN_REPLICAS) else "lapack"
     return method
 
 
@@ -362,8 +366,9 @@ def lyapunov_qr(
     checkpoints : int or sequence of int, optional
         Depths in ``[1, depth]`` at which to record the running sums.
     method : {"auto", "lapack", "batched"}
-        ``"lapack"``: per-matrix ``geqrf`` + ``ormqr``/``unmqr`` (fast for ``n >= 16``);
-        ``"batched"``: stacked ``numpy.linalg.qr`` over replicas with an explicit Q.
+        ``"lapack"``: per-matrix ``geqrf`` + ``ormqr``/``unmqr``; ``"batched"``: stacked
+        ``numpy.linalg.qr`` over replicas with an explicit Q; ``"auto"``: batched when
+        ``n < LAPACK_MIN_N`` and ``replicas >= BATCHED_MIN_REPLICAS``, else LAPACK.
 
     Returns
     -------
@@ -386,7 +391,7 @@ def lyapunov_qr(
     replicas = check_positive_int("replicas", replicas)
     check_choice("field", field, FIELDS)
     check_choice("ensemble", ensemble, ENSEMBLES)
-    m = _choose_method(method, n)
+    m = _choose_method(method, n, replicas)
     cps = _checkpoints(checkpoints, depth)
     if sampler is None:
         if ensemble == "fold":
@@ -410,7 +415,7 @@ def benettin(factors, *, checkpoints: Sequence[int] | int | None = None, method:
     [[0.693147, -0.693147]]
     """
     src, _ = _factor_source(factors)
-    return _run_benettin(src, _choose_method(method, src.n), _checkpoints(checkpoints, src.depth))
+    return _run_benettin(src, _choose_method(method, src.n, src.replicas), _checkpoints(checkpoints, src.depth))
 
 
 # --------------------------------------------------------------------------------------
@@ -671,7 +676,7 @@ def product_log_singular_values(factors, *, method: str = "auto", max_sweeps: in
     [500.0, -500.0]
     """
     src, batched = _factor_source(factors)
-    out = _stable_from_source(src, _choose_method(method, src.n), max_sweeps)
+    out = _stable_from_source(src, _choose_method(method, src.n, src.replicas), max_sweeps)
     return out if batched else out[0]
 
 
@@ -708,7 +713,7 @@ def sample_product_log_singular_values(
     elif not callable(sampler):
         raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
     src = _sampler_source(n, depth, replicas, field, sampler, as_generator(rng))
-    return _stable_from_source(src, _choose_method(method, n), max_sweeps)
+    return _stable_from_source(src, _choose_method(method, n, replicas), max_sweeps)
 
 
 def fuss_catalan_samples(
