@@ -104,7 +104,8 @@ def jacobian_spectra(dim: int, depths: Sequence[int], samples: int, *, variance:
             if l > 1:
                 A = sd * g.standard_normal((m, dim, 2 * dim) if connected else (m, dim, dim))
                 if connected:
-                    J = A[:, :, :dim] @ J + A[:, :, dim:]
+                    with np.errstate(over="ignore", invalid="ignore"):  # detected below, raised
+                        J = A[:, :, :dim] @ J + A[:, :, dim:]
                 else:
                     J = A @ J
                     J /= np.sqrt(np.einsum("rij,rij->r", J, J))[:, None, None]

@@ -206,7 +206,7 @@ def deep_kernel(ctx):
         if ctx.control:  # the other Lambert-W branch: the root k > 1, not a correlation
             kstar = float(-special.lambertw(-math.exp(-c), -1).real)
         # independent route: bracketing root of k - log k - c on (0, 1)
-        kb = optimize.brentq(lambda t: t - math.log(t) - c, 1e-300, 1.0, xtol=1e-300, rtol=4 * EPS)
+        kb = optimize.brentq(lambda t: t - math.log(t) - c, math.exp(-c) / 2, 1.0, xtol=1e-300, rtol=4 * EPS)
         yield stats.tolerance_check(f"r={r}: Lambert-W vs brentq", kb, kstar, 8 * EPS * kb,
                                     reason="both roots to a few ulp; g' = 1 - 1/k is O(1) away from k = 1")
         # iterate the connected recursion 400 layers: contraction k* per layer, rounding eps/(1-k*)
