@@ -69,6 +69,7 @@ from scipy import optimize
 
 from ._validate import check_finite_array, check_int, check_positive_int, check_probability, check_real
 from .errors import CertificationError
+from .laws import SpectralLaw
 
 __all__ = [
     "STransform",
@@ -128,7 +129,7 @@ class STransform:
     >>> S.sympy()
     1/(z + 1/2)
     >>> S.moments(3)
-    [1/2, 1, 5/2]
+    [1/2, 3/4, 11/8]
     """
 
     __slots__ = ("const", "linear", "discrete_factors", "_atom0")
@@ -790,21 +791,26 @@ def _tanh_sinh(n: int = 40, hstep: float = 0.1):
     return x[keep], w[keep]
 
 
-class FreeProductLaw:
-    """The law with S-transform ``S``: atoms, certified density, cdf, ppf, moments, sampling.
+class FreeProductLaw(SpectralLaw):
+    """The law with S-transform ``S`` as a :class:`~theory.laws.SpectralLaw`.
 
-    ``pdf`` is the density of the continuous part; atoms are listed in :attr:`atoms` (a list of
-    ``(location, mass)``), with :attr:`atom` the mass at 0. Mass of the continuous part plus
-    atoms is 1 (checked in the tests against the exact moments).
+    ``pdf`` is the density of the continuous part (certified, see the module docstring);
+    :attr:`atom` is the mass at 0 (``atom_at = 0``) and :attr:`atoms` lists every atom as
+    ``(location, mass)``, including a possible atom away from 0 (then ``cdf`` jumps there too).
+    ``support()`` is the hull of the continuous support and the atoms; :attr:`intervals` the
+    support intervals of the continuous part, whose ends (:attr:`edges`) are critical values
+    of ``x(m) = (1 + m) / (m S(m))``. Moments come from the series of ``S`` (no quadrature);
+    :meth:`quadrature_moment` integrates the density instead (an independent check).
 
     Examples
     --------
     >>> law = (STransform.wishart() ** 2).law()
-    >>> x = np.array([0.5, 1.0, 3.0])
-    >>> np.round(law.pdf(x), 6).tolist()
-    [0.310253, 0.188781, 0.055101]
-    >>> round(float(law.cdf(6.75)), 10)
-    1.0
+    >>> [round(e, 12) for e in law.support()]
+    [0.0, 6.75]
+    >>> np.round(law.pdf([0.5, 1.0, 3.0]), 6).tolist()
+    [0.318310, 0.178979, 0.059973]
+    >>> round(float(law.cdf(1.0)), 8), round(law.quadrature_moment(2), 8)
+    (0.68582364, 3.0)
     """
 
     def __init__(self, S: STransform):
@@ -824,6 +830,13 @@ class FreeProductLaw:
             raise CertificationError("atoms carry more than unit mass")
         self._intervals = self._support_intervals() if self.continuous_mass > 1e-14 else []
         self._table = None
+        self._grid = None
+        self.edge_exponents = (0.5, 0.5)
+        if self._intervals and self._intervals[0][0] == 0:
+            s0 = math.log(self._intervals[0][1]) - 40.0
+            xr = self._solve(np.array([s0, s0 + 1e-3]))[0]
+            beta = (math.log(xr[1]) - math.log(xr[0])) / 1e-3
+            self.edge_exponents = (beta - 1.0, 0.5)
 
     # ---- atoms and edges --------------------------------------------------------------------
     def _atom_away_from_zero(self):
@@ -918,12 +931,17 @@ class FreeProductLaw:
             inside |= (x > lo) & (x < hi)
         return inside
 
-    def support(self) -> tuple[float, float]:
-        """``(lower, upper)`` of the support of the whole law (atoms included)."""
+    def _support(self) -> tuple[float, float]:
         pts = [x for x, _ in self.atoms]
         for lo, hi in self._intervals:
             pts += [lo, hi]
-        return (min(pts), max(pts))
+        lo, hi = min(pts), max(pts)
+        if hi <= lo:  # a single point mass: widen to a float-width interval for the base class
+            hi = lo + max(abs(lo), 1.0) * 1e-15
+        return (lo, float(np.float64(hi)))
+
+    def _pdf_at_ends(self) -> tuple[float, float]:
+        return (math.inf if self.edge_exponents[0] < 0 else 0.0, 0.0)
 
     @property
     def intervals(self) -> list:
@@ -950,9 +968,9 @@ class FreeProductLaw:
             out[inside] = self._solve(logx[inside])[0]
         return out
 
-    def pdf(self, x) -> np.ndarray:
-        """Density ``rho(x) = -Im M(x + i0) / (pi x)`` of the continuous part (0 outside)."""
-        x = check_finite_array("x", x)
+    def _pdf(self, x) -> np.ndarray:
+        """Density ``rho(x) = -Im M(x + i0) / (pi x)`` of the continuous part (0 off its support)."""
+        x = np.asarray(x, dtype=float)
         out = np.zeros(x.shape)
         inside = self._inside(x)
         if np.any(inside):
@@ -1054,9 +1072,9 @@ class FreeProductLaw:
                 out[inside] += cum[j] + part
         return out
 
-    def cdf(self, x) -> np.ndarray:
-        """``P(X <= x)`` including atoms; the continuous part by certified quadrature in log x."""
-        x = check_finite_array("x", x)
+    def _cdf(self, x) -> np.ndarray:
+        """``P(X <= x)`` including every atom; the continuous part by quadrature in log x."""
+        x = np.asarray(x, dtype=float)
         out = np.zeros(x.shape)
         for loc, mass in self.atoms:
             out = out + mass * (x >= loc)
@@ -1068,11 +1086,9 @@ class FreeProductLaw:
             out = out + cont.reshape(x.shape)
         return np.clip(out, 0.0, 1.0)
 
-    def ppf(self, q) -> np.ndarray:
-        """Quantile function ``inf{x : cdf(x) >= q}``: table interpolation, then Brent in log x."""
-        q = check_finite_array("q", q)
-        if np.any((q < 0) | (q > 1)):
-            raise ValueError("q must be in [0, 1]")
+    def _ppf(self, q) -> np.ndarray:
+        """Smallest ``x`` with ``cdf(x) >= q``: bracket on the panel grid, then Brent in log x."""
+        q = np.asarray(q, dtype=float)
         out = np.empty(q.shape)
         grid_s, grid_c = self._cdf_grid()
         for i, qi in enumerate(q.ravel()):
@@ -1084,11 +1100,14 @@ class FreeProductLaw:
                 out.flat[i] = self.support()[1]
                 continue
             la, lb = grid_s[max(j - 1, 0)], grid_s[j]
-            f = lambda s: float(self.cdf(np.array([math.exp(s)]))[0]) - qi  # noqa: E731
-            if j == 0 or f(la) >= 0 or la == lb:
+            f = lambda s: float(self._cdf(np.array([math.exp(s)]))[0]) - qi  # noqa: E731
+            if j == 0 or la == lb or f(la) >= 0:
                 out.flat[i] = math.exp(lb)
                 continue
-            out.flat[i] = math.exp(optimize.brentq(f, la, lb, xtol=1e-13, rtol=1e-13))
+            if f(lb) < 0:  # an atom sits at exp(lb)
+                out.flat[i] = math.exp(lb)
+                continue
+            out.flat[i] = math.exp(optimize.brentq(f, la, lb, xtol=1e-14, rtol=1e-13))
         return out
 
     def _cdf_grid(self):
@@ -1104,30 +1123,23 @@ class FreeProductLaw:
         return self._grid
 
     # ---- moments ------------------------------------------------------------------------------
-    def moment(self, k: int) -> float:
+    def _moment(self, k: int) -> float:
         """``E[X^k]`` from the series inversion of ``S`` (no quadrature)."""
-        k = check_positive_int("k", k)
         return float(self.S.numeric_moments(k)[k - 1])
 
-    def mean(self) -> float:
-        """``1 / S(0)``."""
-        return self.moment(1)
+    def exact_moments(self, order: int) -> list:
+        """Exact moments ``m_1..m_order`` (sympy) when the parameters of ``S`` are exact."""
+        return moments_from_s_transform(self.S, order)
 
-    def var(self) -> float:
-        """``m_2 - m_1^2``."""
-        m = self.S.numeric_moments(2)
-        return float(m[1] - m[0] ** 2)
+    def rvs(self, size=None, *, rng=None) -> np.ndarray:
+        """Samples by inverse-cdf interpolation (in log x) on the quadrature grid; atoms exact.
 
-    def std(self) -> float:
-        return math.sqrt(self.var())
-
-    def rvs(self, size=1, rng=None) -> np.ndarray:
-        """Samples by inverse-cdf interpolation (in log x) on the panel grid; atoms exact.
-
-        ``rng`` is a numpy Generator or a seed (SFC64); accuracy is that of linear
-        interpolation of the cdf between panel ends (0.25 wide in log x near the top).
+        ``rng``: Generator, SeedSequence, int or None (SFC64). Accuracy is that of linear
+        interpolation of the cdf in log x between panel ends (0.25 apart near the top).
         """
-        g = rng if isinstance(rng, np.random.Generator) else np.random.Generator(np.random.SFC64(rng))
+        from .laws import _rng
+
+        g = _rng(rng)
         u = g.random(size)
         s, c = self._cdf_grid()
         out = np.exp(np.interp(u, c, s)) if s.size else np.zeros(np.shape(u))
@@ -1135,6 +1147,6 @@ class FreeProductLaw:
             if loc == 0:
                 out = np.where(u < mass, 0.0, out)
             else:
-                below = float(self.cdf(np.array([loc * (1 - 1e-12)]))[0])
+                below = float(self._cdf(np.array([loc * (1 - 1e-12)]))[0])
                 out = np.where((u >= below) & (u < below + mass), loc, out)
-        return out
+        return out if size is not None else float(out)
