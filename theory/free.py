@@ -869,7 +869,7 @@ class FreeProductLaw(SpectralLaw):
         grids = [mag, -mag]
         if eq.disc is not None:
             poles = 1 / eq.disc.v
-            extra = [p + s * np.logspace(-12, 1, 600) * p for p in poles for s in (1, -1)]
+            extra = [p + s * np.logspace(-12, 1, 150) * p for p in poles for s in (1, -1)]
             grids += extra
         u = np.unique(np.concatenate(grids))
         ly = eq.real_logy(u)
