@@ -34,6 +34,7 @@ its index order is descending in the limit.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
@@ -142,8 +143,10 @@ class _Source:
         return self._block(layer)
 
 
-def _sampler_source(n, depth, replicas, field, sampler, g) -> _Source:
+def _sampler_source(n, depth, replicas, field, sampler, g, trusted: bool = False) -> _Source:
     dtype = np.complex128 if field == "complex" else np.float64
+    if trusted:  # the toolkit's own samplers: shapes and finiteness hold by construction
+        return _Source(n, depth, replicas, field, lambda _layer: sampler(g, replicas), owned=True)
 
     def block(_layer: int) -> np.ndarray:
         b = sampler(g, replicas)
@@ -393,6 +396,7 @@ def lyapunov_qr(
     check_choice("ensemble", ensemble, ENSEMBLES)
     m = _choose_method(method, n, replicas)
     cps = _checkpoints(checkpoints, depth)
+    trusted = sampler is None
     if sampler is None:
         if ensemble == "fold":
             raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
@@ -400,7 +404,7 @@ def lyapunov_qr(
     elif not callable(sampler):
         raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
     g = as_generator(rng)
-    src = _sampler_source(n, depth, replicas, field, sampler, g)
+    src = _sampler_source(n, depth, replicas, field, sampler, g, trusted)
     return _run_benettin(src, m, cps)
 
 
@@ -423,11 +427,18 @@ def benettin(factors, *, checkpoints: Sequence[int] | int | None = None, method:
 # --------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _triu_mask(n: int) -> np.ndarray:
+    mask = np.triu(np.ones((n, n), dtype=bool))
+    mask.setflags(write=False)
+    return mask
+
+
 def _upper_ratio(logd: np.ndarray) -> np.ndarray:
     """exp(logd_j - logd_i) for j >= i, 0 below the diagonal; (R, n, n)."""
     n = logd.shape[-1]
     arg = logd[..., None, :] - logd[..., :, None]
-    mask = np.triu(np.ones((n, n), dtype=bool))
+    mask = _triu_mask(n)
     # finite logd only (checked by callers); entries with j >= i are <= 0 when logd is sorted
     with np.errstate(over="ignore", under="ignore"):
         out = np.exp(np.where(mask, arg, -np.inf))
@@ -435,6 +446,8 @@ def _upper_ratio(logd: np.ndarray) -> np.ndarray:
 
 
 def _sort_desc(logd: np.ndarray, T: np.ndarray):
+    if np.all(logd[..., :-1] >= logd[..., 1:]):  # already sorted (the usual case at depth)
+        return logd, T, None
     p = np.argsort(-logd, axis=-1, kind="stable")
     logd = np.take_along_axis(logd, p, axis=-1)
     T = np.take_along_axis(T, p[..., :, None], axis=-2)
@@ -497,8 +510,7 @@ def _forward_graded(src: _Source, method: str):
             logd, T = _graded_step(logd, Rms, T)
             logd, T, p = _sort_desc(logd, T)
             for r in range(R):
-                pr = p[r]
-                perms[r] = None if np.array_equal(pr, np.arange(n)) else pr
+                perms[r] = None if p is None or np.array_equal(p[r], np.arange(n)) else p[r]
     else:
         Q = None
         for layer in range(depth):
@@ -507,7 +519,8 @@ def _forward_graded(src: _Source, method: str):
             Q, Rm = np.linalg.qr(M)
             logd, T = _graded_step(logd, Rm, T)
             logd, T, p = _sort_desc(logd, T)
-            Q = np.take_along_axis(Q, p[..., None, :], axis=-1)
+            if p is not None:
+                Q = np.take_along_axis(Q, p[..., None, :], axis=-1)
     return logd, T
 
 
@@ -706,13 +719,14 @@ def sample_product_log_singular_values(
     replicas = check_positive_int("replicas", replicas)
     check_choice("field", field, FIELDS)
     check_choice("ensemble", ensemble, ENSEMBLES)
+    trusted = sampler is None
     if sampler is None:
         if ensemble == "fold":
             raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
         sampler = ensemble_sampler(n, ensemble, field=field)
     elif not callable(sampler):
         raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
-    src = _sampler_source(n, depth, replicas, field, sampler, as_generator(rng))
+    src = _sampler_source(n, depth, replicas, field, sampler, as_generator(rng), trusted)
     return _stable_from_source(src, _choose_method(method, n, replicas), max_sweeps)
 
 
