@@ -1,0 +1,211 @@
+"""Wide random networks: preactivation variances and input-output Jacobian spectra.
+
+Network (Pennington, Schoenholz & Ganguli 2017; REFERENCE.md s.4), ``R`` independent replicas
+batched as stacked arrays: ``h^l = W^l x^{l-1} + b^l``, ``x^l = phi(h^l)``, ``l = 1..L``, square
+``N x N`` weights ``W ~ N(0, sigma_w^2 / N)`` (``numerics.ensembles.gaussian``) or
+``sigma_w`` times Haar orthogonal (``numerics.ensembles.haar_orthogonal``), biases
+``b ~ N(0, sigma_b^2)``. The Jacobian ``J = dx^L / dx^0 = D_L W_L ... D_1 W_1`` with
+``D_l = diag phi'(h^l)`` is accumulated layer by layer as ``J <- D_l (W_l J)`` (batched matmul).
+
+Accuracy: direct accumulation is exact up to rounding for the traces used here
+(``tr J J^T``, ``tr (J J^T)^2``) and for the squared singular values above
+``~ L N eps sigma_1^2``; singular values far below that (deep Gaussian products) need the QR
+engine of :mod:`numerics.products` (:func:`jacobian_log_singular_values` uses it when every
+``D_l`` is invertible, i.e. for linear, erf and tanh).
+
+Examples
+--------
+>>> run = simulate_network("tanh", width=16, depth=3, replicas=2, sigma_w2=1.5, sigma_b2=0.05, rng=0)
+>>> run.q.shape, run.jacobian.shape
+((2, 3), (2, 16, 16))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory._validate import check_choice, check_positive_int, check_real
+from theory.activations import ACTIVATIONS, activation as _activation
+
+from . import ensembles
+from .rng import as_generator
+
+__all__ = [
+    "WEIGHTS",
+    "sample_weights",
+    "NetworkRun",
+    "simulate_network",
+    "jacobian_moment_estimates",
+    "squared_singular_values",
+    "jacobian_log_singular_values",
+    "fold_product_squared_singular_values",
+]
+
+WEIGHTS = ("gaussian", "orthogonal")
+
+
+def sample_weights(width: int, depth: int, replicas: int, *, weights: str, sigma_w2: float, rng=None) -> np.ndarray:
+    """``(L, R, N, N)`` weights: ``sigma_w`` times Gaussian (variance ``1/N``) or Haar orthogonal.
+
+    >>> W = sample_weights(4, 2, 3, weights="orthogonal", sigma_w2=2.0, rng=0)
+    >>> W.shape, bool(np.allclose(W[1, 2] @ W[1, 2].T, 2.0 * np.eye(4)))
+    ((2, 3, 4, 4), True)
+    """
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    weights = check_choice("weights", weights, WEIGHTS)
+    sw = np.sqrt(check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True))
+    g = as_generator(rng)
+    if weights == "gaussian":
+        W = ensembles.gaussian(n, size=(L, R), rng=g)
+    else:
+        W = ensembles.haar_orthogonal(n, size=(L, R), rng=g)
+    W *= sw
+    return W
+
+
+@dataclass
+class NetworkRun:
+    """One batched forward pass.
+
+    q : (R, L) measured preactivation second moments ``|h^l|^2 / N`` per replica and layer
+    chi : (R, L) measured ``sigma_w^2 * mean_i phi'(h_i^l)^2`` per layer (the mean-field chi)
+    jacobian : (R, N, N) input-output Jacobian ``D_L W_L ... D_1 W_1`` (None if not requested)
+    """
+
+    q: np.ndarray
+    chi: np.ndarray
+    jacobian: np.ndarray | None
+
+
+def simulate_network(
+    activation: str,
+    *,
+    width: int,
+    depth: int,
+    replicas: int,
+    sigma_w2: float,
+    sigma_b2: float,
+    weights: str = "gaussian",
+    q_input: float | None = None,
+    jacobian: bool = True,
+    rng=None,
+) -> NetworkRun:
+    """Forward one input through ``R`` independent random networks; record q^l, chi^l, J.
+
+    The input ``x^0`` is a random direction scaled to ``|x^0|^2 / N = q_input`` exactly (default
+    ``1``), so ``h^1`` has variance ``sigma_w^2 q_input + sigma_b^2``. To start at the fixed
+    point use ``q_input = V(q*)`` (:func:`theory.isometry.length_variance`).
+    """
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
+    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
+    g = as_generator(rng)
+    phi, dphi = _activation(activation)
+    x = g.standard_normal((R, n))
+    x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
+    J = None
+    qs = np.empty((R, L))
+    chis = np.empty((R, L))
+    for l in range(L):
+        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
+        b = g.standard_normal((R, n)) * np.sqrt(sb2)
+        h = np.einsum("rij,rj->ri", W, x) + b
+        qs[:, l] = np.mean(h * h, axis=1)
+        d = dphi(h)
+        chis[:, l] = sw2 * np.mean(d * d, axis=1)
+        if jacobian:
+            J = d[:, :, None] * (W if J is None else W @ J)
+        x = phi(h)
+    return NetworkRun(q=qs, chi=chis, jacobian=J)
+
+
+def jacobian_moment_estimates(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per replica: ``m1 = tr(J J^T)/N`` and the normalized variance ``m2/m1^2 - 1`` of the
+    eigenvalues of ``J J^T`` (``m2 = tr (J J^T)^2 / N = ||J J^T||_F^2 / N``).
+
+    >>> m1, nv = jacobian_moment_estimates(np.stack([np.eye(3), 2 * np.eye(3)]))
+    >>> m1.tolist(), nv.tolist()
+    ([1.0, 4.0], [0.0, 0.0])
+    """
+    J = np.asarray(J, dtype=float)
+    n = J.shape[-1]
+    G = J @ np.swapaxes(J, -1, -2)
+    m1 = np.trace(G, axis1=-2, axis2=-1) / n
+    m2 = np.sum(G * G, axis=(-2, -1)) / n
+    if np.any(m1 <= 0):
+        raise ValueError("a Jacobian is identically zero; its normalized variance is undefined")
+    return m1, m2 / m1**2 - 1.0
+
+
+def squared_singular_values(J: np.ndarray) -> np.ndarray:
+    """Eigenvalues of ``J J^T`` per replica, ``(R, N)`` ascending (batched SVD)."""
+    s = np.linalg.svd(np.asarray(J, dtype=float), compute_uv=False)
+    return np.sort(s * s, axis=-1)
+
+
+def jacobian_log_singular_values(
+    activation: str,
+    *,
+    width: int,
+    depth: int,
+    replicas: int,
+    sigma_w2: float,
+    sigma_b2: float,
+    weights: str = "gaussian",
+    q_input: float | None = None,
+    rng=None,
+) -> np.ndarray:
+    """``log sigma_i(J)`` accurate at any depth via the QR engine (``numerics.products``).
+
+    Only for activations with invertible ``D_l`` (linear, erf, tanh): ReLU and hard-tanh masks
+    are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
+    """
+    from .products import product_log_singular_values
+
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    if activation in ("relu", "hard_tanh"):
+        raise ValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
+    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
+    g = as_generator(rng)
+    phi, dphi = _activation(activation)
+    x = g.standard_normal((R, n))
+    x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
+    factors = np.empty((L, R, n, n))
+    for l in range(L):
+        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
+        h = np.einsum("rij,rj->ri", W, x) + g.standard_normal((R, n)) * np.sqrt(sb2)
+        factors[l] = dphi(h)[:, :, None] * W
+        x = phi(h)
+    return product_log_singular_values(factors)
+
+
+def fold_product_squared_singular_values(width: int, depth: int, k: int, *, replicas: int, rng=None) -> np.ndarray:
+    """Eigenvalues of ``P P^T`` for ``P = F_L ... F_1``, ``F_l`` = Fold-k of a Gaussian matrix
+    (entries of variance ``1/N`` before folding; ``numerics.ensembles.fold``). ``(R, N)``.
+
+    Each fold makes the rows ``i`` and ``i + N/2^j`` equal, so ``F = E G_top`` with ``G_top`` the
+    ``N/2^k x N`` top block and ``E`` the ``N x N/2^k`` stacking of ``2^k`` identities
+    (``E^T E = 2^k I``); the nonzero spectrum has rank ``N / 2^k``.
+    """
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    g = as_generator(rng)
+    P = None
+    for _ in range(L):
+        F = ensembles.fold(ensembles.gaussian(n, size=R, rng=g), k)
+        P = F if P is None else F @ P
+    return squared_singular_values(P)
