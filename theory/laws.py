@@ -57,7 +57,7 @@ A uniform law on [0, 2] in three lines:
 ...     def _pdf(self, x):
 ...         return np.full_like(x, 0.5)
 >>> law = Uniform02()
->>> float(law.cdf(0.5)), float(law.ppf(0.75)), round(law.mean(), 12), round(law.var(), 12)
+>>> float(law.cdf(0.5)), round(law.ppf(0.75), 12), round(law.mean(), 12), round(law.var(), 12)
 (0.25, 1.5, 1.0, 0.333333333333)
 >>> law.pdf([-1.0, 0.0, 1.0, 2.0, np.inf]).tolist()
 [0.0, 0.0, 0.5, 0.0, 0.0]
@@ -138,27 +138,49 @@ class SpectralLaw:
         return 0.0, 0.0
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
+        # cumulative quadrature between the sorted points: one quad per point
         a, b = self.support()
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        pieces = np.empty_like(xs)
+        prev = a
+        for i, xi in enumerate(xs):
+            pieces[i] = self._integrate(self._pdf_scalar, prev, float(xi))
+            prev = float(xi)
         vals = np.empty_like(x)
-        for i, xi in np.ndenumerate(x):
-            vals[i] = self._integrate(self._pdf_scalar, a, float(xi))
+        vals[order] = np.cumsum(pieces)
         return np.clip(vals + self._atom_below(x), 0.0, 1.0)
 
     def _sf(self, x: np.ndarray) -> np.ndarray:
         return 1.0 - self._cdf(x)
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
+        # bracket on a 257-point cdf table, then Illinois (regula falsi) iterations on cdf
         a, b = self.support()
-        lo = np.full_like(q, a)
-        hi = np.full_like(q, b)
-        # bisection: invariant cdf(lo) < q <= cdf(hi); 80 halvings reach the float spacing
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            if np.all((mid == lo) | (mid == hi)):
+        grid = np.linspace(a, b, 257)
+        table = np.asarray(self.cdf(grid))
+        i = np.clip(np.searchsorted(table, q, side="left") - 1, 0, len(grid) - 2)
+        lo, hi = grid[i], grid[i + 1]
+        flo, fhi = table[i] - q, table[i + 1] - q
+        side = np.zeros(q.shape, dtype=int)
+        for _ in range(100):
+            denom = fhi - flo
+            safe = np.where(denom > 0, denom, 1.0)
+            mid = np.where(denom > 0, (lo * fhi - hi * flo) / safe, 0.5 * (lo + hi))
+            mid = np.where((mid <= lo) | (mid >= hi), 0.5 * (lo + hi), mid)
+            if np.all((hi - lo) <= 4 * np.finfo(float).eps * np.maximum(np.abs(hi), 1e-300)):
                 break
-            below = self.cdf(mid) < q
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
+            fm = np.asarray(self.cdf(mid)) - q
+            left = fm < 0
+            lo, flo = np.where(left, mid, lo), np.where(left, fm, flo)
+            hi, fhi = np.where(left, hi, mid), np.where(left, fhi, fm)
+            # Illinois: halve the stale end's value when the same side moves twice
+            new_side = np.where(left, -1, 1)
+            fhi = np.where(left & (side == -1), 0.5 * fhi, fhi)
+            flo = np.where(~left & (side == 1), 0.5 * flo, flo)
+            side = new_side
+            if np.all(np.abs(fm) <= 2 * np.finfo(float).eps):
+                return mid
         return hi
 
     def _moment(self, k: int):
