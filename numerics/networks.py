@@ -65,6 +65,8 @@ import numpy as np
 from theory._validate import check_choice, check_positive_int, check_real
 from theory.activations import ACTIVATIONS, activation as _activation
 
+from . import ensembles
+
 __all__ = [
     "SKIPS",
     "INITS",
@@ -391,40 +393,6 @@ def mse_loss(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 # -------------------------------------------------------------------- initialization
-def _ensembles():
-    try:
-        from numerics import ensembles  # written in parallel by another engineer
-    except ImportError:  # pragma: no cover - transitional
-        return None
-    return ensembles
-
-
-def _gaussian_square(n: int, count: int, rng) -> np.ndarray:
-    ens = _ensembles()
-    if ens is not None and hasattr(ens, "gaussian"):
-        return np.asarray(ens.gaussian(n, size=count, rng=rng)).reshape(count, n, n)
-    return rng.standard_normal((count, n, n)) / np.sqrt(n)  # pragma: no cover - transitional
-
-
-def _haar_square(n: int, count: int, rng) -> np.ndarray:
-    ens = _ensembles()
-    if ens is not None and hasattr(ens, "haar_orthogonal"):
-        return np.asarray(ens.haar_orthogonal(n, size=count, rng=rng)).reshape(count, n, n)
-    # pragma: no cover - transitional private helper (QR with sign fix), removed once ensembles exists
-    z = rng.standard_normal((count, n, n))
-    q, r = np.linalg.qr(z)
-    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
-
-
-def _fold(w: np.ndarray, k: int) -> np.ndarray:
-    ens = _ensembles()
-    if ens is not None and hasattr(ens, "fold"):
-        return np.asarray(ens.fold(w, k))
-    rows = w.shape[-2]  # pragma: no cover - transitional: top rows/2^k rows tiled
-    top = rows // 2**k
-    return np.array(w[..., np.arange(rows) % top, :], dtype=float)
-
-
 def init_weights(
     widths: Sequence[int],
     replicas: int,
@@ -493,17 +461,13 @@ def init_weights(
         for l in range(L):
             dout, din = widths[l + 1], widths[l]
             if init == "gaussian":
-                if dout == din:
-                    w = _gaussian_square(din, 1, g)[0]
-                else:
-                    w = g.standard_normal((dout, din)) / np.sqrt(din)
+                w = ensembles.gaussian(din, m=dout, rng=g)
             else:
-                m = max(dout, din)
-                w = _haar_square(m, 1, g)[0][:dout, :din]
+                w = ensembles.haar_orthogonal(max(dout, din), rng=g)[:dout, :din]
             layers[l].append(w)
     weights = [gain * np.stack(ws) for ws in layers]
     if fold:
-        weights = [_fold(w, fold) for w in weights]
+        weights = [ensembles.fold(w, fold) for w in weights]
     return weights
 
 

@@ -1,0 +1,333 @@
+"""Batched training of network stacks: gradient descent and Adam, population or sampled data.
+
+One call to :func:`train` trains all ``R`` networks of a :class:`numerics.networks.NetworkStack`
+as one batched computation. Replica ``r`` is bit-for-bit the run the same network would do alone
+(a stack of size 1) with the same per-replica random stream: replicas never mix (the tests check
+it).
+
+Tasks
+-----
+:class:`PopulationTask`
+    Whitened inputs and a linear target ``y = T x``. The loss is the population loss
+    ``0.5 E_x ||f(x) - T x||^2``; for a linear network it equals ``0.5 ||W_L...W_1 - T||_F^2``
+    exactly (Saxe et al. 2013). It is evaluated on the basis ``X = sqrt(d_0) I`` (``E x x^T = I``
+    over the ``d_0`` columns), so every step is a full-batch step.
+:class:`SampledTask`
+    A finite data set ``(X, Y)`` (columns are samples), trained by minibatches drawn with
+    replacement-free shuffling per epoch, independently per replica.
+
+Divergence
+----------
+A replica whose loss becomes inf or NaN is *diverged*: it is frozen (its parameters are set to
+zero so it cannot overflow further), ``TrainingResult.diverged[r]`` is True and
+``diverged_at[r]`` is the step. Its later losses are reported as ``inf`` and
+:meth:`TrainingResult.final_loss` refuses to return a number for it unless asked.
+
+Examples
+--------
+>>> import numpy as np
+>>> from numerics.networks import init_network
+>>> net = init_network([4, 4, 4], 3, init="orthogonal", rng=0)
+>>> task = PopulationTask(np.eye(4) * 0.5)
+>>> res = train(net, task, optimizer="gd", lr=0.1, steps=200, record_at=(0, 200))
+>>> res.loss.shape, bool(np.all(res.loss[:, -1] < 0.5 * res.loss[:, 0])), res.diverged.tolist()
+((3, 201), True, [False, False, False])
+>>> sorted(res.records)
+[0, 200]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from theory._validate import check_choice, check_finite_array, check_nonneg_int, check_positive_int, check_real
+from theory.errors import DegeneracyError
+
+from .networks import NetworkStack, mse_loss
+from .rng import as_generator, spawn_generators
+
+__all__ = [
+    "OPTIMIZERS",
+    "PopulationTask",
+    "SampledTask",
+    "GradientRecord",
+    "TrainingResult",
+    "train",
+    "sample_linear_task",
+]
+
+OPTIMIZERS = ("gd", "adam")
+
+
+@dataclass
+class PopulationTask:
+    """Whitened-input population loss for the linear target ``T`` (``(d_L, d_0)`` or ``(R, d_L, d_0)``)."""
+
+    target: np.ndarray
+
+    def __post_init__(self):
+        self.target = check_finite_array("target", self.target)
+        if self.target.ndim not in (2, 3):
+            raise ValueError(f"target must have shape (d_out, d_in) or (R, d_out, d_in), got {self.target.shape}")
+
+    def batch(self) -> tuple[np.ndarray, np.ndarray]:
+        d0 = self.target.shape[-1]
+        X = np.sqrt(d0) * np.eye(d0)
+        return X, self.target @ X
+
+
+@dataclass
+class SampledTask:
+    """A finite data set: ``X`` of shape ``(d_0, N)`` and ``Y`` of shape ``(d_L, N)`` (shared by replicas)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    batch_size: int
+
+    def __post_init__(self):
+        self.X = check_finite_array("X", self.X, ndim=2)
+        self.Y = check_finite_array("Y", self.Y, ndim=2)
+        if self.X.shape[1] != self.Y.shape[1]:
+            raise ValueError(f"X and Y must have the same number of samples (columns), got {self.X.shape[1]} and {self.Y.shape[1]}")
+        self.batch_size = check_positive_int("batch_size", self.batch_size)
+        if self.batch_size > self.X.shape[1]:
+            raise ValueError(f"batch_size must be <= the number of samples {self.X.shape[1]}, got {self.batch_size}")
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.n_samples // self.batch_size
+
+
+def sample_linear_task(target: np.ndarray, n_samples: int, batch_size: int, *, noise: float = 0.0, rng=None) -> SampledTask:
+    """``N`` standard Gaussian inputs ``x`` (``E x x^T = I``), targets ``y = T x + noise * z``.
+
+    >>> t = sample_linear_task(np.eye(3), 10, 5, rng=0)
+    >>> t.X.shape, t.Y.shape, t.steps_per_epoch
+    ((3, 10), (3, 10), 2)
+    """
+    T = check_finite_array("target", target, ndim=2)
+    N = check_positive_int("n_samples", n_samples)
+    noise = check_real("noise", noise, lo=0.0)
+    g = as_generator(rng)
+    X = g.standard_normal((T.shape[1], N))
+    Y = T @ X
+    if noise > 0:
+        Y = Y + noise * g.standard_normal(Y.shape)
+    return SampledTask(X, Y, batch_size)
+
+
+@dataclass
+class GradientRecord:
+    """Gradient norms at one step (before that step's update), on the full task data.
+
+    ``delta``: ``||dloss/dx_l||`` for ``l = 0..L``, shape ``(R, L+1)`` (Frobenius over units and
+    samples); ``weights``: ``||dloss/dW_l||_F``, shape ``(R, L)``; ``loss``: shape ``(R,)``.
+    """
+
+    step: int
+    loss: np.ndarray
+    delta: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass
+class TrainingResult:
+    """Loss curves, gradient records and divergence flags of a batched run.
+
+    Attributes
+    ----------
+    loss : ndarray (R, steps + 1)
+        Training loss before step ``t`` (column ``steps`` is the final loss); ``inf`` after divergence.
+        For sampled tasks: the full-data loss at evaluation points, ``steps // eval_every + 1`` columns.
+    loss_steps : ndarray
+        The step index of each loss column.
+    records : dict step -> :class:`GradientRecord`
+    diverged : ndarray of bool (R,)
+    diverged_at : ndarray of int (R,), -1 when the replica did not diverge
+    network : NetworkStack
+        The trained stack (diverged replicas zeroed).
+    """
+
+    loss: np.ndarray
+    loss_steps: np.ndarray
+    records: dict
+    diverged: np.ndarray
+    diverged_at: np.ndarray
+    network: NetworkStack
+    settings: dict = field(default_factory=dict)
+
+    def final_loss(self, *, allow_diverged: bool = False) -> np.ndarray:
+        """Final loss per replica; raises :class:`DegeneracyError` if a replica diverged (unless allowed,
+        in which case its entry is ``inf``)."""
+        if np.any(self.diverged) and not allow_diverged:
+            bad = np.flatnonzero(self.diverged).tolist()
+            raise DegeneracyError(f"replicas {bad} diverged (loss became inf/NaN); no final loss to report")
+        return self.loss[:, -1].copy()
+
+
+def _losses_and_grads(net: NetworkStack, X, Y):
+    cache = net.forward(X)
+    loss, g = mse_loss(cache.output, Y)
+    return loss, net.backward(cache, g)
+
+
+def train(
+    net: NetworkStack,
+    task: PopulationTask | SampledTask,
+    *,
+    optimizer: str = "gd",
+    lr: float,
+    steps: int,
+    record_at: Sequence[int] = (0,),
+    eval_every: int = 1,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    rng=None,
+    copy: bool = True,
+    callback=None,
+) -> TrainingResult:
+    """Train every network of the stack for ``steps`` updates.
+
+    Parameters
+    ----------
+    net : NetworkStack
+        Trained in place unless ``copy=True`` (default).
+    task : PopulationTask or SampledTask
+    optimizer : {"gd", "adam"}
+        ``"gd"``: ``theta <- theta - lr * grad``. ``"adam"``: Kingma & Ba (2015) with bias
+        correction, ``betas`` and ``eps``.
+    lr : float > 0
+    steps : int >= 0
+    record_at : steps at which to record gradient norms (on the full data, before the update);
+        ``steps`` itself records the final state.
+    eval_every : int
+        For sampled tasks, evaluate the full-data loss every ``eval_every`` steps.
+    rng : seed / Generator / sequence of R of those
+        Minibatch order; replica ``r`` uses its own stream (``rng[r]`` or the ``r``-th spawned
+        generator), so a stack reproduces separate runs. Unused for population tasks.
+    callback : callable ``callback(step, net)``, optional
+        Called before every update and after the last step (``step = 0..steps``) with the
+        stack being trained (do not modify it), e.g. to record weight trajectories.
+    """
+    if not isinstance(net, NetworkStack):
+        raise TypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    lr = check_real("lr", lr, lo=0.0, lo_open=True)
+    steps = check_nonneg_int("steps", steps)
+    eval_every = check_positive_int("eval_every", eval_every)
+    b1 = check_real("betas[0]", betas[0], lo=0.0, hi=1.0, hi_open=True)
+    b2 = check_real("betas[1]", betas[1], lo=0.0, hi=1.0, hi_open=True)
+    eps = check_real("eps", eps, lo=0.0, lo_open=True)
+    record_at = sorted({check_nonneg_int("record_at", s) for s in record_at})
+    if record_at and record_at[-1] > steps:
+        raise ValueError(f"record_at steps must be <= steps={steps}, got {record_at[-1]}")
+    if copy:
+        net = net.copy()
+    R = net.replicas
+    params = net.parameters()
+
+    population = isinstance(task, PopulationTask)
+    if population:
+        Xf, Yf = task.batch()
+        gens = None
+    elif isinstance(task, SampledTask):
+        Xf, Yf = task.X, task.Y
+        if isinstance(rng, (list, tuple)):
+            if len(rng) != R:
+                raise ValueError(f"rng sequence must have one entry per replica ({R}), got {len(rng)}")
+            gens = [as_generator(g) for g in rng]
+        else:
+            gens = spawn_generators(rng, R)
+        perms = [None] * R
+    else:
+        raise TypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
+
+    m = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
+    v = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
+    diverged = np.zeros(R, dtype=bool)
+    diverged_at = np.full(R, -1, dtype=int)
+    loss_cols, loss_steps = [], []
+    records: dict[int, GradientRecord] = {}
+    record_set = set(record_at)
+
+    def mark(loss_vec, step):
+        bad = ~np.isfinite(loss_vec) & ~diverged
+        if np.any(bad):
+            diverged[bad] = True
+            diverged_at[bad] = step
+            for p in params:
+                p[bad] = 0.0
+            if m is not None:
+                for a in m + v:
+                    a[bad] = 0.0
+        out = loss_vec.copy()
+        out[diverged] = np.inf
+        return out
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(steps + 1):
+            full_needed = population or (t % eval_every == 0) or (t == steps) or (t in record_set)
+            if full_needed:
+                floss, fgrads = _losses_and_grads(net, Xf, Yf)
+                floss = mark(floss, t)
+                if population or t % eval_every == 0 or t == steps:
+                    loss_cols.append(floss)
+                    loss_steps.append(t)
+                if t in record_set:
+                    dn = fgrads.delta_norms()
+                    wn = fgrads.weight_norms()
+                    dn[diverged] = np.inf
+                    wn[diverged] = np.inf
+                    records[t] = GradientRecord(t, floss.copy(), dn, wn)
+            if callback is not None:
+                callback(t, net)
+            if t == steps:
+                break
+            if population:
+                grads = fgrads
+            else:
+                B = task.batch_size
+                spe = task.steps_per_epoch
+                k = t % spe
+                idx = np.empty((R, B), dtype=np.intp)
+                for r in range(R):
+                    if k == 0 or perms[r] is None:
+                        perms[r] = gens[r].permutation(task.n_samples)
+                    idx[r] = perms[r][k * B : (k + 1) * B]
+                Xb = np.moveaxis(Xf[:, idx], 0, 1)  # (R, d0, B)
+                Yb = np.moveaxis(Yf[:, idx], 0, 1)
+                bloss, grads = _losses_and_grads(net, Xb, Yb)
+                mark(bloss, t)
+            glist = grads.weights + (grads.biases if grads.biases is not None else [])
+            if optimizer == "gd":
+                for p, g in zip(params, glist):
+                    p -= lr * g
+            else:
+                c1 = 1.0 - b1 ** (t + 1)
+                c2 = 1.0 - b2 ** (t + 1)
+                for p, g, mi, vi in zip(params, glist, m, v):
+                    mi *= b1
+                    mi += (1.0 - b1) * g
+                    vi *= b2
+                    vi += (1.0 - b2) * (g * g)
+                    p -= lr * (mi / c1) / (np.sqrt(vi / c2) + eps)
+            if np.any(diverged):
+                for p in params:
+                    p[diverged] = 0.0
+    loss = np.stack(loss_cols, axis=1)
+    return TrainingResult(
+        loss=loss,
+        loss_steps=np.asarray(loss_steps),
+        records=records,
+        diverged=diverged,
+        diverged_at=diverged_at,
+        network=net,
+        settings=dict(optimizer=optimizer, lr=lr, steps=steps, task=type(task).__name__),
+    )

@@ -1,0 +1,569 @@
+"""Claims and certificates on the exact gradient dynamics of deep linear networks.
+
+Theory: :mod:`theory.linear_dynamics`. Numerics: :mod:`numerics.networks`,
+:mod:`numerics.training`. Sources: Saxe, McClelland & Ganguli (2013, arXiv:1312.6120);
+Arora, Cohen & Hazan (ICML 2018); Du, Hu & Lee (NeurIPS 2018); REFERENCE.md section 2.
+
+Negative controls (``ctx.control``) use real, plausible mistakes: the two-layer trajectory
+without the factor 2 in the exponent, the deep learning time with the layer count ``N_l`` in
+place of the weight count ``N_l - 1``, a first-order drift rate, swapped exponents in the
+end-to-end flow, the mean of ``||delta||^2`` confused with its typical (geometric-mean) value
+and the variance of ``log ||delta||^2`` used for ``log ||delta||``, the stable learning rate
+without its factor ``n``, and "growth" demanded of the orthogonal initialization.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from numerics import ensembles, stats
+from numerics.networks import NetworkStack
+from numerics.training import PopulationTask, train
+from theory import linear_dynamics as ld
+from theory.errors import DegeneracyError
+
+from .registry import certificate, claim
+
+EPS = float(np.finfo(float).eps)
+
+
+# =========================================================================== certificates
+def _trajectory_solves_ode() -> tuple[bool, str]:
+    t, s, u0, tau = sp.symbols("t s u0 tau", positive=True)
+    u = sp.Function("u")
+    sol = s * sp.exp(2 * s * t / tau) / (sp.exp(2 * s * t / tau) - 1 + s / u0)
+    ode = sp.Eq(tau * u(t).diff(t), 2 * u(t) * (s - u(t)))
+    ok, resid = sp.checkodesol(ode, sp.Eq(u(t), sol))
+    init = sp.simplify(sol.subs(t, 0) - u0)
+    return bool(ok) and init == 0, f"checkodesol returned ({ok}, {resid}); u(0) - u0 = {init}"
+
+
+@certificate("dynamics.trajectory-solves-ode",
+             statement="u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0) solves tau du/dt = 2u(s - u), u(0) = u0",
+             source="Saxe, McClelland & Ganguli 2013, eq. (6)")
+def trajectory_solves_ode():
+    return _trajectory_solves_ode()
+
+
+def _learning_time_derivative(wrong: bool = False) -> tuple[bool, str]:
+    """d/du of the closed-form antiderivative equals u^{2/n-2}/(s-u) (both branches, all n)."""
+    u, s = sp.symbols("u s", positive=True)
+    b, k = sp.symbols("b k", positive=True)
+    z = sp.Symbol("z", positive=True)
+    # (i) the 2F1(1, b; b+1; z) series has coefficients b / (b + k):
+    coef = sp.rf(1, k) * sp.rf(b, k) / (sp.rf(b + 1, k) * sp.factorial(k))
+    c_ok = sp.simplify(sp.gammasimp(coef - b / (b + k))) == 0
+    # (ii) below s: F(u) = (1/s) sum_k u^{b+k} / (s^k (b+k)); termwise derivative is a geometric series
+    term = u ** (b + k) / (s**k * (b + k)) / s
+    dsum = sp.Sum(sp.diff(term, u), (k, 0, sp.oo)).doit()
+    dsum = sp.piecewise_fold(dsum)
+    if isinstance(dsum, sp.Piecewise):
+        dsum = dsum.args[0][0]  # the convergent branch |u/s| < 1
+    target_below = u ** (b - 1) / (s - u)
+    below_ok = sp.simplify(dsum - target_below) == 0
+    # (iii) above s: F(u) = sum_k s^k u^{-a-k} / (a+k), a = 1 - b
+    a = 1 - b
+    term2 = s**k * u ** (-a - k) / (a + k)
+    dsum2 = sp.piecewise_fold(sp.Sum(sp.diff(term2, u), (k, 0, sp.oo)).doit())
+    if isinstance(dsum2, sp.Piecewise):
+        dsum2 = dsum2.args[0][0]
+    above_ok = sp.simplify(dsum2 - u ** (-a) / (s - u)) == 0
+    # (iv) with b = 2/n - 1 the integrand is u^{2/n - 2}/(s-u): the ODE tau du/dt = n u^{2-2/n}(s-u)
+    n = sp.Symbol("n", positive=True)
+    ode_ok = sp.simplify((u ** (b - 1)).subs(b, 2 / n - 1) * u ** (2 - 2 / n) - 1) == 0
+    # (v) the implemented function (mpmath, 30 digits) differentiates back to the ODE for n = 1..8
+    worst = 0.0
+    for nn in range(1, 9):
+        for (u0v, ufv, sv) in ((0.01, 1.3, 2.0), (3.0, 2.2, 2.0)):
+            eps = 1e-6
+            h = lambda x: ld.learning_time(u0v, x, s=sv, n_weights=nn + (1 if wrong else 0))
+            dtdu = (h(ufv + eps) - h(ufv - eps)) / (2 * eps)
+            rhs = 1.0 / (nn * ufv ** (2 - 2 / nn) * (sv - ufv))
+            worst = max(worst, abs(dtdu - rhs) / abs(rhs))
+    num_ok = worst < 1e-6
+    holds = c_ok and below_ok and above_ok and ode_ok and num_ok
+    return holds, (f"2F1 coefficients b/(b+k): {c_ok}; d/du series below s: {below_ok}; above s: {above_ok}; "
+                   f"b = 2/n - 1 gives the ODE: {ode_ok}; implemented dt/duf vs 1/(n u^(2-2/n)(s-u)), n=1..8, "
+                   f"max rel. dev. {worst:.1e} (central difference, h = 1e-6)")
+
+
+@certificate("dynamics.learning-time-derivative",
+             statement="t(uf) = (tau/n)[F(uf) - F(u0)] with F = u^b/(s b) 2F1(1,b;b+1;u/s), b = 2/n - 1 "
+                       "(and its u > s and n = 1, 2 forms) satisfies dt/duf = tau / (n uf^(2-2/n) (s - uf))",
+             source="derived here; Saxe et al. 2013 sec. 3 (the n = 2 case is their eq. 7)")
+def learning_time_derivative():
+    return _learning_time_derivative()
+
+
+def _balanced_difference_conserved() -> tuple[bool, str]:
+    a, b, s, tau = sp.symbols("a b s tau", real=True)
+    da = b * (s - a * b) / tau
+    db = a * (s - a * b) / tau
+    d = sp.simplify(2 * a * da - 2 * b * db)
+    return d == 0, f"d/dt (a^2 - b^2) = {d}"
+
+
+@certificate("dynamics.two-layer-conservation",
+             statement="tau da/dt = b(s - ab), tau db/dt = a(s - ab) conserve a^2 - b^2",
+             source="Saxe et al. 2013, sec. 2")
+def two_layer_conservation():
+    return _balanced_difference_conserved()
+
+
+def _noncommutative_conservation() -> tuple[bool, str]:
+    """d/dt (W_{j+1}^T W_{j+1} - W_j W_j^T) = 0 for rectangular, non-commuting matrix symbols."""
+    n0, n1, n2, nA, nL = sp.symbols("n_0 n_1 n_2 n_A n_L", positive=True, integer=True)
+    A = sp.MatrixSymbol("A", n0, nA)      # W_{j-1} ... W_1 (any depth below)
+    Wj = sp.MatrixSymbol("W_j", n1, n0)
+    Wk = sp.MatrixSymbol("W_j+1", n2, n1)
+    C = sp.MatrixSymbol("C", nL, n2)      # W_n ... W_{j+2} (any depth above)
+    G = sp.MatrixSymbol("G", nL, nA)      # dl/dW for the end-to-end map, arbitrary loss
+    dWj = -(C * Wk).T * G * A.T           # -dl/dW_j
+    dWk = -C.T * G * (Wj * A).T           # -dl/dW_{j+1}
+    expr = (dWk.T * Wk + Wk.T * dWk) - (dWj * Wj.T + Wj * dWj.T)
+    generic = sp.expand(expr.doit())
+    generic_ok = generic == 0 or isinstance(generic, sp.ZeroMatrix)
+    # explicit depth-4 chain with four different shapes: every adjacent pair
+    d = sp.symbols("d0:5", positive=True, integer=True)
+    W = [sp.MatrixSymbol(f"W{i + 1}", d[i + 1], d[i]) for i in range(4)]
+    Gm = sp.MatrixSymbol("G", d[4], d[0])
+
+    def chain(lo, hi, dim):
+        out = sp.Identity(dim)
+        for i in range(lo, hi + 1):
+            out = W[i] * out
+        return out
+
+    flows = [-(chain(j + 1, 3, d[j + 1])).T * Gm * (chain(0, j - 1, d[0])).T for j in range(4)]
+    explicit_ok = True
+    for j in range(3):
+        e = (flows[j + 1].T * W[j + 1] + W[j + 1].T * flows[j + 1]) - (flows[j] * W[j].T + W[j] * flows[j].T)
+        e = sp.expand(e.doit())
+        explicit_ok = explicit_ok and (e == 0 or isinstance(e, sp.ZeroMatrix))
+    return generic_ok and explicit_ok, (f"generic pair with arbitrary chains above/below: {generic}; "
+                                        f"explicit depth-4 chain, 4 symbolic shapes, all 3 pairs zero: {explicit_ok}")
+
+
+@certificate("dynamics.conservation-noncommutative",
+             statement="under dW_j/dt = -dl/dW_j, d/dt (W_{j+1}^T W_{j+1} - W_j W_j^T) = 0 for any loss of "
+                       "the end-to-end map and rectangular non-commuting W_j (sympy MatrixSymbol)",
+             source="Arora, Cohen & Hazan, ICML 2018 (Thm. 1 proof); Du, Hu & Lee, NeurIPS 2018")
+def conservation_noncommutative():
+    return _noncommutative_conservation()
+
+
+def _hessian_top(wrong: bool = False) -> tuple[bool, str]:
+    s = sp.Symbol("s", positive=True)
+    ok = True
+    found = []
+    for n in range(1, 7):
+        a = sp.symbols(f"a1:{n + 1}", positive=True)
+        loss = (sp.Mul(*a) - s) ** 2 / 2
+        H = sp.hessian(loss, a).subs({ai: s ** sp.Rational(1, n) for ai in a})
+        H = sp.simplify(H)
+        ev = H.eigenvals()
+        top = sp.simplify(max(ev, key=lambda e: sp.N(e.subs(s, 2))))
+        pred = n * s ** (2 - sp.Rational(2, n)) if not wrong else s ** (2 - sp.Rational(2, n))
+        ok = ok and sp.simplify(top - pred) == 0 and sp.simplify(sum(m for e, m in ev.items() if e == 0) - (n - 1)) == 0
+        found.append(f"n={n}: {top}")
+    # general n: at the optimum the residual vanishes, H = g g^T with g = s^{(n-1)/n} (1, ..., 1)
+    n = sp.Symbol("n", positive=True, integer=True)
+    g2 = sp.simplify(n * (s ** ((n - 1) / n)) ** 2 - n * s ** (2 - 2 / n))
+    ok = ok and g2 == 0
+    return ok, "; ".join(found) + f"; general n: ||g||^2 - n s^(2-2/n) = {g2}"
+
+
+@certificate("dynamics.hessian-top-eigenvalue",
+             statement="at the optimum of 0.5 (a_1...a_n - s)^2 the Hessian has top eigenvalue n s^(2-2/n) "
+                       "(and n-1 zeros): gradient descent is stable iff eta < 2/(n s^(2-2/n))",
+             source="Saxe et al. 2013 sec. 3 (learning-rate scaling); REFERENCE.md section 2")
+def hessian_top_eigenvalue():
+    return _hessian_top()
+
+
+# =========================================================================== helpers
+def _haar(n, rng):
+    return ensembles.haar_orthogonal(n, rng=rng)
+
+
+def _mode_strengths(net: NetworkStack, U, V) -> np.ndarray:
+    """diag(U^T W_n...W_1 V) per replica: (R, modes)."""
+    P = net.end_to_end()
+    return np.einsum("rij,rik,rkj->rj", U, P, V)
+
+
+def _decoupled_balanced(U, V, a0, n_weights, rng_frames):
+    """W_1 = O_1 D V^T, W_l = O_l D O_{l-1}^T, W_n = U D O_{n-1}^T with D = diag(a0) (per replica)."""
+    R, d, _ = U.shape
+    frames = [V] + [np.stack([_haar(d, g) for g in rng_frames[l]]) for l in range(n_weights - 1)] + [U]
+    D = a0[:, None, :]  # (R, 1, d) scales columns
+    ws = []
+    for l in range(n_weights):
+        ws.append((frames[l + 1] * D) @ np.swapaxes(frames[l], -1, -2))
+    return ws
+
+
+# =========================================================================== claims
+@claim("dynamics.saxe-two-layer",
+       title="A one-hidden-layer linear network with whitened data and small balanced decoupled initialization "
+             "follows u(t) = s e^{2st}/(e^{2st} - 1 + s/u0) for every mode; the gradient-descent error shrinks "
+             "linearly with the learning rate.",
+       source="Saxe, McClelland & Ganguli 2013, eq. (6)",
+       kind="finite-n",
+       formula="max_t |u_GD(t) - u(t)| = O(eta): fitted slope of log error vs log eta = 1; "
+               "u(t) = s / (1 + (s/u0 - 1) e^{-2 s t / tau}), t = step * eta (tau = 1)",
+       settings={"width": (4, 6, 8), "replicas": (6, 10, 20), "t_end": 6.0, "u0": 1e-3,
+                 "lrs": ((0.04, 0.02, 0.01), (0.04, 0.02, 0.01, 0.005), (0.04, 0.02, 0.01, 0.005))})
+def saxe_two_layer(ctx):
+    d, R = ctx.settings["width"], ctx.settings["replicas"]
+    t_end, u0 = ctx.settings["t_end"], ctx.settings["u0"]
+    rng = ctx.rng
+    U = np.stack([_haar(d, rng) for _ in range(R)])
+    V = np.stack([_haar(d, rng) for _ in range(R)])
+    S = rng.uniform(0.5, 3.0, size=(R, d))  # independent random target spectra per replica
+    T = (U * S[:, None, :]) @ np.swapaxes(V, -1, -2)
+    frame_rngs = [[np.random.default_rng(rng.integers(2**63)) for _ in range(R)]]
+    a0 = np.full((R, d), math.sqrt(u0))
+    base = _decoupled_balanced(U, V, a0, 2, frame_rngs)
+    errs = []
+    for eta in ctx.settings["lrs"]:
+        steps = int(round(t_end / eta))
+        traj = []
+        train(NetworkStack([w.copy() for w in base]), PopulationTask(T), optimizer="gd", lr=eta, steps=steps,
+              record_at=(), callback=lambda k, net: traj.append(_mode_strengths(net, U, V)))
+        sim = np.stack(traj, axis=1)  # (R, steps+1, d)
+        tgrid = np.arange(steps + 1) * eta
+        theo = np.empty_like(sim)
+        for r in range(R):
+            for j in range(d):
+                if ctx.control:  # mistake: exponent s t instead of 2 s t
+                    theo[r, :, j] = S[r, j] / (1 + (S[r, j] / u0 - 1) * np.exp(-S[r, j] * tgrid))
+                else:
+                    theo[r, :, j] = ld.saxe_mode_strength(tgrid, s=S[r, j], u0=u0)
+        errs.append(np.max(np.abs(sim - theo), axis=(1, 2)))  # one value per replica
+    errs = np.array(errs)  # (n_lr, R)
+    yield stats.rate_check("max_t |u_GD - u_theory| vs learning rate", ctx.settings["lrs"], errs.mean(axis=1),
+                           errs.std(axis=1, ddof=1) / math.sqrt(R), 1.0,
+                           detail=f"{R} replicas with random targets (s ~ U[0.5, 3]), width {d}, t in [0, {t_end}]")
+
+
+def _crossing_time(values: np.ndarray, level: float, dt: float) -> float:
+    """First time a monotone sampled curve crosses ``level`` (linear interpolation)."""
+    idx = np.flatnonzero(values >= level)
+    if idx.size == 0 or idx[0] == 0:
+        raise ValueError("curve does not cross the level inside the run")
+    k = idx[0]
+    f = (level - values[k - 1]) / (values[k] - values[k - 1])
+    return (k - 1 + f) * dt
+
+
+def _deep_times(n, svals, u0_frac, uf_frac, eta, seed):
+    """Crossing times of every mode of a width-d deep linear network (balanced decoupled init)."""
+    rng = np.random.default_rng(seed)
+    d = len(svals)
+    U = _haar(d, rng)[None]
+    V = _haar(d, rng)[None]
+    S = np.asarray(svals, dtype=float)
+    T = (U * S[None, None, :]) @ np.swapaxes(V, -1, -2)
+    u0 = u0_frac * S
+    a0 = (u0 ** (1.0 / n))[None, :]
+    ws = _decoupled_balanced(U, V, a0, n, [[np.random.default_rng(rng.integers(2**63))] for _ in range(n - 1)])
+    t_max = 1.5 * max(ld.learning_time(u0[j], uf_frac * S[j], s=S[j], n_weights=n) for j in range(d)) + 10 * eta
+    steps = int(math.ceil(t_max / eta))
+    traj = []
+    train(NetworkStack(ws), PopulationTask(T), optimizer="gd", lr=eta, steps=steps, record_at=(),
+          callback=lambda k, net: traj.append(_mode_strengths(net, U, V)[0]))
+    traj = np.array(traj)
+    return [_crossing_time(traj[:, j], uf_frac * S[j], eta) for j in range(d)]
+
+
+@claim("dynamics.saxe-deep",
+       title="Deep linear networks with balanced decoupled initialization take exactly learning_time(u0, uf) "
+             "(the 2F1 closed form of tau du/dt = n u^(2-2/n)(s-u)) at every depth; Saxe's large-depth "
+             "formula's error shrinks with depth.",
+       source="Saxe et al. 2013, sec. 3 (eqs. for N_l layers); closed form derived here",
+       kind="finite-n",
+       formula="t = (tau/n)[F(uf) - F(u0)], F(u) = u^b/(s b) 2F1(1, b; b+1; u/s), b = 2/n - 1; "
+               "Richardson-extrapolated GD crossing time (steps eta, eta/2) vs t within |t(eta) - t(eta/2)|",
+       settings={"depths": ((2, 4, 8), (2, 4, 8, 16), (2, 4, 8, 16, 32)), "s": [2.0, 1.0, 0.5], "u0": 0.02,
+                 "uf": 0.5, "eta": (0.004, 0.002, 0.001)})
+def saxe_deep(ctx):
+    svals, u0f, uff, eta = ctx.settings["s"], ctx.settings["u0"], ctx.settings["uf"], ctx.settings["eta"]
+    rel_large = []
+    for n in ctx.settings["depths"]:
+        seed = int(ctx.rng.integers(2**63))
+        t1 = _deep_times(n, svals, u0f, uff, eta, seed)
+        t2 = _deep_times(n, svals, u0f, uff, eta / 2, seed)
+        for j, s in enumerate(svals):
+            t_rich = 2 * t2[j] - t1[j]
+            u0, uf = u0f * s, uff * s
+            # control: the layer count N_l = n + 1 used where the weight count n belongs
+            theory = ld.learning_time(u0, uf, s=s, n_weights=n + 1 if ctx.control else n)
+            scale = abs(t1[j] - t2[j]) + 64 * EPS * t_rich / eta
+            yield stats.tolerance_check(f"n={n}, s={s}: learning time", theory, t_rich, scale,
+                                        reason="Richardson remainder bounded by the first-order difference "
+                                               "|t(eta) - t(eta/2)|")
+            if j == 0:
+                large = ld.learning_time_large_depth(u0, uf, s=s, n_layers=n + 1)
+                rel_large.append(abs(large - t_rich) / t_rich)
+    dec = all(b < a for a, b in zip(rel_large, rel_large[1:]))
+    yield stats.exact_check(f"large-depth formula: relative error decreases with depth (s={svals[0]})", True, dec,
+                            detail="relative errors " + ", ".join(f"{x:.3g}" for x in rel_large))
+
+
+@claim("dynamics.conservation",
+       title="W_{j+1}^T W_{j+1} - W_j W_j^T is conserved by gradient flow (proved for general shapes with "
+             "non-commutative symbols); under gradient descent its drift scales as the square of the learning rate.",
+       source="Arora, Cohen & Hazan, ICML 2018; Du, Hu & Lee, NeurIPS 2018",
+       kind="identity",
+       formula="d/dt (W_{j+1}^T W_{j+1} - W_j W_j^T) = 0; GD drift after K steps = O(eta^2) (one step: exactly "
+               "eta^2 (G_{j+1}^T G_{j+1} - G_j G_j^T))",
+       settings={"widths": (5, 4, 6, 3), "replicas": (8, 16, 32), "steps": 10, "lrs": (0.0004, 0.0002, 0.0001, 0.00005)})
+def conservation(ctx):
+    holds, detail = _noncommutative_conservation()
+    yield stats.proof_check("symbolic: conservation for non-commuting rectangular matrices", holds, detail)
+    widths, R, K = ctx.settings["widths"], ctx.settings["replicas"], ctx.settings["steps"]
+    rng = ctx.rng
+    ws = [rng.standard_normal((R, widths[i + 1], widths[i])) / math.sqrt(widths[i]) for i in range(len(widths) - 1)]
+    X = rng.standard_normal((widths[0], 20))
+    Y = rng.standard_normal((R, widths[-1], 20))
+    from numerics.training import SampledTask
+
+    drifts = []
+    one_step_dev = 0.0
+    for eta in ctx.settings["lrs"]:
+        net = NetworkStack([w.copy() for w in ws])
+        c0 = ld.conserved_quantities(net.weights)
+        res = train(net, SampledTask(X, Y[0], 20), optimizer="gd", lr=eta, steps=K, record_at=())
+        c1 = ld.conserved_quantities(res.network.weights)
+        drifts.append(np.sqrt(sum(np.sum((a - b) ** 2, axis=(-2, -1)) for a, b in zip(c0, c1))))
+        # exact one-step formula
+        net1 = NetworkStack([w.copy() for w in ws])
+        _, g = net1.loss_and_gradients(X, Y[0])
+        pred = ld.gd_conservation_drift(g.weights, eta)
+        after = [w - eta * gw for w, gw in zip(net1.weights, g.weights)]
+        got = [a - b for a, b in zip(ld.conserved_quantities(after), ld.conserved_quantities(net1.weights))]
+        one_step_dev = max(one_step_dev, max(float(np.max(np.abs(p - q))) for p, q in zip(pred, got)))
+    drifts = np.array(drifts)  # (n_lr, R)
+    scale_norm = max(float(np.max(np.abs(w))) for w in ws) ** 2 * max(widths)
+    yield stats.tolerance_check("one GD step changes C_j by exactly eta^2 (G_{j+1}^T G_{j+1} - G_j G_j^T)", 0.0,
+                                one_step_dev, 16 * EPS * scale_norm,
+                                reason="rounding of d-term inner products: 16 eps max|W|^2 max(d)")
+    rate = 1.0 if ctx.control else 2.0  # control: the first-order drift a sloppy argument predicts
+    lx = np.log(np.asarray(ctx.settings["lrs"], dtype=float))
+    slopes = np.polyfit(lx, np.log(drifts), 1)[0]  # one fitted exponent per independent network
+    yield stats.mean_check(f"exponent of the drift of C after {K} GD steps vs learning rate", slopes, rate,
+                           detail=f"{R} random networks, widths {widths}, {K} full-batch steps, "
+                                  f"lr {ctx.settings['lrs']}; per-network log-log slope")
+
+
+def _random_balanced(rng, n, d, R):
+    """Balanced weights W_l = O_l D O_{l-1}^T with a shared positive diagonal D per replica."""
+    frames = [np.stack([_haar(d, rng) for _ in range(R)]) for _ in range(n + 1)]
+    D = rng.uniform(0.6, 1.3, size=(R, 1, d))
+    return [(frames[l + 1] * D) @ np.swapaxes(frames[l], -1, -2) for l in range(n)]
+
+
+def _e2e_velocity(W, G, n, control):
+    if not control:
+        return ld.end_to_end_velocity(W, G, n_weights=n)
+    # control: exponents j/n and (n-j)/n (off by one in the left power)
+    WWt = W @ np.swapaxes(W, -1, -2)
+    WtW = np.swapaxes(W, -1, -2) @ W
+    out = np.zeros_like(W)
+    for j in range(1, n + 1):
+        out = out - ld._psd_power(WWt, j / n) @ G @ ld._psd_power(WtW, (n - j) / n)
+    return out
+
+
+@claim("dynamics.end-to-end",
+       title="For balanced initialization the layerwise gradient flow moves the end-to-end matrix exactly as "
+             "Arora et al.'s preconditioned flow dW/dt = -sum_j (WW^T)^((j-1)/n) grad l (W^TW)^((n-j)/n).",
+       source="Arora, Cohen & Hazan, ICML 2018, Thm. 1",
+       kind="identity",
+       formula="sum_j W_{n:j+1} (dl/dW_j) W_{j-1:1} = sum_j (WW^T)^((j-1)/n) grad l(W) (W^TW)^((n-j)/n)",
+       settings={"depth": (3, 4, 5), "width": (3, 4, 5), "replicas": (4, 8, 16), "t_end": 0.3, "h": 0.01})
+def end_to_end(ctx):
+    n, d, R = ctx.settings["depth"], ctx.settings["width"], ctx.settings["replicas"]
+    rng = ctx.rng
+    ws = _random_balanced(rng, n, d, R)
+    T = rng.standard_normal((R, d, d))
+    W = ws[0]
+    for w in ws[1:]:
+        W = w @ W
+    G = W - T
+    lay = ld.layerwise_end_to_end_velocity(ws, G)
+    e2e = _e2e_velocity(W, G, n, ctx.control)
+    mag = float(np.max(np.abs(lay)))
+    yield stats.tolerance_check("instantaneous velocity at random balanced points", 0.0, float(np.max(np.abs(lay - e2e))),
+                                64 * n * d * EPS * max(mag, 1.0),
+                                reason="eigendecomposition powers: 64 n d eps times the velocity scale")
+
+    # trajectories: RK4 on the layers vs RK4 on the end-to-end matrix, step h and h/2
+    def layer_rhs(layers):
+        P = layers[0]
+        for w in layers[1:]:
+            P = w @ P
+        return [-g for g in ld.layer_gradients(layers, P - T)]
+
+    def run_layers(h):
+        L = [w.copy() for w in ws]
+        for _ in range(int(round(ctx.settings["t_end"] / h))):
+            k1 = layer_rhs(L)
+            k2 = layer_rhs([a + 0.5 * h * b for a, b in zip(L, k1)])
+            k3 = layer_rhs([a + 0.5 * h * b for a, b in zip(L, k2)])
+            k4 = layer_rhs([a + h * b for a, b in zip(L, k3)])
+            L = [a + h / 6 * (b1 + 2 * b2 + 2 * b3 + b4) for a, b1, b2, b3, b4 in zip(L, k1, k2, k3, k4)]
+        P = L[0]
+        for w in L[1:]:
+            P = w @ P
+        return P
+
+    def run_e2e(h):
+        X = W.copy()
+        f = lambda M: _e2e_velocity(M, M - T, n, ctx.control)
+        for _ in range(int(round(ctx.settings["t_end"] / h))):
+            k1 = f(X)
+            k2 = f(X + 0.5 * h * k1)
+            k3 = f(X + 0.5 * h * k2)
+            k4 = f(X + h * k3)
+            X = X + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        return X
+
+    h = ctx.settings["h"]
+    A1, A2 = run_layers(h), run_layers(h / 2)
+    B1, B2 = run_e2e(h), run_e2e(h / 2)
+    scale = float(np.max(np.abs(A1 - A2)) + np.max(np.abs(B1 - B2))) + 64 * n * d * EPS * float(np.max(np.abs(A2)))
+    yield stats.tolerance_check(f"W(t={ctx.settings['t_end']}) layerwise vs end-to-end flow (RK4)", 0.0,
+                                float(np.max(np.abs(A2 - B2))), scale,
+                                reason="RK4 error of step h/2 bounded by the h vs h/2 difference of each integrator")
+
+
+@claim("dynamics.activation-gradients-at-init",
+       title="With Gaussian variance-1/N weights, E||delta_l||^2 = ||g||^2 at every layer (no vanishing at "
+             "initialization) while Var log||delta_l|| = k psi'(N/2)/4 grows linearly with the distance k to the output.",
+       source="derived here (chi-square increments; cf. Newman 1986, Saxe et al. 2013 sec. 4); REFERENCE.md s.2",
+       kind="finite-n",
+       formula="||W^T v||^2/||v||^2 ~ chi^2_N/N i.i.d.: E||delta||^2 = ||g||^2, "
+               "E log||delta|| = log||g|| + (k/2)[psi(N/2) + log(2/N)], Var log||delta|| = k psi'(N/2)/4",
+       settings={"width": (8, 16, 32), "depth": (10, 20, 30), "replicas": (4000, 20000, 40000)})
+def activation_gradients_at_init(ctx):
+    N, L, R = ctx.settings["width"], ctx.settings["depth"], ctx.settings["replicas"]
+    rng = ctx.rng
+    g = rng.standard_normal(N)
+    g /= np.linalg.norm(g)
+    v = np.broadcast_to(g, (R, N)).copy()
+    logn = np.zeros((R, L + 1))
+    sq = np.ones((R, L + 1))
+    for k in range(1, L + 1):  # k layers between delta and the output
+        W = ensembles.gaussian(N, size=R, rng=rng)
+        v = np.einsum("rij,ri->rj", W, v)  # W^T v
+        nv = np.sum(v * v, axis=1)
+        sq[:, k] = nv
+        logn[:, k] = 0.5 * np.log(nv)
+    for k in sorted({L // 2, L}):
+        m = ld.activation_gradient_log_mean(width=N, distance=k)
+        var = ld.activation_gradient_log_variance(width=N, distance=k)
+        ms = ld.activation_gradient_mean_square(width=N, distance=k)
+        m_claimed = m
+        if ctx.control:  # typical value taken for the mean; "no drift" of the log; variance of log||.||^2
+            ms = math.exp(2 * m)
+            m_claimed = 0.0
+            var = 4 * var
+        yield stats.mean_check(f"k={k}: E||delta||^2 / ||g||^2", sq[:, k], ms)
+        yield stats.mean_check(f"k={k}: E log||delta||", logn[:, k], m_claimed)
+        yield stats.mean_check(f"k={k}: Var log||delta|| (squared deviation from the exact mean)",
+                               (logn[:, k] - ld.activation_gradient_log_mean(width=N, distance=k)) ** 2, var)
+
+
+LR_DEPTH = 0.05
+
+
+def _time_to_criterion(loss: np.ndarray, frac: float) -> np.ndarray:
+    """First step at which loss <= frac * loss[0], per replica (steps + 1 when never)."""
+    hit = loss <= frac * loss[:, :1]
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), loss.shape[1])
+    return first.astype(float)
+
+
+@claim("dynamics.orthogonal-depth-independence",
+       title="Time to learn vs depth is flat for orthogonal initialization and grows for scaled Gaussian "
+             "initialization.",
+       source="Saxe et al. 2013, Fig. 6A and sec. 4",
+       kind="empirical",
+       formula="epochs until loss <= 10% of its initial value, full-batch GD on the whitened population loss, "
+               "lr = 0.05 / n_weights (the stable rate scales as 1/n); target Gaussian variance 1/N; growth = "
+               "log t(deepest) - log t(shallowest); Gaussian growth > orthogonal growth, Gaussian growth > 0 "
+               "(runs that never reach the criterion count as max_steps + 1: a lower bound)",
+       settings={"width": (8, 16, 32), "depths": ((2, 12), (2, 8, 32), (2, 8, 32, 64)), "replicas": (16, 16, 20),
+                 "max_steps": (1000, 3000, 4000)})
+def orthogonal_depth_independence(ctx):
+    N, R = ctx.settings["width"], ctx.settings["replicas"]
+    depths = ctx.settings["depths"]
+    rng = ctx.rng
+    T = ensembles.gaussian(N, size=R, rng=rng)
+    times = {}
+    for init in ("orthogonal", "gaussian"):
+        for n in depths:
+            from numerics.networks import init_network
+
+            net = init_network([N] * (n + 1), R, init=init, rng=ctx.spawn(init, str(n)))
+            res = train(net, PopulationTask(T), optimizer="gd", lr=LR_DEPTH / n, steps=ctx.settings["max_steps"],
+                        record_at=())
+            times[init, n] = _time_to_criterion(res.loss, 0.1)  # diverged runs (loss inf) never reach it
+            if np.any(res.diverged):
+                ctx.note(f"{init} n={n}: {int(res.diverged.sum())} of {R} runs diverged (counted as never learning)")
+    lo, hi = depths[0], depths[-1]
+    g_growth = np.log(times["gaussian", hi]) - np.log(times["gaussian", lo])
+    o_growth = np.log(times["orthogonal", hi]) - np.log(times["orthogonal", lo])
+    ctx.note("median epochs to criterion: " + "; ".join(
+        f"{k[0]} n={k[1]}: {np.median(v):.0f}" for k, v in sorted(times.items())))
+    if ctx.control:  # control: the reversed statement (orthogonal grows more) must not be detected
+        g_growth, o_growth = o_growth, g_growth
+    yield stats.paired_difference_check(f"growth with depth ({lo}->{hi}): Gaussian > orthogonal", g_growth, o_growth,
+                                        "greater")
+    yield stats.difference_check(f"Gaussian: log t(n={hi}) > log t(n={lo})", np.log(times["gaussian", hi]),
+                                 np.log(times["gaussian", lo]), "greater")
+
+
+def _scalar_chain_gd(n, s, eta, steps=400, delta=1e-3):
+    """GD on 0.5 (prod a - s)^2 from a slightly perturbed optimum (alternating signs); returns final distance."""
+    a = np.full(n, s ** (1.0 / n)) * (1 + delta * (-1.0) ** np.arange(n))
+    a[0] *= 1 + delta  # generic perturbation with a component along the top eigenvector
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            p = np.prod(a)
+            g = (p - s) * p / a
+            a = a - eta * g
+            if not np.all(np.isfinite(a)) or np.max(np.abs(a)) > 1e6:
+                return math.inf
+    return float(abs(np.prod(a) - s))
+
+
+@claim("dynamics.learning-rate-depth",
+       title="At the optimum of the balanced scalar chain the Hessian's top eigenvalue is n s^(2-2/n), so the "
+             "largest stable gradient-descent step is 2/(n s^(2-2/n)): it shrinks like 1/depth.",
+       source="Saxe et al. 2013 sec. 3; REFERENCE.md section 2",
+       kind="identity",
+       formula="lambda_max = n s^(2-2/n); GD converges at eta = 0.9 * 2/lambda_max and diverges at 1.1 * 2/lambda_max",
+       settings={"depths": ((1, 2, 5, 10), (1, 2, 5, 10, 30), (1, 2, 5, 10, 30, 100)), "s": (0.5, 2.0)})
+def learning_rate_depth(ctx):
+    holds, detail = _hessian_top(wrong=False)
+    yield stats.proof_check("symbolic Hessian eigenvalues, n = 1..6 and general n", holds, detail)
+    ok = True
+    parts = []
+    for n in ctx.settings["depths"]:
+        for s in ctx.settings["s"]:
+            lam = ld.hessian_top_eigenvalue(s=s, n_weights=n)
+            if ctx.control:  # control: the factor n forgotten
+                lam = s ** (2 - 2 / n)
+            below = _scalar_chain_gd(n, s, 0.9 * 2 / lam)
+            above = _scalar_chain_gd(n, s, 1.1 * 2 / lam)
+            good = below < 1e-6 and above > 1e-2
+            ok = ok and good
+            parts.append(f"n={n},s={s}: {'ok' if good else 'FAILED'}")
+    yield stats.exact_check("GD stable below and unstable above 2/(n s^(2-2/n))", True, ok, detail="; ".join(parts))
