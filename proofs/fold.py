@@ -1,0 +1,305 @@
+"""The seed essay's Fold experiment (Orhan 2018): gradient size does not explain trainability.
+
+A deep linear network (depth 30, width 64 in ``--full``) learns a linear map; four initial
+conditions, each over independent runs:
+
+* **Fold 0**: i.i.d. Gaussian weights of variance ``1/N`` (the "standard" ``1/sqrt(n)`` init);
+* **Fold 1**: the same matrices with the upper half of the rows copied onto the lower half
+  (:func:`numerics.ensembles.fold`, rank ``N/2``);
+* **Fold 2**: folded twice (rank ``N/4``);
+* **Ortho**: Haar orthogonal weights.
+
+Fold 0/1/2 of run ``r`` are folds of the SAME Gaussian draw and share the run's target, so
+their comparisons are paired; Ortho runs are independent draws (Welch comparisons).
+
+The essay does not state data, target, optimizer, learning rate or epochs. Defaults
+(:data:`DEFAULT_TASK`): whitened inputs and the population loss
+``0.5 ||W_L...W_1 - T||_F^2`` (one full-batch step = one epoch), target ``T`` Gaussian with
+variance ``1/N`` (drawn per run), Adam (``lr = 1e-3``, betas 0.9/0.999) for 300 epochs;
+gradient norms before training and after 10 epochs ("a few epochs"). Every statement is also
+tested with Adam at ``lr = 1e-4`` and plain gradient descent at ``lr = 1e-4`` (``--full`` and
+default), with one check per setting, named by it, so the verdict says where it holds.
+
+The gradient-norm summary of a run is the log of the root mean square over layers ``l = 0..L`` of
+the activation-gradient norms ``||dloss/dx_l||`` (Frobenius over units and the whitened batch);
+conditions are compared on that log scale (norms are close to log-normal across runs).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from numerics import ensembles, stats
+from numerics.measures import effective_rank, gauss_newton_spectrum, near_null_fraction, product_log_singular_values
+from numerics.networks import NetworkStack, init_network
+from numerics.training import PopulationTask, train
+
+from .registry import claim
+
+CONDITIONS = ("fold0", "fold1", "fold2", "ortho")
+LABELS = {"fold0": "Fold 0", "fold1": "Fold 1", "fold2": "Fold 2", "ortho": "Ortho"}
+
+#: (quick, default, full) sizes of the experiment
+SIZES = {
+    "width": (16, 32, 64),
+    "depth": (10, 20, 30),
+    "runs": (32, 16, 10),
+    "epochs": (150, 300, 300),
+    "few": (5, 10, 10),
+}
+#: optimizer settings: the first is the default; the others test robustness
+OPTIMIZER_SETTINGS = {
+    "quick": (("adam", 1e-3), ("gd", 1e-3)),
+    "default": (("adam", 1e-3), ("adam", 1e-4), ("gd", 1e-4)),
+    "full": (("adam", 1e-3), ("adam", 1e-4), ("gd", 1e-4)),
+}
+DEFAULT_TASK = ("whitened inputs, population loss 0.5||W_L...W_1 - T||_F^2 (1 full-batch step = 1 epoch), "
+                "T Gaussian variance 1/N per run; default optimizer Adam lr 1e-3 (betas 0.9, 0.999), 300 epochs; "
+                "gradient norms at epoch 0 and after 10 epochs; also Adam lr 1e-4 and GD lr 1e-4. "
+                "Full: depth 30, width 64, 10 runs (the essay); default: depth 20, width 32, 16 runs; quick: depth 10, "
+                "width 16, 32 runs, 150 epochs, Adam 1e-3 and GD 1e-3.")
+GN_PROBES = 4          # whitened probe inputs for the Gauss-Newton spectrum
+GN_RTOL = 1e-3         # near-null: eigenvalue below 1e-3 x the largest
+
+_SETTINGS = {k: v for k, v in SIZES.items()}
+
+
+def setting_name(opt: str, lr: float) -> str:
+    """The label of an optimizer setting, e.g. ``"adam lr=1e-3"``."""
+    return f"{opt} lr={lr:.0e}".replace("e-0", "e-")
+
+
+def _mode_index(mode: str) -> int:
+    return ("quick", "default", "full").index(mode)
+
+
+@lru_cache(maxsize=4)
+def fold_experiment(mode: str, seed_entropy: int, spawn_key: tuple, control: bool = False) -> dict:
+    """Run (or fetch from the per-process cache) the whole Fold experiment for ``mode``.
+
+    Returns a dict with, per condition: initial gradient records, Gauss-Newton near-null fraction
+    and end-to-end effective rank at initialization; per optimizer setting and condition: loss
+    curves ``(R, epochs + 1)``, gradient records after ``few`` epochs, divergence flags.
+    """
+    i = _mode_index(mode)
+    N, L, R = SIZES["width"][i], SIZES["depth"][i], SIZES["runs"][i]
+    epochs, few = SIZES["epochs"][i], SIZES["few"][i]
+    ss = np.random.SeedSequence(seed_entropy, spawn_key=spawn_key)
+    s_target, s_gauss, s_ortho, s_probe = ss.spawn(4)
+    T = ensembles.gaussian(N, size=R, rng=np.random.Generator(np.random.SFC64(s_target)))
+    gauss_seeds = s_gauss.spawn(R)
+    ortho_seeds = s_ortho.spawn(R)
+    widths = [N] * (L + 1)
+    nets = {
+        "fold0": init_network(widths, R, init="gaussian", rng=list(gauss_seeds)),
+        "fold1": init_network(widths, R, init="gaussian", fold=1, rng=list(gauss_seeds)),
+        "fold2": init_network(widths, R, init="gaussian", fold=2, rng=list(gauss_seeds)),
+        "ortho": init_network(widths, R, init="orthogonal", rng=list(ortho_seeds)),
+    }
+    probe = np.random.Generator(np.random.SFC64(s_probe)).standard_normal((N, GN_PROBES))
+    out = {"N": N, "L": L, "R": R, "epochs": epochs, "few": few, "init": {}, "runs": {}}
+    for c, net in nets.items():
+        lam = gauss_newton_spectrum(net, probe)
+        logsv = product_log_singular_values(net.weights)
+        sv = np.exp(logsv - logsv[:, :1])
+        out["init"][c] = {
+            "gn_spectrum": lam,
+            "gn_near_null": near_null_fraction(np.clip(lam, 0, None), rtol=GN_RTOL),
+            "product_erank": effective_rank(sv),
+            "product_logsv": logsv,
+        }
+    # all four conditions as ONE stack of 4R networks
+    stacked = NetworkStack([np.concatenate([nets[c].weights[l] for c in CONDITIONS]) for l in range(L)])
+    Tst = np.concatenate([T] * len(CONDITIONS))
+    for opt, lr in OPTIMIZER_SETTINGS[mode]:
+        res = train(stacked, PopulationTask(Tst), optimizer=opt, lr=lr, steps=epochs, record_at=(0, few, epochs))
+        name = setting_name(opt, lr)
+        per = {}
+        for k, c in enumerate(CONDITIONS):
+            sl = slice(k * R, (k + 1) * R)
+            per[c] = {
+                "loss": res.loss[sl],
+                "diverged": res.diverged[sl],
+                "delta0": res.records[0].delta[sl],
+                "delta_few": res.records[few].delta[sl],
+                "delta_end": res.records[epochs].delta[sl],
+            }
+        out["runs"][name] = per
+    return out
+
+
+def _experiment(ctx) -> dict:
+    ss = ctx.seed_sequence
+    # one shared experiment per (mode, run seed): the fold.* claims all read the same runs
+    base = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key[:-1]) + (0x464F4C44,))
+    return fold_experiment(ctx.mode, int(base.entropy), tuple(base.spawn_key))
+
+
+def _rms(delta: np.ndarray) -> np.ndarray:
+    """log of the root mean square over layers of the activation-gradient norms, per run (inf if diverged).
+
+    Compared on the log scale: gradient norms of deep Gaussian networks are close to log-normal
+    (``Var log ||delta_l||`` grows linearly with depth, ``dynamics.activation-gradients-at-init``),
+    so a mean of raw norms is dominated by rare runs."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.log(np.sqrt(np.mean(delta**2, axis=1)))
+
+
+def _final(run: dict) -> np.ndarray:
+    return run["loss"][:, -1]
+
+
+def _settings_text(ctx) -> str:
+    return ", ".join(setting_name(o, lr) for o, lr in OPTIMIZER_SETTINGS[ctx.mode])
+
+
+def _effect(name, a, b, direction, *, paired, control):
+    """Effect check; under the negative control the claimed direction is reversed (it must not be detected)."""
+    if control:
+        direction = "less" if direction == "greater" else "greater"
+    f = stats.paired_difference_check if paired else stats.difference_check
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b) if paired else None
+    if paired and not np.all(ok):
+        a, b = a[ok], b[ok]
+    elif not paired:
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2:
+        from theory.errors import DegeneracyError
+
+        raise DegeneracyError(f"{name}: fewer than 2 non-diverged runs")
+    return f(name, a, b, direction)
+
+
+def _diverged_note(ctx, exp):
+    for sname, per in exp["runs"].items():
+        for c, run in per.items():
+            k = int(np.sum(run["diverged"]))
+            if k:
+                ctx.note(f"{sname}: {k} of {exp['R']} {LABELS[c]} runs diverged (loss inf/NaN); excluded, "
+                         "which favours that condition")
+
+
+_COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; REFERENCE.md section 3", kind="empirical")
+
+
+@claim("fold.fold0-plateau",
+       title="With standard Gaussian initialization (Fold 0) a deep linear network's loss falls fast and then "
+             "plateaus far above what orthogonal initialization reaches, while its activation gradients neither "
+             "vanish nor explode at initialization.",
+       formula="per setting: Fold 0 loss drop over the first 10% of epochs > drop over the last 50% (paired); "
+               "final loss Fold 0 > Ortho (Welch); at init: mean log10(||delta_0|| / ||delta_L||) >= -1 and <= 1 "
+               "(within a factor 10, stated criterion). " + DEFAULT_TASK,
+       **_COMMON)
+def fold0_plateau(ctx):
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    d0 = exp["runs"][next(iter(exp["runs"]))]["fold0"]["delta0"]
+    ratio = np.log10(d0[:, 0] / d0[:, -1])
+    se = float(ratio.std(ddof=1) / math.sqrt(ratio.size))
+    if ctx.control:  # the vanishing-gradient story: the input-side gradient is < 1/10 of the output-side one
+        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| <= -1 (vanishing)", float(ratio.mean()), se, -1.0,
+                                "le", df=ratio.size - 1)
+    else:
+        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| >= -1 (no vanishing)", float(ratio.mean()), se,
+                                -1.0, "ge", df=ratio.size - 1)
+        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| <= 1 (no explosion)", float(ratio.mean()), se,
+                                1.0, "le", df=ratio.size - 1)
+    E = exp["epochs"]
+    for sname, per in exp["runs"].items():
+        loss = per["fold0"]["loss"]
+        early = loss[:, 0] - loss[:, E // 10]
+        late = loss[:, E // 2] - loss[:, E]
+        yield _effect(f"{sname}: Fold 0 early drop (first 10%) > late drop (last 50%)", early, late, "greater",
+                      paired=True, control=ctx.control)
+        yield _effect(f"{sname}: final loss Fold 0 > Ortho", _final(per["fold0"]), _final(per["ortho"]), "greater",
+                      paired=False, control=ctx.control)
+
+
+@claim("fold.fold1-larger-gradients-worse-loss",
+       title="Folding each initial matrix once (Fold 1) makes the activation-gradient norms larger yet the "
+             "training loss worse than Fold 0.",
+       formula="paired over runs: log RMS_l ||delta_l|| Fold 1 > Fold 0 at init and after a few epochs; final loss "
+               "Fold 1 > Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
+       **_COMMON)
+def fold1_larger_gradients(ctx):
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    first = exp["runs"][next(iter(exp["runs"]))]
+    yield _effect("init: gradient norm Fold 1 > Fold 0", _rms(first["fold1"]["delta0"]), _rms(first["fold0"]["delta0"]),
+                  "greater", paired=True, control=ctx.control)
+    for sname, per in exp["runs"].items():
+        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs Fold 1 > Fold 0", _rms(per["fold1"]["delta_few"]),
+                      _rms(per["fold0"]["delta_few"]), "greater", paired=True, control=ctx.control)
+        yield _effect(f"{sname}: final loss Fold 1 > Fold 0", _final(per["fold1"]), _final(per["fold0"]), "greater",
+                      paired=True, control=ctx.control)
+
+
+@claim("fold.ortho-smaller-gradients-better-loss",
+       title="Orthogonal initialization (Ortho) has smaller activation-gradient norms than Fold 0 yet trains to a "
+             "much lower loss.",
+       formula="Welch over runs: log RMS_l ||delta_l|| Ortho < Fold 0 at init and after a few epochs; final loss "
+               "Ortho < Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
+       **_COMMON)
+def ortho_smaller_gradients(ctx):
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    first = exp["runs"][next(iter(exp["runs"]))]
+    yield _effect("init: gradient norm Ortho < Fold 0", _rms(first["ortho"]["delta0"]), _rms(first["fold0"]["delta0"]),
+                  "less", paired=False, control=ctx.control)
+    for sname, per in exp["runs"].items():
+        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs Ortho < Fold 0", _rms(per["ortho"]["delta_few"]),
+                      _rms(per["fold0"]["delta_few"]), "less", paired=False, control=ctx.control)
+        yield _effect(f"{sname}: final loss Ortho < Fold 0", _final(per["ortho"]), _final(per["fold0"]), "less",
+                      paired=False, control=ctx.control)
+
+
+@claim("fold.gradient-norm-not-predictive",
+       title="Across Ortho, Fold 0, Fold 1 and Fold 2 the initial gradient norm increases while the final loss also "
+             "increases: larger gradients go with worse training, the opposite of what the vanishing-gradient "
+             "explanation predicts.",
+       formula="at init log RMS_l ||delta_l||: Ortho < Fold 0 < Fold 1 < Fold 2; per setting final loss: "
+               "Ortho < Fold 0 < Fold 1 < Fold 2 (Fold pairs paired, Ortho Welch). " + DEFAULT_TASK,
+       **_COMMON)
+def gradient_norm_not_predictive(ctx):
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    order = ("ortho", "fold0", "fold1", "fold2")
+    first = exp["runs"][next(iter(exp["runs"]))]
+    for lo, hi in zip(order, order[1:]):
+        yield _effect(f"init: gradient norm {LABELS[hi]} > {LABELS[lo]}", _rms(first[hi]["delta0"]),
+                      _rms(first[lo]["delta0"]), "greater", paired=lo != "ortho", control=ctx.control)
+    for sname, per in exp["runs"].items():
+        for lo, hi in zip(order, order[1:]):
+            yield _effect(f"{sname}: final loss {LABELS[hi]} > {LABELS[lo]}", _final(per[hi]), _final(per[lo]),
+                          "greater", paired=lo != "ortho", control=ctx.control)
+
+
+@claim("fold.effective-dimension",
+       title="Degeneracy at initialization is ordered Fold 1 > Fold 0 > Ortho (Gauss-Newton near-null fraction up, "
+             "effective rank of the end-to-end product down) and predicts the loss ordering.",
+       formula=f"Gauss-Newton spectrum on {GN_PROBES} whitened probe inputs, near-null = eigenvalue <= {GN_RTOL:g} x max; "
+               "effective rank (Roy-Vetterli) of the product's singular values by QR sweeps; per setting final loss "
+               "Fold 1 > Fold 0 > Ortho. " + DEFAULT_TASK,
+       **_COMMON)
+def effective_dimension(ctx):
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    ini = exp["init"]
+    yield _effect("init: GN near-null fraction Fold 1 > Fold 0", ini["fold1"]["gn_near_null"], ini["fold0"]["gn_near_null"],
+                  "greater", paired=True, control=ctx.control)
+    yield _effect("init: GN near-null fraction Fold 0 > Ortho", ini["fold0"]["gn_near_null"], ini["ortho"]["gn_near_null"],
+                  "greater", paired=False, control=ctx.control)
+    yield _effect("init: product effective rank Fold 1 < Fold 0", ini["fold1"]["product_erank"],
+                  ini["fold0"]["product_erank"], "less", paired=True, control=ctx.control)
+    yield _effect("init: product effective rank Fold 0 < Ortho", ini["fold0"]["product_erank"],
+                  ini["ortho"]["product_erank"], "less", paired=False, control=ctx.control)
+    for sname, per in exp["runs"].items():
+        yield _effect(f"{sname}: final loss Fold 1 > Fold 0", _final(per["fold1"]), _final(per["fold0"]), "greater",
+                      paired=True, control=ctx.control)
+        yield _effect(f"{sname}: final loss Fold 0 > Ortho", _final(per["fold0"]), _final(per["ortho"]), "greater",
+                      paired=False, control=ctx.control)
