@@ -73,12 +73,17 @@ def test_engine_equals_svd_of_explicit_product(W):
 def test_lapack_and_batched_paths_agree(W):
     a = P.benettin(W, method="lapack")
     b = P.benettin(W, method="batched")
-    assert a.method == "lapack" and b.method == "batched"
+    c = P.benettin(W, method="geqrf")
+    assert a.method == "lapack" and b.method == "batched" and c.method == "geqrf"
     np.testing.assert_allclose(a.log_r_sums, b.log_r_sums, atol=1e-9 * W.shape[0])
+    np.testing.assert_allclose(a.log_r_sums, c.log_r_sums, atol=1e-9 * W.shape[0])
+    for method in ("lapack", "geqrf"):
+        np.testing.assert_allclose(P.product_log_singular_values(W, method=method),
+                                   P.product_log_singular_values(W, method="batched"), atol=1e-9 * W.shape[0])
 
 
 @given(dst.factor_stacks(n=dst.sizes(max_size=6), depth=dst.depths(max_depth=10), field=dst.fields(), replicas=5),
-       st.integers(1, 4), st.sampled_from(["lapack", "batched"]))
+       st.integers(1, 4), st.sampled_from(["lapack", "geqrf", "batched"]))
 def test_log_sv_sums_invariant_under_batch_split(W, cut, method):
     whole = P.benettin(W, method=method).log_r_sums
     parts = np.concatenate([P.benettin(W[:, :cut], method=method).log_r_sums,
@@ -91,7 +96,7 @@ def test_log_sv_sums_invariant_under_batch_split(W, cut, method):
 
 
 @pytest.mark.parametrize("field", ["real", "complex"])
-@pytest.mark.parametrize("method", ["lapack", "batched"])
+@pytest.mark.parametrize("method", ["lapack", "geqrf", "batched"])
 def test_sampler_stream_matches_explicit_factors(field, method):
     n, L, R = 5, 7, 3
     res = P.lyapunov_qr(n, L, replicas=R, field=field, rng=42, method=method, checkpoints=[3, 7])
