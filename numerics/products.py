@@ -849,9 +849,11 @@ def naive_product_singular_values(factors) -> np.ndarray:
     >>> bool(abs(naive[0] - exact[0]) < 1e-8), bool(abs(naive[-1] - exact[-1]) > 10)
     (True, True)
     """
-    P = multiply(factors)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.linalg.svd(P, compute_uv=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        P = multiply(factors)
+    if not np.all(np.isfinite(P)):
+        raise DegeneracyError("the explicit product overflowed in float64 (that is part of the failure)")
+    return np.linalg.svd(P, compute_uv=False)
 
 
 @dataclass(frozen=True)
@@ -920,7 +922,10 @@ def product_eigenvalues(factors) -> np.ndarray:
     noise (of that size), which is harmless for counting eigenvalues in a box around the origin
     of side much larger than ``eps * |lambda_max|`` (:func:`origin_bin_fraction`).
     """
-    P = multiply(factors)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        P = multiply(factors)
+    if not np.all(np.isfinite(P)):
+        raise DegeneracyError("the explicit product overflowed in float64; use a smaller depth")
     return np.linalg.eigvals(P).astype(np.complex128)
 
 

@@ -309,6 +309,10 @@ def test_fold_sampler_and_exactly_singular_products():
     assert np.all(res.exponents[:, :2] > -5) and np.all(res.exponents[:, 2:] < -20)
     with pytest.raises(DegeneracyError):
         P.product_log_singular_values(np.zeros((3, 2, 2)))
+    with pytest.raises(DegeneracyError, match="overflowed"):
+        P.naive_product_singular_values(np.stack([np.eye(2) * 1e200] * 3))
+    with pytest.raises(DegeneracyError, match="overflowed"):
+        P.product_eigenvalues(np.stack([np.eye(2) * 1e200] * 3))
     F = fold_gaussian(4, 1, size=3, rng=1)
     assert np.linalg.matrix_rank(explicit_product(F)) == 2
 
