@@ -1,0 +1,141 @@
+"""Batched trainer and degeneracy measures."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from numerics.measures import (effective_rank, gauss_newton_gram, gauss_newton_spectrum, layer_singular_values,
+                               near_null_fraction, participation_ratio, product_log_singular_values)
+from numerics.networks import NetworkStack, init_network
+from numerics.rng import spawn_generators
+from numerics.training import PopulationTask, SampledTask, sample_linear_task, train
+from theory.errors import DegeneracyError
+
+
+@pytest.mark.parametrize("optimizer, lr", [("gd", 0.05), ("adam", 0.01)])
+@pytest.mark.parametrize("sampled", [False, True])
+def test_batched_equals_separate_runs_bit_for_bit(optimizer, lr, sampled):
+    R = 4
+    widths = [6, 6, 6, 3]
+    init_seeds = spawn_generators(11, R)
+    data_seeds = [np.random.SeedSequence(100 + r) for r in range(R)]
+    T = np.random.default_rng(0).standard_normal((3, 6)) / 3
+    task = sample_linear_task(T, 24, 8, noise=0.1, rng=1) if sampled else PopulationTask(T)
+    net = init_network(widths, R, activation="tanh", bias_std=0.1, skip="identity", rng=list(init_seeds))
+    batched = train(net, task, optimizer=optimizer, lr=lr, steps=25, record_at=(0, 10, 25), rng=list(data_seeds))
+    for r in range(R):
+        single = init_network(widths, 1, activation="tanh", bias_std=0.1, skip="identity",
+                              rng=[spawn_generators(11, R)[r]])
+        alone = train(single, task, optimizer=optimizer, lr=lr, steps=25, record_at=(0, 10, 25),
+                      rng=[np.random.SeedSequence(100 + r)])
+        assert np.array_equal(alone.loss[0], batched.loss[r])
+        for a, b in zip(alone.network.parameters(), batched.network.parameters()):
+            assert np.array_equal(a[0], b[r])
+        for s in (0, 10, 25):
+            assert np.array_equal(alone.records[s].delta[0], batched.records[s].delta[r])
+            assert np.array_equal(alone.records[s].weights[0], batched.records[s].weights[r])
+    # negative control: a different minibatch stream changes the run
+    other = train(net, task, optimizer=optimizer, lr=lr, steps=25, rng=[np.random.SeedSequence(7)] * R)
+    assert sampled is False or not np.array_equal(other.loss, batched.loss)
+
+
+def test_population_loss_is_frobenius_distance_and_gd_step():
+    net = init_network([4, 5, 3], 2, rng=0)
+    T = np.random.default_rng(1).standard_normal((3, 4))
+    res = train(net, PopulationTask(T), optimizer="gd", lr=0.01, steps=1, record_at=(0,))
+    P = net.end_to_end()
+    assert np.allclose(res.loss[:, 0], 0.5 * np.sum((P - T) ** 2, axis=(1, 2)))
+    # the recorded parameter-gradient norms equal the chain formula's
+    from theory.linear_dynamics import layer_gradients
+
+    G = layer_gradients(net.weights, P - T)
+    assert np.allclose(res.records[0].weights, np.stack([np.linalg.norm(g, axis=(1, 2)) for g in G], axis=1))
+    after = [w - 0.01 * g for w, g in zip(net.weights, G)]
+    assert all(np.allclose(a, b) for a, b in zip(after, res.network.weights))
+
+
+def test_divergence_is_reported_not_returned_as_a_number():
+    net = init_network([4, 4, 4, 4], 3, init="orthogonal", rng=0)
+    net.weights[0][1] *= 50.0  # replica 1 is far from stable at this learning rate
+    res = train(net, PopulationTask(np.eye(4)), optimizer="gd", lr=0.05, steps=60, record_at=(0, 60))
+    assert res.diverged.tolist() == [False, True, False]
+    assert res.diverged_at[1] >= 0 and res.diverged_at[0] == -1
+    assert np.isinf(res.loss[1, -1]) and np.all(np.isfinite(res.loss[[0, 2], -1]))
+    assert np.isinf(res.records[60].delta[1]).all()
+    with pytest.raises(DegeneracyError, match="diverged"):
+        res.final_loss()
+    assert np.isinf(res.final_loss(allow_diverged=True)[1])
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(optimizer="sgdm", lr=0.1, steps=1), "optimizer must be one of"),
+    (dict(optimizer="gd", lr=0.0, steps=1), "lr must be in"),
+    (dict(optimizer="gd", lr=float("nan"), steps=1), "lr must be a finite"),
+    (dict(optimizer="gd", lr=0.1, steps=-1), "steps must be an integer >= 0"),
+    (dict(optimizer="gd", lr=0.1, steps=5, record_at=(6,)), "record_at steps must be <= steps"),
+])
+def test_bad_training_input(kw, match):
+    net = init_network([2, 2], 1, rng=0)
+    with pytest.raises((ValueError, TypeError), match=match):
+        train(net, PopulationTask(np.eye(2)), **kw)
+
+
+def test_bad_task_input():
+    with pytest.raises(ValueError, match="batch_size must be <="):
+        SampledTask(np.ones((2, 4)), np.ones((1, 4)), 5)
+    with pytest.raises(ValueError, match="same number of samples"):
+        SampledTask(np.ones((2, 4)), np.ones((1, 3)), 2)
+
+
+def test_product_log_singular_values_vs_high_precision():
+    rng = np.random.default_rng(4)
+    N, L = 4, 40  # L (mu_1 - mu_N) far beyond what the float64 product can resolve
+    W = [rng.standard_normal((N, N)) / 2 for _ in range(L)]
+    with mpmath.workdps(400):
+        P = mpmath.eye(N)
+        for w in W:
+            P = mpmath.matrix(w.tolist()) * P
+        sv = mpmath.svd_r(P, compute_uv=False)
+        exact = sorted((float(mpmath.log(x)) for x in sv), reverse=True)
+    got = product_log_singular_values([w[None] for w in W])[0]
+    assert np.allclose(got, exact, atol=1e-8)
+    naive = np.log(np.linalg.svd(np.linalg.multi_dot(W[::-1]), compute_uv=False))
+    assert not np.allclose(naive, exact, atol=1e-2)  # control: the naive product loses the small ones
+    Q = [np.linalg.qr(rng.standard_normal((5, 5)))[0][None] for _ in range(30)]
+    assert np.allclose(product_log_singular_values(Q), 0.0, atol=1e-12)
+
+
+def test_gauss_newton_gram_equals_explicit_jacobian():
+    net = init_network([3, 4, 2], 1, activation="tanh", bias_std=0.3, skip="mean", rng=3)
+    x = np.random.default_rng(0).standard_normal((3, 2))
+    params = net.parameters()
+    h = 1e-6
+    cols = []
+    for p in params:
+        for idx in np.ndindex(p.shape[1:]):
+            old = p[(0,) + idx]
+            p[(0,) + idx] = old + h
+            fp = net(x)[0].ravel()  # ordering (output i, sample b) -> i * B + b
+            p[(0,) + idx] = old - h
+            fm = net(x)[0].ravel()
+            p[(0,) + idx] = old
+            cols.append((fp - fm) / (2 * h))
+    J = np.stack(cols, axis=1)
+    K = gauss_newton_gram(net, x)[0]
+    assert np.allclose(K, J @ J.T / x.shape[1], atol=1e-7)
+    lam = gauss_newton_spectrum(net, x)[0]
+    top = np.linalg.eigvalsh(J.T @ J / x.shape[1])[::-1][: lam.size]
+    assert np.allclose(lam, top, atol=1e-7)
+
+
+def test_effective_dimension_measures():
+    assert effective_rank(np.array([2.0, 2.0, 2.0])) == pytest.approx(3.0)
+    assert effective_rank(np.array([1.0, 0.0, 0.0])) == pytest.approx(1.0)
+    assert participation_ratio(np.array([1.0, 1.0, 0.0, 0.0])) == pytest.approx(2.0)
+    assert near_null_fraction(np.array([1.0, 1e-4, 0.5, 1e-2]), rtol=1e-3) == pytest.approx(0.25)
+    sv = layer_singular_values(init_network([8, 8], 2, fold=1, rng=0))
+    assert np.all(sv[0][:, 4:] < 1e-12) and np.all(sv[0][:, :4] > 1e-3)
+    with pytest.raises(ValueError, match="values must be >= 0"):
+        effective_rank(np.array([1.0, -1.0]))
