@@ -35,7 +35,7 @@ from numerics.rng import as_generator
 from theory._validate import check_positive_int
 
 __all__ = ["FLOORS", "ENGINE_FLOPS", "matmul_gflops", "engine_seconds_per_step", "numpy_qr_seconds_per_step",
-           "run_bench", "check_floors", "blas_info", "environment_note"]
+           "run_bench", "run_benchmarks", "format_table", "check_floors", "blas_info", "environment_note"]
 
 #: Issue floors at N = 1024: fraction of the matmul ceiling, and speed-up over np.linalg.qr.
 FLOORS = {"ratio_to_matmul": 0.55, "speedup_vs_numpy_qr": 1.4}
@@ -235,6 +235,41 @@ def run_bench(
         if limiter is not None:
             limiter.restore_original_limits()
     return {"matmul_gflops": float(ceiling), "threads": int(used), "kernels": kernels}
+
+
+def run_benchmarks(*, quick: bool = False, **kwargs) -> dict:
+    """Alias of :func:`run_bench` (the name ``degeneracy bench`` calls)."""
+    return run_bench(quick=quick, **kwargs)
+
+
+def format_table(result: dict) -> str:
+    """A plain-text table of a :func:`run_bench` result, with the floors at N = 1024.
+
+    >>> print(format_table({"matmul_gflops": 50.0, "threads": 1, "kernels": [{"name": "qr-engine",
+    ...     "n": 1024, "seconds_per_step": 0.1, "gflops": 35.0, "ratio_to_matmul": 0.7,
+    ...     "speedup_vs_numpy_qr": 1.6}]}))  # doctest: +NORMALIZE_WHITESPACE
+    matmul ceiling: 50.0 GFLOP/s (dgemm, 1 BLAS thread)
+    kernel               n   s/step   GFLOP/s  ratio to matmul  vs np.linalg.qr
+    qr-engine         1024  0.10000      35.0             0.70            1.60x
+    floor ratio_to_matmul >= 0.55 at N=1024: 0.70 (pass)
+    floor speedup_vs_numpy_qr >= 1.4 at N=1024: 1.60 (pass)
+    """
+    lines = [
+        f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s (dgemm, {result['threads']} BLAS "
+        f"thread{'s' if result['threads'] != 1 else ''})",
+        f"{'kernel':<16} {'n':>5} {'s/step':>8} {'GFLOP/s':>9} {'ratio to matmul':>16} {'vs np.linalg.qr':>16}",
+    ]
+    for k in result["kernels"]:
+        lines.append(
+            f"{k['name']:<16} {k['n']:>5} {k['seconds_per_step']:>8.5f} {k['gflops']:>9.1f} "
+            f"{k['ratio_to_matmul']:>16.2f} {k['speedup_vs_numpy_qr']:>15.2f}x"
+        )
+    for row in check_floors(result):
+        lines.append(
+            f"floor {row['metric']} >= {row['floor']} at N={row['n']}: {row['value']:.2f} "
+            f"({'pass' if row['passed'] else 'FAIL'})"
+        )
+    return "\n".join(lines)
 
 
 def check_floors(result: dict) -> list[dict]:

@@ -64,9 +64,11 @@ __all__ = [
     "QRResult",
     "ensemble_sampler",
     "lyapunov_qr",
+    "finite_depth_exponents",
     "benettin",
     "graded_log_singular_values",
     "product_log_singular_values",
+    "log_singular_values_of",
     "sample_product_log_singular_values",
     "naive_product_singular_values",
     "naive_breakdown",
@@ -458,6 +460,24 @@ def lyapunov_qr(
     return _run_benettin(src, m, cps)
 
 
+def finite_depth_exponents(
+    n: int,
+    depth: int,
+    *,
+    replicas: int = 1,
+    field: str = "real",
+    ensemble: str = "gaussian",
+    rng: RNGLike = None,
+    method: str = "auto",
+) -> np.ndarray:
+    """``lyapunov_qr(...).exponents``: finite-depth exponents, shape (replicas, n).
+
+    >>> finite_depth_exponents(3, 10, replicas=2, rng=0).shape
+    (2, 3)
+    """
+    return lyapunov_qr(n, depth, replicas=replicas, field=field, ensemble=ensemble, rng=rng, method=method).exponents
+
+
 def benettin(factors, *, checkpoints: Sequence[int] | int | None = None, method: str = "auto") -> QRResult:
     """The QR engine on an explicit factor stack ``(L, n, n)`` or ``(L, R, n, n)``.
 
@@ -709,8 +729,12 @@ def _stable_from_source(src: _Source, method: str, max_sweeps: int) -> np.ndarra
     return graded_log_singular_values(logd, T, max_sweeps=max_sweeps)
 
 
-def product_log_singular_values(factors, *, method: str = "auto", max_sweeps: int = 60) -> np.ndarray:
+def product_log_singular_values(factors, depth: int | None = None, *, method: str = "auto", max_sweeps: int = 60,
+                                **sample_kwargs) -> np.ndarray:
     """Log singular values of ``P = factors[-1] @ ... @ factors[0]``, accurate at any depth.
+
+    Also callable as ``product_log_singular_values(n, depth, replicas=..., rng=..., ...)``:
+    with an int first argument it is :func:`sample_product_log_singular_values`.
 
     Every singular value, including those far below ``eps * sigma_1``, to high relative
     accuracy: the product is accumulated as ``P = Q D T`` (orthonormal Q, graded diagonal D
@@ -737,9 +761,26 @@ def product_log_singular_values(factors, *, method: str = "auto", max_sweeps: in
     >>> product_log_singular_values(W).round(9).tolist()
     [500.0, -500.0]
     """
+    if _is_int(factors):
+        if depth is None:
+            raise TypeError("product_log_singular_values(n, depth, ...) needs depth")
+        return sample_product_log_singular_values(factors, depth, method=method, max_sweeps=max_sweeps, **sample_kwargs)
+    if depth is not None or sample_kwargs:
+        raise TypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
     src, batched = _factor_source(factors)
     out = _stable_from_source(src, _choose_method(method, src.n, src.replicas), max_sweeps)
     return out if batched else out[0]
+
+
+def _is_int(x) -> bool:
+    import numbers
+
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def log_singular_values_of(factors, *, method: str = "auto") -> np.ndarray:
+    """Alias of :func:`product_log_singular_values` for an explicit factor stack."""
+    return product_log_singular_values(factors, method=method)
 
 
 def sample_product_log_singular_values(
@@ -915,13 +956,22 @@ def naive_breakdown(factors, *, rtol: float = 1e-2) -> NaiveBreakdown:
 # --------------------------------------------------------------------------------------
 
 
-def product_eigenvalues(factors) -> np.ndarray:
+def product_eigenvalues(factors, depth: int | None = None, **sample_kwargs) -> np.ndarray:
     """Eigenvalues of the explicitly multiplied product, batched (``numpy.linalg.eigvals``).
+
+    Also callable as ``product_eigenvalues(n, depth, replicas=..., field=..., rng=...)``:
+    with an int first argument it is :func:`sample_product_eigenvalues`.
 
     Shape (n,) or (R, n), complex. Eigenvalues far below ``eps * |lambda_max|`` are rounding
     noise (of that size), which is harmless for counting eigenvalues in a box around the origin
     of side much larger than ``eps * |lambda_max|`` (:func:`origin_bin_fraction`).
     """
+    if _is_int(factors):
+        if depth is None:
+            raise TypeError("product_eigenvalues(n, depth, ...) needs depth")
+        return sample_product_eigenvalues(factors, depth, **sample_kwargs)
+    if depth is not None or sample_kwargs:
+        raise TypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         P = multiply(factors)
     if not np.all(np.isfinite(P)):

@@ -359,3 +359,38 @@ def test_bad_input(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+# ------------------------------------------------------------------ convenience forms and bench schema
+
+
+def test_sampled_forms_match_explicit_forms():
+    a = P.product_log_singular_values(5, 8, replicas=2, rng=3)
+    b = P.sample_product_log_singular_values(5, 8, replicas=2, rng=3)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(P.log_singular_values_of(gaussian(5, size=(8, 2), rng=3)), a, atol=1e-11)
+    e1 = P.product_eigenvalues(4, 3, replicas=2, field="complex", rng=1)
+    e2 = P.sample_product_eigenvalues(4, 3, replicas=2, field="complex", rng=1)
+    np.testing.assert_array_equal(e1, e2)
+    np.testing.assert_array_equal(P.finite_depth_exponents(4, 6, replicas=2, rng=2),
+                                  P.lyapunov_qr(4, 6, replicas=2, rng=2).exponents)
+    with pytest.raises(TypeError, match="needs depth"):
+        P.product_log_singular_values(5)
+    with pytest.raises(TypeError, match="only accepted with an int n"):
+        P.product_log_singular_values(gaussian(3, size=2, rng=0), replicas=2)
+
+
+def test_bench_quick_schema_without_timing_assertions():
+    from numerics import bench
+
+    r = bench.run_bench(quick=True)
+    assert set(r) == {"matmul_gflops", "kernels", "threads"}
+    assert r["threads"] == 1
+    names = {(k["name"], k["n"]) for k in r["kernels"]}
+    assert ("qr-engine", 32) in names and ("qr-engine-geqrf", 32) in names
+    for k in r["kernels"]:
+        assert set(k) == {"name", "n", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_numpy_qr"}
+        assert all(math.isfinite(k[f]) and k[f] > 0 for f in ("seconds_per_step", "gflops", "ratio_to_matmul",
+                                                              "speedup_vs_numpy_qr"))
+    assert "matmul ceiling" in bench.format_table(r)
+    assert bench.check_floors(r) == []  # no N = 1024 kernel in quick mode
