@@ -43,7 +43,7 @@ class _AtomLaw(SpectralLaw):
 
 
 def test_generic_fallbacks_conform():
-    report = assert_conforms(_Uniform(), exact_moments=None, k_max=2, n_quantiles=8, n_samples=2000)
+    report = assert_conforms(_Uniform(), exact_moments=None, k_max=2, n_quantiles=8, n_samples=400, n_roundtrip=49)
     assert report["mass"] < 1e-10
 
 
@@ -51,7 +51,7 @@ def test_atom_law_conforms():
     law = _AtomLaw()
     assert law.cdf(0.0) == 0.25 and law.ppf(0.2) == 0.0
     assert abs(law.moment(1) - 0.75 * 0.5) < 1e-12
-    assert_conforms(law, k_max=2, n_quantiles=8, n_samples=2000)
+    assert_conforms(law, k_max=2, n_quantiles=8, n_samples=400, n_roundtrip=49)
 
 
 class _BrokenDensity(_AtomLaw):
@@ -77,7 +77,7 @@ class _BrokenMoment(SpectralLaw):
 @pytest.mark.parametrize("law", [_BrokenDensity(), _BrokenMoment()], ids=["density", "moment"])
 def test_conformance_catches_broken_laws(law):
     with pytest.raises(AssertionError):
-        assert_conforms(law, k_max=2, n_quantiles=8, n_samples=2000)
+        assert_conforms(law, k_max=2, n_quantiles=8, n_samples=400, n_roundtrip=49)
 
 
 def test_conformance_catches_wrong_exact_moment():

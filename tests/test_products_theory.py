@@ -210,7 +210,7 @@ def test_isf_accurate_in_the_upper_tail():
         assert abs(law.sf(x) / q - 1) < 1e-9
 
 
-@pytest.mark.parametrize("depth", [1, 2])
+@pytest.mark.parametrize("depth", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)])
 def test_cdf_certificate(depth):
     holds, detail = P.fuss_catalan_cdf_certificate(depth)
     assert holds, detail
@@ -444,7 +444,7 @@ def test_finite_n_density_matches_gram_route(n, depth):
     assert np.allclose(got, ref, rtol=1e-10, atol=0)
 
 
-@pytest.mark.parametrize("n,depth", [(2, 2), (3, 3)])
+@pytest.mark.parametrize("n,depth", [(2, 2), pytest.param(3, 3, marks=pytest.mark.slow)])
 def test_finite_n_density_moments(n, depth):
     """int f = 1, int x f = 1, int x^2 f = second_moment(complex), by Gauss-Legendre in log x."""
     t, w = np.polynomial.legendre.leggauss(100)

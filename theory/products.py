@@ -509,7 +509,7 @@ def fuss_catalan_cdf_certificate(depth: int):
     to 0 for the given integer ``depth`` (the two sides are rational functions of
     ``exp(i u)``; sympy proves it exactly). Cheap for ``depth <= 6``.
 
-    >>> fuss_catalan_cdf_certificate(2)[0]
+    >>> fuss_catalan_cdf_certificate(1)[0]
     True
     """
     import sympy as sp
