@@ -1,0 +1,383 @@
+"""Claims and certificates about singular manifolds and skip connections (REFERENCE.md section 6).
+
+Orhan & Pitkow (2018): learning slows near the singular manifolds of a network's parameter space
+(overlap, elimination, linear dependence of units), and identity skip connections help because
+they break these singularities. Each singular set is an exact object here: explicit null
+directions of the symbolic Jacobian (certificates, :mod:`theory.singularities`), exact null
+dimensions in rational arithmetic, and the numeric empirical Fisher at random points of the set
+(:mod:`numerics.fisher`), which must show exactly that many zero singular values to rounding (cut
+``max(Bm, P) eps s_max``) and none at generic points. The training claims are empirical: they
+reproduce the direction of the paper's statements on a synthetic teacher task, with one-sided
+paired tests over independent runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from numerics import singularities as ns
+from numerics import stats
+from theory import singularities as ts
+from theory.errors import CertificationError
+
+from .registry import certificate, claim
+
+N_IN = 3  # n = H: the sizes of every exact statement below
+
+
+def _m1(**kw):
+    return ts.one_hidden_layer(N_IN, N_IN, **kw)
+
+
+def _m2(**kw):
+    return ts.two_hidden_layers(N_IN, N_IN, N_IN, **kw)
+
+
+def _certify_all(s: ts.SingularSet, expected_labels=None):
+    cands = ts.null_directions(s, certified_only=False)
+    res = [(lab, *ts.certify_null_direction(s, u)) for lab, u in cands]
+    ok = [lab for lab, h, _ in res if h]
+    holds = len(ok) == len(res) if expected_labels is None else sorted(ok) == sorted(expected_labels)
+    return holds, f"{len(ok)}/{len(res)} candidate null directions certified on {s.describe()}: {ok}"
+
+
+# ----------------------------------------------------------------------------- certificates
+
+@certificate("singularities.overlap-null-directions",
+             statement="At an overlap w_i = w_j of f = sum v_k phi(w_k.x), J u = 0 for u = e_{v_i} - e_{v_j} and "
+                       "u = v_j e_{w_i,k} - v_i e_{w_j,k} (k = 1..n), every phi (n = 3, with and without biases)",
+             source="Amari, Park & Ozeki (2006); Wei et al. (2008); REFERENCE.md s.6")
+def _overlap_cert():
+    a = _certify_all(ts.overlap(_m1(), 0, 1))
+    b = _certify_all(ts.overlap(_m1(bias=True), 0, 1))
+    return a[0] and b[0], a[1] + "; " + b[1]
+
+
+@certificate("singularities.elimination-null-directions",
+             statement="v_i = 0 makes the n incoming weights of unit i null directions; w_i = 0 with phi(0) = 0 makes "
+                       "v_i one (plus the bias-absorption direction e_{b_i} - phi'(0) v_i e_c with biases)",
+             source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); REFERENCE.md s.6")
+def _elimination_cert():
+    parts = [_certify_all(ts.eliminate_outgoing(_m1(), 0)), _certify_all(ts.eliminate_incoming(_m1(), 0)),
+             _certify_all(ts.eliminate_incoming(_m1(bias=True), 0))]
+    return all(p[0] for p in parts), "; ".join(p[1] for p in parts)
+
+
+@certificate("singularities.linear-dependence-linear-units",
+             statement="For linear units, w_c = a w_a + b w_b makes e_o (a e_{V[o,a]} + b e_{V[o,b]} - e_{V[o,c]}) null "
+                       "(o = 1..m); for the undefined nonlinear phi it is NOT a null direction",
+             source="Orhan & Pitkow (2018) sec. 2; REFERENCE.md s.6")
+def _lindep_cert():
+    lin = ts.linear_dependence(ts.one_hidden_layer(N_IN, N_IN, m=2, activation="linear"), 2, (0, 1))
+    h1, d1 = _certify_all(lin)
+    non = ts.linear_dependence(_m1(), 2, (0, 1))
+    cands = ts.null_directions(non, certified_only=False)
+    h2 = all(not ts.certify_null_direction(non, u)[0] for _, u in cands)
+    return h1 and h2, d1 + f"; nonlinear phi: {len(cands)} outgoing combinations all fail to certify: {h2}"
+
+
+@certificate("singularities.skip-table",
+             statement="The exact null dimensions of DEGENERACY_TABLE (plain vs identity-skip, one and two hidden "
+                       "layers, n = 3) hold: certified null vectors meet the exact rational rank",
+             source="Orhan & Pitkow (2018); this toolkit (theory.singularities docstring)")
+def _skip_table_cert():
+    table = ts.degeneracy_table(N_IN)
+    bad = {k: (v, ts.DEGENERACY_TABLE.get(k)) for k, v in table.items() if ts.DEGENERACY_TABLE.get(k) != v}
+    return not bad and len(table) == len(ts.DEGENERACY_TABLE), f"{len(table)} entries; mismatches: {bad}"
+
+
+@certificate("singularities.critical-line-gradient",
+             statement="Splitting a unit of an (H-1)-unit critical point (w_a = w_b = w*, v_a = lambda v*, "
+                       "v_b = (1-lambda) v*) gives a critical point for every lambda (any phi, any loss)",
+             source="Fukumizu & Amari (2000), Neural Networks 13, Thm 1")
+def _cl_grad_cert():
+    return ts.critical_line_gradient_certificate(2)
+
+
+@certificate("singularities.critical-line-hessian",
+             statement="On the critical line the Hessian in zeta = w_a - w_b is lambda (1-lambda) A, "
+                       "A = v* E[l' phi''(w*.x) x x^T], and decouples from all other directions",
+             source="Fukumizu & Amari (2000), Thm 3; REFERENCE.md s.6")
+def _cl_hess_cert():
+    return ts.critical_line_hessian_certificate(2)
+
+
+# ----------------------------------------------------------------------------- shared numerics
+
+def _numeric_counts(s: ts.SingularSet, gens, pred: int):
+    """Zero counts at independent random points; returns the count farthest from ``pred`` (the value an
+    exact check compares: it equals ``pred`` iff every point agrees), the list, and the smallest gap."""
+    res = [ns.fisher_null_count(s, rng=g) for g in gens]
+    counts = [int(r[0]) for r in res]
+    gap = min(r[2] for r in res)
+    worst = max(counts, key=lambda c: abs(c - pred))
+    return worst, counts, gap
+
+
+def _set_checks(ctx, name, s, predicted, *, wrong_vector=None):
+    """Certificates, exact dimension and numeric zero counts for one singular set."""
+    if wrong_vector is not None and ctx.control:
+        holds, detail = ts.certify_null_direction(s, wrong_vector)
+        yield stats.proof_check(f"{name}: null directions certified", holds, "CONTROL (wrong vector): " + detail)
+    else:
+        yield stats.proof_check(f"{name}: null directions certified", *_certify_all(s))
+    pred = predicted - 1 if ctx.control else predicted
+    yield stats.exact_check(f"{name}: exact null dimension (rational phi)", pred, ts.exact_null_dimension(s))
+    R = ctx.settings["points"]
+    worst, counts, gap = _numeric_counts(s, [ctx.spawn(name, str(r)) for r in range(R)], pred)
+    yield stats.exact_check(f"{name}: Fisher zeros to rounding at {R} random tanh points", pred, worst,
+                            detail=f"counts {counts}; smallest nonzero singular value / rounding cut >= {gap:.3g}")
+
+
+def _generic_checks(ctx, name, model):
+    s = ts.generic_point(model)
+    R = ctx.settings["points"]
+    worst, counts, gap = _numeric_counts(s, [ctx.spawn(name, "generic", str(r)) for r in range(R)], 0)
+    yield stats.exact_check(f"{name}: no Fisher zeros at {R} generic points", 0, worst,
+                            detail=f"counts {counts}; smallest singular value / rounding cut >= {gap:.3g}")
+
+
+def _vec(model, entries):
+    u = sp.zeros(model.size, 1)
+    for k, v in entries.items():
+        u[model.index(k)] = v
+    return u
+
+
+# ----------------------------------------------------------------------------- identity claims
+
+@claim("singularities.overlap",
+       title="At an overlap w_i = w_j of a one-hidden-layer network with scalar readout the Fisher information has "
+             "exactly n + 1 null directions (e_{v_i} - e_{v_j} and v_j dw_i - v_i dw_j), n + 2 with biases; "
+             "none at generic points.",
+       source="Amari, Park & Ozeki (2006); Wei et al. (2008); Orhan & Pitkow (2018); REFERENCE.md s.6",
+       kind="identity",
+       formula="null dim = n + 1 (certified vectors + exact rational rank); numeric: #(s_k <= max(Bm,P) eps s_max)",
+       settings={"points": (3, 10, 30)})
+def overlap_claim(ctx):
+    m = _m1()
+    s = ts.overlap(m, 0, 1)
+    wrong = _vec(m, {"V[0,0]": 1, "V[0,1]": 1})  # the plausible sign slip e_{v_i} + e_{v_j}
+    yield from _set_checks(ctx, "overlap, n=3", s, N_IN + 1, wrong_vector=wrong)
+    yield from _set_checks(ctx, "overlap with biases, n=3", ts.overlap(_m1(bias=True), 0, 1), N_IN + 2)
+    yield from _generic_checks(ctx, "one hidden layer", m)
+
+
+@claim("singularities.elimination",
+       title="Zero outgoing weight v_i = 0 leaves the n incoming weights of unit i unidentifiable (n null "
+             "directions); zero incoming weights w_i = 0 with phi(0) = 0 leave v_i unidentifiable (1).",
+       source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); REFERENCE.md s.6",
+       kind="identity",
+       formula="outgoing: null dim n (n + 1 with bias); incoming: 1 (2 with biases: bias absorption)",
+       settings={"points": (3, 10, 30)})
+def elimination_claim(ctx):
+    m = _m1()
+    wrong = _vec(m, {"W1[1,0]": 1})  # an incoming weight of a DIFFERENT unit
+    yield from _set_checks(ctx, "outgoing elimination, n=3", ts.eliminate_outgoing(m, 0), N_IN, wrong_vector=wrong)
+    yield from _set_checks(ctx, "incoming elimination, n=3", ts.eliminate_incoming(m, 0), 1,
+                           wrong_vector=_vec(m, {"V[0,1]": 1}))
+    yield from _set_checks(ctx, "incoming elimination with biases", ts.eliminate_incoming(_m1(bias=True), 0), 2)
+
+
+@claim("singularities.linear-dependence",
+       title="Linear dependence w_c = a w_a + b w_b is a singularity only when the units act linearly: for a "
+             "linear network f = V W x (m = 4 > H = 3) it adds m - H = 1 null direction to the H^2 of GL(H); for a "
+             "nonlinear phi the set has no null direction at all.",
+       source="Orhan & Pitkow (2018) sec. 2; REFERENCE.md s.6 (sharpened: the nonlinear case is regular)",
+       kind="identity",
+       formula="linear: null dim H^2 + (m - H) vs H^2 generic; nonlinear: 0",
+       settings={"points": (3, 10, 30)})
+def linear_dependence_claim(ctx):
+    lin = ts.one_hidden_layer(N_IN, N_IN, m=N_IN + 1, activation="linear")
+    s = ts.linear_dependence(lin, 2, (0, 1))
+    H, m = N_IN, N_IN + 1
+    yield from _set_checks(ctx, "linear units, w_c = a w_a + b w_b", s, H * H + (m - H))
+    yield from _set_checks(ctx, "linear network, generic", ts.generic_point(lin), H * H)
+    non = ts.linear_dependence(_m1(), 2, (0, 1))
+    pred = 1 if ctx.control else 0  # the control claims the outgoing combination is still null
+    yield stats.exact_check("nonlinear phi: exact null dimension", pred, ts.exact_null_dimension(non))
+    R = ctx.settings["points"]
+    worst, counts, gap = _numeric_counts(non, [ctx.spawn("nonlinear", str(r)) for r in range(R)], pred)
+    yield stats.exact_check(f"nonlinear phi: Fisher zeros at {R} random tanh points", pred, worst,
+                            detail=f"counts {counts}; gap >= {gap:.3g}")
+
+
+# the statements of skip-breaks: (set label, architecture) -> exact null dimension
+_SKIP_KEYS = [
+    ("overlap, last hidden layer", "1L+skip"), ("overlap, last hidden layer", "2L+skip"),
+    ("overlap, first of two layers", "2L+skip"), ("incoming elimination, last layer", "1L+skip"),
+    ("incoming elimination, first of two", "2L+skip"), ("outgoing elimination, last layer", "1L+skip"),
+    ("outgoing elimination, first of two", "2L+skip"), ("overlap, vector readout (m=2)", "1L+skip"),
+    ("linear dependence (phi linear, m=n+1)", "1L+skip"),
+]
+
+
+@claim("singularities.skip-breaks",
+       title="Identity skips remove every degeneracy of a hidden layer that feeds another hidden layer (overlap, "
+             "both eliminations -> null dimension 0), but not those of the last hidden layer before a linear "
+             "readout: there an overlap keeps its n w-directions (only e_{v_i} - e_{v_j} is broken), v_i = 0 keeps "
+             "n, and w_i = 0 keeps one (e_{w_ii} - v_i phi'(0) e_{v_i}).",
+       source="Orhan & Pitkow (2018) sec. 2 (the caveat of the issue, made exact); theory.singularities table",
+       kind="identity",
+       formula="see DEGENERACY_TABLE: 1L+skip overlap n, 2L+skip first-layer overlap 0, ...",
+       settings={"points": (2, 6, 20)})
+def skip_breaks_claim(ctx):
+    table = ts.degeneracy_table(N_IN)
+    for key in _SKIP_KEYS:
+        pred = ts.DEGENERACY_TABLE[key]
+        if ctx.control and key == ("overlap, last hidden layer", "1L+skip"):
+            pred = 0  # the tempting over-statement: "skips remove the overlap singularity" in one layer
+        yield stats.exact_check(f"exact null dim: {key[0]} [{key[1]}]", pred, table[key])
+    R = ctx.settings["points"]
+    cases = [("1L+skip overlap", ts.overlap(_m1(skip=True), 0, 1), N_IN),
+             ("2L+skip first-layer overlap", ts.overlap(_m2(skip=True), 0, 1, layer=1), 0),
+             ("2L+skip last-layer overlap", ts.overlap(_m2(skip=True), 0, 1, layer=2), N_IN),
+             ("1L+skip incoming elimination", ts.eliminate_incoming(_m1(skip=True), 0), 1)]
+    for name, s, pred in cases:
+        if ctx.control and name == "1L+skip overlap":
+            pred = 0
+        worst, counts, gap = _numeric_counts(s, [ctx.spawn(name, str(r)) for r in range(R)], pred)
+        yield stats.exact_check(f"{name}: Fisher zeros at {R} random tanh points", pred, worst,
+                                detail=f"counts {counts}; gap >= {gap:.3g}")
+    m = _m1(skip=True)
+    s = ts.overlap(m, 0, 1)
+    u = _vec(m, {"V[0,0]": 1, "V[0,1]": -1})  # the plain net's outgoing null vector, broken by the skip
+    holds, detail = ts.certify_null_direction(s, u)
+    yield stats.proof_check("1L+skip: e_{v_i} - e_{v_j} is no longer null", holds if ctx.control else not holds,
+                            detail)
+
+
+@claim("singularities.critical-line",
+       title="Splitting a unit of the best 1-unit fit gives a line of critical points whose Hessian in "
+             "zeta = w_a - w_b is lambda(1 - lambda) A; gradient descent started eps off its saddle part plateaus "
+             "for log(1/eps) / log(1 + 2 eta |mu|) steps (mu = min eig lambda(1-lambda)A), longer as eps -> 0.",
+       source="Fukumizu & Amari (2000), Neural Networks 13, Thms 1 and 3; Amari, Park & Ozeki (2006); REFERENCE.md s.6",
+       kind="identity",
+       formula="H_zeta = lambda(1-lambda) A, A = v* mean[(f* - y) tanh''(w*.x) x x^T]; "
+               "T(eps2) - T(eps1) = log(eps1/eps2) / log(1 - 2 eta mu) at lambda = 1/2",
+       settings={"runs": (4, 10, 30), "n_samples": (100, 200, 400)})
+def critical_line_claim(ctx):
+    lam_sym = sp.Symbol("lambda", real=True)
+    yield stats.proof_check("critical line: gradient identities", *ts.critical_line_gradient_certificate(2))
+    yield stats.proof_check("critical line: Hessian lambda(1-lambda)A, block diagonal",
+                            *ts.critical_line_hessian_certificate(2, wrong_factor=lam_sym if ctx.control else None))
+    R, N = ctx.settings["runs"], ctx.settings["n_samples"]
+    eps = np.array([1e-4, 1e-5, 1e-6, 1e-7])  # the linear (asymptotic) regime of every run
+    lr, h, lam = 0.5, 1e-4, 0.5
+    worst_h, worst_t, monotone = (0.0, 1.0), (0.0, 0.0), True
+    done, tried, no_min, no_saddle = 0, 0, 0, 0
+    while done < R:
+        if tried >= 6 * R:
+            raise CertificationError(f"only {done} of {tried} teachers gave a certified 1-unit minimum with a saddle "
+                                     "part at lambda = 1/2")
+        g = ctx.spawn("run", str(tried))
+        tried += 1
+        X, y = ns.two_unit_teacher(2, N, rng=g)
+        try:  # the theory presupposes a strict local minimum of the 1-unit loss; some teachers have none
+            v, w, L = ns.reduced_critical_point(X, y, rng=g, starts=4)
+        except CertificationError:
+            no_min += 1
+            continue
+        A = ns.critical_line_A(v, w, X, y)
+        if np.linalg.eigvalsh(A)[0] >= 0:  # lambda = 1/2 is then a minimum of the line, not a saddle
+            no_saddle += 1
+            continue
+        done += 1
+        fac = lam if ctx.control else lam * (1 - lam)  # control: the factor (1 - lambda) forgotten
+        H1 = ns.line_hessian_fd(v, w, lam, X, y, h=h)
+        H2 = ns.line_hessian_fd(v, w, lam, X, y, h=2 * h)
+        # O(h^2) truncation estimated by Richardson, |H(h) - H(2h)| / 3, plus rounding 4 eps L / h^2
+        scale = 3 * (np.max(np.abs(H1 - H2)) / 3 + 4 * np.finfo(float).eps * max(L, 1.0) / h ** 2)
+        dev = np.max(np.abs(H1 - fac * A))
+        if dev / scale >= worst_h[0] / worst_h[1]:
+            worst_h = (dev, scale)
+        mu, xi = ns.escape_direction(A, lam)
+        # at lambda = 1/2 the coordinates (w_a + w_b)/2 and zeta = w_a - w_b are orthogonal, so gradient descent
+        # on (w_a, w_b) moves zeta by -2 eta H_zeta zeta: growth factor 1 - 2 eta mu per step (linear regime)
+        steps = int(np.ceil(np.log(1e4 / eps[-1]) / np.log1p(-2 * lr * mu))) + 50
+        T, _ = ns.plateau_lengths(v, w, lam, X, y, eps, lr=lr, steps=steps, xi=xi)
+        monotone &= bool(np.all(np.diff(T) > 0))
+        rate = np.log1p(-(1 if ctx.control else 2) * lr * mu)
+        pred = np.log(eps[0] / eps[-1]) / rate
+        dT = float(T[-1] - T[0])
+        if abs(dT - pred) >= abs(worst_t[0] - worst_t[1]):
+            worst_t = (dT, float(pred))
+    ctx.note(f"critical line: {tried} teachers drawn, {no_min} without a certified strict 1-unit minimum (the fit "
+             f"runs off to w -> 0, v -> infinity), {no_saddle} with A positive semidefinite (no saddle at lambda=1/2)")
+    yield stats.tolerance_check("finite-difference zeta-Hessian vs lambda(1-lambda)A (worst run)", 0.0, worst_h[0],
+                                worst_h[1], reason="3 x (Richardson O(h^2) estimate + 4 eps L / h^2 rounding)")
+    yield stats.tolerance_check("plateau lengthening from eps=1e-4 to 1e-7 (worst run, steps)", worst_t[1],
+                                worst_t[0], 2.0,
+                                reason="two first-passage times, each rounded up to an integer step (< 1 each)")
+    yield stats.exact_check("plateau strictly longer at every step eps = 1e-4, 1e-5, 1e-6, 1e-7 (all runs)",
+                            not ctx.control, monotone)
+
+
+# ----------------------------------------------------------------------------- empirical claims
+
+_DEEP = {"depth": (10, 20, 30), "width": (8, 16, 16), "runs": (24, 24, 32), "steps": (150, 400, 800),
+         "n_samples": (128, 256, 256), "lr": 2e-3}
+
+
+def _run_deep(ctx, variants):
+    s = ctx.settings
+    return ns.degeneracy_experiment(depth=s["depth"], width=s["width"], runs=s["runs"], steps=s["steps"],
+                                    checkpoints=3 if s["steps"] % 3 == 0 else 4, lr=s["lr"],
+                                    n_samples=s["n_samples"], variants=variants, rng=ctx.rng)
+
+
+def _during(run, variant, key):
+    """Per-run average of a measure over the checkpoints after the start of training."""
+    return run.measures[variant][key][:, 1:].mean(axis=1)
+
+
+def _note_settings(ctx, run):
+    st = run.settings
+    ctx.note(f"ReLU MLP depth {st['depth']}, width {st['width']}, {st['runs']} runs, {st['steps']} full-batch Adam "
+             f"steps (lr {st['lr']}), branch gain {st['branch_gain']:.3g}, teacher: 2-layer ReLU net")
+
+
+@claim("singularities.plain-vs-residual",
+       title="Deep plain ReLU networks become more degenerate during training than residual ones (more eliminated "
+             "units, more overlap, more linear dependence, more near-null Gauss-Newton directions) and train slower.",
+       source="Orhan & Pitkow (2018) sec. 3 (CIFAR-10/100; here a synthetic teacher task)",
+       kind="empirical",
+       formula="one-sided paired t over runs: measure(plain) > measure(residual); loss(plain) > loss(residual)",
+       settings=_DEEP)
+def plain_vs_residual(ctx):
+    run = _run_deep(ctx, ("plain", "residual"))
+    _note_settings(ctx, run)
+    up = "less" if ctx.control else "greater"
+    down = "greater" if ctx.control else "less"
+    yield stats.paired_difference_check("final training loss: plain > residual", run.loss["plain"][:, -1],
+                                        run.loss["residual"][:, -1], up)
+    for key, label in (("eliminated", "eliminated-unit fraction"), ("overlap", "largest response cosine"),
+                       ("gn_null", "near-null Gauss-Newton fraction")):
+        yield stats.paired_difference_check(f"{label}: plain > residual", _during(run, "plain", key),
+                                            _during(run, "residual", key), up)
+    yield stats.paired_difference_check("s_min/s_max of responses: plain < residual (more dependent)",
+                                        _during(run, "plain", "dependence"), _during(run, "residual", "dependence"),
+                                        down)
+
+
+@claim("singularities.symmetry-breaking-is-the-mechanism",
+       title="A skip that gives every unit of a layer the same input (keeping the permutation symmetry) does not "
+             "give the residual network's benefit: it trains slower and its units overlap and depend more.",
+       source="Orhan & Pitkow (2018) sec. 2-3 and Orhan's earlier abstract (skips help by breaking symmetries)",
+       kind="empirical",
+       formula="one-sided paired t over runs: loss, overlap(symmetric-skip) > residual; s_min/s_max smaller",
+       settings=_DEEP)
+def symmetry_breaking(ctx):
+    run = _run_deep(ctx, ("residual", "symmetric-skip"))
+    _note_settings(ctx, run)
+    up = "less" if ctx.control else "greater"
+    down = "greater" if ctx.control else "less"
+    yield stats.paired_difference_check("final training loss: symmetric-skip > residual",
+                                        run.loss["symmetric-skip"][:, -1], run.loss["residual"][:, -1], up)
+    yield stats.paired_difference_check("largest response cosine: symmetric-skip > residual",
+                                        _during(run, "symmetric-skip", "overlap"), _during(run, "residual", "overlap"),
+                                        up)
+    yield stats.paired_difference_check("s_min/s_max of responses: symmetric-skip < residual",
+                                        _during(run, "symmetric-skip", "dependence"),
+                                        _during(run, "residual", "dependence"), down)
