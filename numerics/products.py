@@ -602,33 +602,48 @@ def _cross_coupling(A: np.ndarray) -> np.ndarray:
     return prefix[k - 1, k]
 
 
-def _explicit_log_sv(logd: np.ndarray, U: np.ndarray, max_range: float) -> np.ndarray:
-    """log sv of diag(exp(logd)) U for one replica by splitting into decoupled blocks.
+#: Natural-log dynamic range that an explicit float64 SVD of the scaled matrix handles: the
+#: smallest scaled entry is e^-600 ~ 1e-261, still a normal float.
+EXPLICIT_RANGE = 600.0
+
+
+def _blocks(logd: np.ndarray, U: np.ndarray, max_range: float):
+    """Decoupled diagonal blocks of ``diag(exp(logd)) U`` (one replica), or None.
 
     Blocks are maximal index ranges whose cross couplings (both off-diagonal blocks
-    ``U[:k, k:]`` and ``U[k:, :k]``) all vanish below ``eps**2``; each block is scaled by its largest D and handed to ``numpy.linalg.svd``.
+    ``U[:k, k:]`` and ``U[k:, :k]``) all vanish below ``eps**2`` (relative perturbation of the
+    singular values below ``n eps^2 ||U_block^-1||``). Returns None if some block's dynamic
+    range exceeds ``max_range``.
     """
     n = logd.shape[-1]
-    A = np.abs(U)
     if n > 1:
+        A = np.abs(U)
         cross = np.maximum(_cross_coupling(A), _cross_coupling(A.T))
         cuts = [0] + [k for k in range(1, n) if cross[k - 1] <= _EPS**2] + [n]
     else:
         cuts = [0, n]
-    out = []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        ld = logd[a:b]
-        top = ld.max()
-        if top - ld.min() > max_range:
-            raise CertificationError(
-                "could not split the product into blocks of representable dynamic range "
-                f"(range e^{top - ld.min():.0f}); increase max_sweeps"
-            )
-        X = np.exp(ld - top)[:, None] * U[a:b, a:b]
-        s = np.linalg.svd(X, compute_uv=False)
-        if np.any(s <= 0):
-            raise DegeneracyError("a singular value of the product is exactly zero in float64")
-        out.append(np.log(s) + top)
+    blocks = list(zip(cuts[:-1], cuts[1:]))
+    for a, b in blocks:
+        if logd[a:b].max() - logd[a:b].min() > max_range:
+            return None
+    return blocks
+
+
+def _scaled_svd_log(logd: np.ndarray, U: np.ndarray) -> np.ndarray:
+    """log sv of diag(exp(logd)) U, batched, by one float64 SVD after scaling by max(logd).
+
+    Relies on the dynamic range being below :data:`EXPLICIT_RANGE` (callers check).
+    """
+    top = logd.max(axis=-1, keepdims=True)
+    X = np.exp(logd - top)[..., :, None] * U
+    s = np.linalg.svd(X, compute_uv=False)
+    if np.any(s <= 0):
+        raise DegeneracyError("a singular value of the product is exactly zero in float64")
+    return np.log(s) + top
+
+
+def _explicit_log_sv(logd: np.ndarray, U: np.ndarray, blocks) -> np.ndarray:
+    out = [_scaled_svd_log(logd[a:b], U[a:b, a:b]) for a, b in blocks]
     return np.sort(np.concatenate(out))[::-1]
 
 
@@ -637,23 +652,30 @@ def graded_log_singular_values(
     T,
     *,
     max_sweeps: int = 60,
-    explicit_range: float = math.log(1e4),
+    explicit_range: float = EXPLICIT_RANGE,
 ) -> np.ndarray:
     """Log singular values of ``M = diag(exp(logd)) T`` to high relative accuracy.
 
-    The reduction of a product ``P = Q D T`` (Q orthonormal) leaves this problem; ``D`` may
-    span far beyond the float64 range, which is why it is given by its logs. The method is
-    unshifted QR iteration carried out with the scaling factored out (Stewart, *On graded QR
-    decompositions of products of matrices*, ETNA 3 (1995); Golub, Sølna & Van Dooren, SIAM J.
-    Matrix Anal. Appl. 22 (2000)): sort D descending, ``T^H = Q1 R1``, and since Householder QR
-    commutes with column scaling, ``M^H = T^H D = Q1 (R1 D)`` with
-    ``R1 D = diag(|R1_ii| D_i) U``, ``U_ij = (R1_ij/|R1_ii|)(D_j/D_i)``. Couplings between
-    indices decay by ``D_j/D_i`` per sweep. When ``max |U_ij| (i != j) <= eps`` the logs of D
-    are the answer (relative error ``<= n eps``, multiplicative perturbation bound). Otherwise
-    (near-degenerate clusters, or the sweep budget spent) the matrix is split where the cross
-    couplings have vanished and each block, whose dynamic range is then moderate, goes to
-    ``numpy.linalg.svd`` after scaling. Also used at once when the whole range of D is below
-    ``explicit_range`` (e^range * eps relative accuracy).
+    The reduction of a product ``P = Q D T`` (Q orthonormal, T of unit rows) leaves this
+    problem; ``D`` may span far beyond the float64 range, which is why it is given by its logs.
+
+    * If the dynamic range ``max(logd) - min(logd)`` is at most ``explicit_range`` (default
+      600, i.e. e^600), ``D`` is sorted descending, scaled by its maximum and the float64 SVD of
+      the row-graded matrix ``D T`` is taken (batched over replicas). Householder-based SVD of
+      a matrix whose rows are sorted by decreasing norm keeps relative accuracy in practice
+      (the test-suite checks it against 80-640-digit mpmath SVDs, ranges up to e^640: errors
+      ``<= 1e-12`` in ``log sigma``).
+    * Otherwise the scaling is removed by unshifted QR sweeps carried out with the scale
+      factored out (Stewart, *On graded QR decompositions of products of matrices*, ETNA 3
+      (1995); Golub, Sølna & Van Dooren, SIAM J. Matrix Anal. Appl. 22 (2000)): with D sorted,
+      ``T^H = Q1 R1`` and, since Householder QR commutes with column scaling,
+      ``M^H = T^H D = Q1 (R1 D)``, ``R1 D = diag(|R1_ii| D_i) U``,
+      ``U_ij = (R1_ij/|R1_ii|)(D_j/D_i)``. Couplings between i and j decay by ``D_j/D_i`` per
+      sweep. When ``max |U_ij| (i != j) <= eps``, log D is the answer (relative error
+      ``<= n eps``, multiplicative perturbation); as soon as the couplings between blocks of
+      dynamic range ``<= explicit_range`` have vanished (``<= eps^2``), each block goes to the
+      explicit SVD. :class:`~theory.errors.CertificationError` if neither happens within
+      ``max_sweeps`` sweeps.
 
     Parameters
     ----------
@@ -661,14 +683,13 @@ def graded_log_singular_values(
     T : array (..., n, n)
     max_sweeps : int
     explicit_range : float
-        Natural-log dynamic range below which the explicit SVD is trusted directly.
 
     Returns
     -------
     ndarray (..., n): log singular values, descending.
 
-    >>> graded_log_singular_values(np.array([1000.0, 0.0]), np.eye(2)).tolist()
-    [1000.0, 0.0]
+    >>> graded_log_singular_values(np.array([1000.0, 0.0, -1000.0]), np.eye(3)).tolist()
+    [1000.0, 0.0, -1000.0]
     """
     logd = check_finite_array("logd", logd)
     T = np.asarray(T)
@@ -676,7 +697,7 @@ def graded_log_singular_values(
     if logd.ndim < 1 or T.shape != logd.shape + logd.shape[-1:]:
         raise ValueError(f"T must have shape {logd.shape + logd.shape[-1:]}, got {T.shape}")
     max_sweeps = check_int("max_sweeps", max_sweeps, minimum=0)
-    explicit_range = check_real("explicit_range", explicit_range, lo=0.0)
+    explicit_range = check_real("explicit_range", explicit_range, lo=0.0, hi=EXPLICIT_RANGE)
     batch = logd.shape[:-1]
     n = logd.shape[-1]
     logd = logd.reshape(-1, n).copy()
@@ -685,42 +706,43 @@ def graded_log_singular_values(
     logd, T = _normalize_rows(logd, T)
     logd, T, _ = _sort_desc(logd, T)
     result = np.empty((Rn, n))
-    todo = np.ones(Rn, dtype=bool)
-    # replicas whose whole dynamic range is small: explicit SVD directly
-    for r in np.flatnonzero(logd[:, 0] - logd[:, -1] <= explicit_range):
-        result[r] = _explicit_log_sv(logd[r], T[r], np.inf)
-        todo[r] = False
-    last: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    small = logd[:, 0] - logd[:, -1] <= explicit_range
+    if np.any(small):  # one batched SVD for every replica whose range fits
+        result[small] = np.sort(_scaled_svd_log(logd[small], T[small]), axis=-1)[:, ::-1]
+    todo = ~small
     sweeps = 0
-    while np.any(todo) and sweeps < max_sweeps:
+    while np.any(todo):
+        if sweeps >= max_sweeps:
+            raise CertificationError(
+                f"graded SVD: couplings between blocks of dynamic range <= e^{explicit_range:.0f} "
+                f"did not vanish within max_sweeps={max_sweeps} sweeps; increase max_sweeps"
+            )
         idx = np.flatnonzero(todo)
         ld, U = logd[idx], T[idx]
-        B = np.conj(np.swapaxes(U, -1, -2))
-        _, R1 = np.linalg.qr(B)
+        R1 = np.linalg.qr(np.conj(np.swapaxes(U, -1, -2)), mode="r")
         d1 = np.abs(np.diagonal(R1, axis1=-2, axis2=-1))
         if np.any(d1 == 0):
             raise DegeneracyError("the product is exactly singular in float64 (zero pivot)")
         # R1 D = diag(|R1_ii| D_i) U_new with U_new_ij = (R1_ij / |R1_ii|) (D_j / D_i)
         Unew = (R1 / d1[..., :, None]) * _upper_ratio(ld)
         ldnew = ld + np.log(d1)
-        strict = np.triu(np.abs(Unew), 1)
-        off_now = strict.reshape(len(idx), -1).max(axis=-1)
+        off_now = np.triu(np.abs(Unew), 1).reshape(len(idx), -1).max(axis=-1)
         ldnew, Unew = _normalize_rows(ldnew, Unew)
         sweeps += 1
         for j, r in enumerate(idx):
             if off_now[j] <= _EPS:
                 result[r] = np.sort(ldnew[j])[::-1]
                 todo[r] = False
+                continue
+            blocks = _blocks(ldnew[j], Unew[j], explicit_range)  # Unew is upper triangular here
+            if blocks is not None:
+                result[r] = _explicit_log_sv(ldnew[j], Unew[j], blocks)
+                todo[r] = False
             else:
-                last[r] = (ldnew[j], Unew[j])  # upper triangular, D possibly unsorted
+                logd[r], T[r] = ldnew[j], Unew[j]
         still = np.flatnonzero(todo)
         if still.size:
-            ls_, Us_ = zip(*(last[r] for r in still))
-            logd[still], T[still], _ = _sort_desc(np.array(ls_), np.array(Us_))
-    for r in np.flatnonzero(todo):
-        # budget spent: split the (upper-triangular) last iterate where couplings vanished
-        ld, U = last.get(r, (logd[r], T[r]))
-        result[r] = _explicit_log_sv(ld, U, 600.0)
+            logd[still], T[still], _ = _sort_desc(logd[still], T[still])
     return result.reshape(batch + (n,))
 
 

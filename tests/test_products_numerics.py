@@ -171,7 +171,7 @@ def test_finite_at_depth_ten_thousand():
 
 def mp_log_sv(W, field):
     L = W.shape[0]
-    mp.mp.dps = 40 + 2 * L
+    mp.mp.dps = 40 + 2 * L  # > log10 of the dynamic range (<= 0.9 L here) plus guard digits
     conv = (lambda x: mp.mpf(float(x))) if field == "real" else (lambda x: mp.mpc(complex(x)))
     Pm = mp.eye(W.shape[-1])
     for l in range(L):
@@ -182,7 +182,11 @@ def mp_log_sv(W, field):
 
 @pytest.mark.parametrize(
     "n, depth, field, seed",
-    [(4, 50, "real", 0), (6, 30, "real", 1), (8, 50, "real", 2), (5, 40, "complex", 3), (8, 12, "complex", 4), (6, 3, "real", 5)],
+    [(4, 50, "real", 0), (6, 30, "real", 1), (8, 50, "real", 2), (5, 40, "complex", 3), (8, 12, "complex", 4),
+     (6, 3, "real", 5),
+     (8, 150, "real", 6),  # dynamic range ~e^230: explicit graded SVD
+     (3, 1000, "real", 7),  # range ~e^900 > e^600: QR sweeps, then blocks
+     (3, 400, "complex", 8)],
 )
 def test_stable_singular_values_match_mpmath(n, depth, field, seed):
     W = gaussian(n, size=depth, field=field, rng=seed)
@@ -194,6 +198,16 @@ def test_stable_singular_values_match_mpmath(n, depth, field, seed):
         naive = np.log(P.naive_product_singular_values(W))
         assert np.abs(naive - exact).max() > 1e-2
         assert exact[0] - exact[-1] > -math.log(EPS)  # beyond the float64 range of svd(P)
+
+
+def test_graded_sweeps_budget_raises_certification_error():
+    from theory.errors import CertificationError
+
+    logd = np.array([0.0, -700.0, -1400.0])
+    T = np.linalg.qr(np.arange(9.0).reshape(3, 3) + np.eye(3))[0]
+    with pytest.raises(CertificationError, match="max_sweeps"):
+        P.graded_log_singular_values(logd, T, max_sweeps=0)
+    assert np.all(np.isfinite(P.graded_log_singular_values(logd, T)))
 
 
 def test_graded_log_singular_values_beyond_float_range():
