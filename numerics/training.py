@@ -57,6 +57,7 @@ __all__ = [
     "TrainingResult",
     "train",
     "sample_linear_task",
+    "step_flops",
 ]
 
 OPTIMIZERS = ("gd", "adam")
@@ -331,3 +332,21 @@ def train(
         network=net,
         settings=dict(optimizer=optimizer, lr=lr, steps=steps, task=type(task).__name__),
     )
+
+
+def step_flops(widths: Sequence[int], replicas: int, batch: int) -> int:
+    """Floating-point operations of one forward + backward pass of a stack (the matmuls only).
+
+    Per layer three GEMMs of ``d_l x d_{l-1} x B`` (forward ``W x``, ``W^T delta``, ``delta x^T``),
+    ``2 d_l d_{l-1} B`` flops each: ``6 R B sum_l d_l d_{l-1}``. For the matmul-ceiling comparison
+    of ``degeneracy bench``.
+
+    >>> step_flops([64] * 31, 10, 64)
+    471859200
+    """
+    from .networks import check_widths
+
+    ws = check_widths(widths)
+    R = check_positive_int("replicas", replicas)
+    B = check_positive_int("batch", batch)
+    return int(6 * R * B * sum(ws[i] * ws[i + 1] for i in range(len(ws) - 1)))
