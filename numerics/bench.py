@@ -3,8 +3,8 @@
 Measured in one run and with one BLAS thread count for everything (default: one thread, so the
 numbers are per core and comparable on a shared machine):
 
-* ``matmul_gflops`` -- the ceiling: ``2 N^3 / t`` for ``A @ B`` at N = 2048 (dgemm), best of a
-  few repetitions;
+* ``matmul_gflops`` -- the ceiling: ``2 N^3 / t`` for ``A @ B`` (dgemm) at N = 2048 and at
+  N = 1024, the best rate over all repetitions (the higher, hence stricter, of the two);
 * per size N, the engine step of :func:`numerics.products.lyapunov_qr` on the LAPACK path (draw
   a Gaussian matrix, apply the previous reflectors from the right, Householder QR), as kernel
   ``"qr-engine"`` (the default compact-WY ``geqrt`` + ``gemqrt``) and ``"qr-engine-geqrf"``
@@ -192,12 +192,21 @@ def run_bench(
             _engine_step_times(n, 2, "lapack")
             _engine_step_times(n, 2, "geqrf")
             _numpy_step_times(n, 2)
-        best: dict = {"matmul": np.inf}
+        half = max(1, matmul_n // 2)
+        A2, B2 = A[:half, :half].copy(), B[:half, :half].copy()
+        best: dict = {"matmul": np.inf, "matmul_half": np.inf}
 
         def time_matmul() -> None:
+            # the full size once and the half size four times (similar total time): short calls
+            # catch quiet moments as often as the short engine steps do, so the ceiling is not
+            # depressed relative to them by load from other processes; the best rate counts
             t = time.perf_counter()
             A @ B
             best["matmul"] = min(best["matmul"], time.perf_counter() - t)
+            for _ in range(4):
+                t = time.perf_counter()
+                A2 @ B2
+                best["matmul_half"] = min(best["matmul_half"], time.perf_counter() - t)
 
         for rnd in range(repeats):
             for n in sizes:
@@ -210,7 +219,7 @@ def run_bench(
                     ("numpy", lambda: _numpy_step_times(n, d)),
                 ):
                     best[(kind, n)] = min(best.get((kind, n), np.inf), float(times().min()))
-        ceiling = 2.0 * matmul_n**3 / best["matmul"] / 1e9
+        ceiling = max(2.0 * matmul_n**3 / best["matmul"], 2.0 * half**3 / best["matmul_half"]) / 1e9
 
         def per_step(kind: str, n: int) -> float:
             return max(best[(kind, n)], 1e-12)
