@@ -141,14 +141,16 @@ def flatten(params: dict) -> np.ndarray:
 def unflatten(theta, like: dict) -> dict:
     """Inverse of :func:`flatten` with the shapes of ``like``."""
     theta = check_finite_array("theta", theta, ndim=1)
+    keys = _keys(like)
+    total = sum(int(np.prod(np.shape(like[k]))) for k in keys)
+    if theta.size != total:
+        raise ValueError(f"theta must have {total} entries, got {theta.size}")
     out, pos = {}, 0
-    for k in _keys(like):
+    for k in keys:
         shape = np.shape(like[k])
         size = int(np.prod(shape))
         out[k] = theta[pos: pos + size].reshape(shape)
         pos += size
-    if pos != theta.size:
-        raise ValueError(f"theta must have {pos} entries, got {theta.size}")
     return out
 
 
