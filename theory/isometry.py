@@ -330,7 +330,7 @@ def _d2_gauss_rule(activation: str, q: float, atoms: int) -> tuple[tuple, tuple]
     return tuple(float(a) for a in nodes), tuple(float(b) for b in weights / weights.sum())
 
 
-def d2_s_transform(activation: str, q, *, atoms: int = 20) -> STransform:
+def d2_s_transform(activation: str, q, *, atoms: int = 16) -> STransform:
     """S-transform of the law of ``D^2 = phi'(h)^2``, ``h ~ N(0, q)``.
 
     Exact for linear (identity), ReLU (Bernoulli(1/2)) and hard-tanh (Bernoulli(erf(1/sqrt(2q))));
@@ -352,7 +352,7 @@ def d2_s_transform(activation: str, q, *, atoms: int = 20) -> STransform:
 
 
 def jacobian_s_transform(activation: str, depth: int, *, weights: str, sigma_w2, sigma_b2, q0=None,
-                         atoms: int = 20) -> STransform:
+                         atoms: int = 16) -> STransform:
     """``S_{JJ^T} = (S_{WW^T} S_{D^2})^L`` (Pennington et al. 2017, eq. 12)."""
     depth = check_positive_int("depth", depth)
     sw, sb = _sigmas(sigma_w2, sigma_b2)
@@ -363,7 +363,7 @@ def jacobian_s_transform(activation: str, depth: int, *, weights: str, sigma_w2,
 
 
 def jacobian_spectrum(activation: str, depth: int, *, weights: str, sigma_w2, sigma_b2, q0=None,
-                      atoms: int = 20) -> FreeProductLaw:
+                      atoms: int = 16) -> FreeProductLaw:
     """The wide-limit law of the eigenvalues of ``J J^T`` as a distribution object.
 
     ``law.support()[1]`` is the largest eigenvalue (support edge, from the critical points of
