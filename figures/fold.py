@@ -13,6 +13,7 @@ from proofs.fold import CONDITIONS, LABELS, SIZES, fold_experiment
 from .registry import figure
 from .style import COLORS, new_figure
 
+FLOOR = -20.0  # log10 floor for singular values that are exactly zero in exact arithmetic
 COLOR = {"fold0": COLORS[0], "fold1": COLORS[1], "fold2": COLORS[3], "ortho": COLORS[2]}
 
 
@@ -84,7 +85,7 @@ def gauss_newton(ctx):
         k = np.arange(1, lam.shape[1] + 1) / lam.shape[1]
         for r in range(lam.shape[0]):
             axes[0].plot(k, lam[r], color=COLOR[c], alpha=0.35, linewidth=0.8, label=LABELS[c] if r == 0 else None)
-        ls = exp["init"][c]["product_logsv"] / np.log(10)
+        ls = np.maximum(exp["init"][c]["product_logsv"] / np.log(10), FLOOR)  # rank-deficient: numerically 0
         kk = np.arange(1, ls.shape[1] + 1)
         axes[1].plot(kk, ls.mean(axis=0), "o", markersize=2.5, color=COLOR[c], label=LABELS[c])
     axes[0].set_yscale("log")
@@ -93,6 +94,9 @@ def gauss_newton(ctx):
     axes[0].set_ylabel(r"$\lambda_k / \lambda_{max}$ (Gauss-Newton)")
     axes[0].set_title("Gauss-Newton spectrum at init (each run)")
     axes[0].legend(loc="lower left")
+    axes[1].axhline(FLOOR, color="grey", linestyle=":", linewidth=1)
+    axes[1].text(1, FLOOR + 0.8, "exact zeros (folded rank) shown at the floor", fontsize=7, color="grey")
+    axes[1].set_ylim(FLOOR - 1, 2)
     axes[1].set_xlabel("index i")
     axes[1].set_ylabel(r"$\log_{10} \sigma_i(W_L \cdots W_1)$ (mean over runs)")
     axes[1].set_title("end-to-end singular values at init")
