@@ -1,7 +1,7 @@
 """Every dynamics.* and fold.* claim in quick mode at seed 0: the verdict, and its negative control fails.
 
-The fold.* claims are empirical: in quick mode (depth 10, width 16, 32 runs) the loss statements
-reproduce but the essay's gradient-norm statements do not (Fold 1's gradients are not detectably
+The fold.* claims are empirical: in quick mode (depth 10, width 16, 32 runs) the loss orderings
+reproduce (and Fold 0 plateaus under GD but not under Adam) but the essay's gradient-norm statements do not (Fold 1's gradients are not detectably
 larger than Fold 0's, and after a few epochs Ortho's are not smaller). Those claims are expected
 to FAIL here, and the test pins which checks pass, so a change in the finding is noticed.
 """
@@ -21,11 +21,12 @@ PASS = [
     "dynamics.activation-gradients-at-init",
     "dynamics.orthogonal-depth-independence",
     "dynamics.learning-rate-depth",
-    "fold.fold0-plateau",
     "fold.effective-dimension",
 ]
 # empirical findings that do not reproduce in quick mode: the checks that DO hold
 PARTIAL = {
+    # at depth 10 Adam's Fold 0 loss keeps falling at a steady relative rate: no plateau; GD plateaus
+    "fold.fold0-plateau": ("gd lr=1e-3: Fold 0 log-loss drop", "final loss Fold 0 > Ortho", "(no vanishing)"),
     "fold.fold1-larger-gradients-worse-loss": ("final loss Fold 1 > Fold 0",),
     "fold.ortho-smaller-gradients-better-loss": ("final loss Ortho < Fold 0", "init: gradient norm Ortho < Fold 0"),
     "fold.gradient-norm-not-predictive": ("final loss Fold 1 > Fold 0", "init: gradient norm Fold 0 > Ortho"),
