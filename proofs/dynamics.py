@@ -470,7 +470,7 @@ def activation_gradients_at_init(ctx):
     sq = np.ones((R, L + 1))
     for k in range(1, L + 1):  # k layers between delta and the output
         W = ensembles.gaussian(N, size=R, rng=rng)
-        v = np.einsum("rij,ri->rj", W, v)  # W^T v
+        v = (np.swapaxes(W, -1, -2) @ v[:, :, None])[:, :, 0]  # W^T v
         nv = np.sum(v * v, axis=1)
         sq[:, k] = nv
         logn[:, k] = 0.5 * np.log(nv)
