@@ -380,7 +380,7 @@ def symmetry_breaking(ctx):
     el = {v: _during(run, v, "eliminated").mean() for v in run.measures}
     gn = {v: _during(run, v, "gn_null").mean() for v in run.measures}
     ctx.note(f"not part of the symmetry statement: eliminated-unit fraction residual {el['residual']:.3f}, "
-             f"symmetric-skip {el['symmetric-skip']:.3f} (a shared skip input also keeps units from being eliminated); "
+             f"symmetric-skip {el['symmetric-skip']:.3f}; "
              f"near-null Gauss-Newton fraction residual {gn['residual']:.3f}, symmetric-skip {gn['symmetric-skip']:.3f}")
     up = "less" if ctx.control else "greater"
     down = "greater" if ctx.control else "less"
