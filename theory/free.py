@@ -215,7 +215,7 @@ class STransform:
             key = _exact(v)
             merged[key] = merged.get(key, 0) + _exact(w)
         keys = sorted(merged, key=float)
-        atom = merged.get(sp.Integer(0), 0)
+        atom = sum((w for k, w in merged.items() if float(k) == 0), sp.Integer(0))
         return cls(discrete=(_Discrete(tuple(keys), tuple(merged[k] for k in keys), 1),), atom0=atom)
 
     @classmethod
