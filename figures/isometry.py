@@ -1,0 +1,175 @@
+"""Figures of dynamical isometry (Pennington, Schoenholz & Ganguli 2017, Fig. 1 layout) and Fold-k spectra."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numerics.isometry import fold_product_squared_singular_values, jacobian_moment_estimates, simulate_network
+from numerics.isometry import squared_singular_values
+from proofs.isometry import fold_law
+from theory import isometry as th
+
+from .registry import figure
+from .style import COLORS, new_figure
+
+LN10 = math.log(10.0)
+RESOLVED_DECADES = 13.0  # float64 SVD of an explicit product resolves ~eps * sigma_max^2
+
+
+def _point(act: str, q: float | None):
+    if act == "relu":
+        return 2.0, 0.0
+    if act == "linear":
+        return 1.0, 0.0
+    return th.critical_point(act, q)
+
+
+ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", "gaussian", 0.25),
+        ("hard_tanh", "orthogonal", 0.25), ("erf", "orthogonal", 0.01))
+
+
+@figure("isometry-jacobian-spectra",
+        title="Squared singular values of the input-output Jacobian of critical networks at depths 2, 8, 32, 128: "
+              "free-probability density (line) over Monte Carlo (histogram)",
+        claims=("isometry.jacobian-density", "isometry.max-eigenvalue"))
+def jacobian_spectra(ctx):
+    n = ctx.size(64, 200, 400)
+    reps = ctx.size(2, 3, 4)
+    depths = (2, 8, 32, 128)
+    fig, axes = new_figure(len(ROWS), len(depths), width=12.5, height=2.1 * len(ROWS) + 0.4)
+    for r, (act, weights, q) in enumerate(ROWS):
+        sw2, sb2 = _point(act, q)
+        qin = 1.0 if q is None else th.length_variance(act, q)
+        for c, L in enumerate(depths):
+            ax = axes[r, c]
+            run = simulate_network(act, width=n, depth=L, replicas=reps, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
+                                   q_input=qin, rng=ctx.spawn(act, weights, str(L)))
+            ev = squared_singular_values(run.jacobian).ravel()
+            law = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
+            top = math.log10(max(law.support()[1], ev.max()))
+            lo = top - RESOLVED_DECADES
+            t = np.log10(ev[ev > 10.0**lo])
+            bins = np.linspace(lo, top + 0.1, 60)
+            w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))
+            ax.hist(t, bins=bins, weights=w, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
+            u = np.linspace(lo, top, 500)
+            dens = np.zeros_like(u)
+            for a, b in law.intervals:
+                inside = (u > math.log10(max(a, 1e-300))) & (u < math.log10(b))
+                if np.any(inside):
+                    dens[inside] = law.xpdf(10.0 ** u[inside]) * LN10
+            ax.plot(u, dens, color=COLORS[1], label="free probability")
+            atoms = [(x, m) for x, m in law.atoms if x > 0]
+            for x, m in atoms:
+                ax.axvline(math.log10(x), color=COLORS[2], ls="--", lw=1.2, label=f"atom {m:.2f}")
+            extra = f"; atom {law.atom:.2f} at 0" if law.atom > 0 else ""
+            ax.set_title(f"{act}/{weights[:5]}, L={L}{extra}", fontsize=8)
+            if r == len(ROWS) - 1:
+                ax.set_xlabel(r"$\log_{10} \sigma^2$")
+            if c == 0:
+                ax.set_ylabel("density of log10")
+            if r == 0 and c == 0:
+                ax.legend(loc="upper left", fontsize=6)
+            elif atoms and c == 0:
+                ax.legend(loc="upper left", fontsize=6)
+    return fig
+
+
+NV_CASES = (("linear", "gaussian", None), ("relu", "gaussian", None), ("relu", "orthogonal", None),
+            ("hard_tanh", "orthogonal", 0.5), ("hard_tanh", "orthogonal", 0.1), ("erf", "orthogonal", 0.05))
+
+
+@figure("isometry-normalized-variance",
+        title="Normalized variance Var/mean^2 of the spectrum of J J^T against depth: theory L(mu_2/mu_1^2 - 1 - s_1) "
+              "(lines) and Monte Carlo (markers, +- 2 s.e.)",
+        claims=("isometry.jacobian-moments", "isometry.relu-no-isometry"))
+def normalized_variance(ctx):
+    n = ctx.size(48, 128, 256)
+    reps = ctx.size(6, 16, 32)
+    depths = np.array([1, 2, 4, 8, 16, 32])
+    fig, ax = new_figure(1, 1, width=6.0, height=4.2)
+    for i, (act, weights, q) in enumerate(NV_CASES):
+        sw2, sb2 = _point(act, q)
+        qin = 1.0 if q is None else th.length_variance(act, q)
+        theory = [th.normalized_variance(act, int(L), weights=weights, sigma_w2=sw2, sigma_b2=sb2) for L in depths]
+        label = f"{act}/{weights}" + (f", q*={q}" if q is not None else "")
+        ax.plot(depths, np.maximum(theory, 1e-6), color=COLORS[i % len(COLORS)], label=label)
+        est, se = [], []
+        for L in depths:
+            run = simulate_network(act, width=n, depth=int(L), replicas=reps, sigma_w2=sw2, sigma_b2=sb2,
+                                   weights=weights, q_input=qin, rng=ctx.spawn(act, weights, str(q), str(L)))
+            _, nv = jacobian_moment_estimates(run.jacobian)
+            est.append(nv.mean()); se.append(nv.std(ddof=1) / math.sqrt(nv.size))
+        ax.errorbar(depths, np.maximum(est, 1e-6), yerr=2 * np.array(se), fmt="o", ms=3.5,
+                    color=COLORS[i % len(COLORS)], capsize=2)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("depth L")
+    ax.set_ylabel(r"Var / mean$^2$ of eigenvalues of $JJ^T$")
+    ax.set_title(f"critical networks, N = {n} (markers), wide limit (lines)")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+@figure("isometry-training-speed",
+        title="Training loss of critical tanh networks (q* = 0.05): orthogonal (well-conditioned Jacobian) vs "
+              "Gaussian weights, gradient descent on a linear teacher",
+        claims=("isometry.trains-faster",))
+def training_speed(ctx):
+    from numerics.networks import init_network
+    from numerics.training import PopulationTask, train
+
+    n = ctx.size(24, 32, 64)
+    L = ctx.size(12, 24, 48)
+    R = ctx.size(3, 6, 10)
+    steps = ctx.size(200, 600, 1500)
+    sw2, sb2 = th.critical_point("tanh", 0.05)
+    g = ctx.spawn("task")
+    T = np.linalg.qr(g.standard_normal((n, n)))[0]
+    task = PopulationTask(T)
+    fig, ax = new_figure(1, 1, width=6.0, height=4.0)
+    for i, init in enumerate(("orthogonal", "gaussian")):
+        net = init_network([n] * (L + 1), R, init=init, gain=math.sqrt(sw2), activation="tanh",
+                           bias_std=math.sqrt(sb2), rng=ctx.spawn(init))
+        res = train(net, task, optimizer="gd", lr=0.05, steps=steps, record_at=())
+        loss = res.loss / res.loss[:, :1]
+        x = np.arange(loss.shape[1])
+        for r in range(R):
+            ax.plot(x, loss[r], color=COLORS[i], alpha=0.25, lw=0.8)
+        ax.plot(x, np.exp(np.mean(np.log(loss), axis=0)), color=COLORS[i], lw=2,
+                label=f"{init} weights (geometric mean of {R} runs)")
+    ax.axhline(0.1, color="k", ls=":", lw=1, label="threshold (10% of initial loss)")
+    ax.set_yscale("log")
+    ax.set_xlabel("gradient step")
+    ax.set_ylabel("loss / initial loss")
+    ax.set_title(f"tanh, depth {L}, width {n}, critical (sigma_w^2={sw2:.3f}, sigma_b^2={sb2:.1e})", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
+@figure("isometry-fold-spectra",
+        title="Nonzero squared singular values of products of L = 4 Fold-k Gaussian matrices (k = 0, 1, 2): "
+              "free-probability law S = 2^-k (1+z)^-(L-1) (1+2^-k z)^-1 over Monte Carlo",
+        claims=("products.fold-spectrum",))
+def fold_spectra(ctx):
+    n = ctx.size(64, 256, 512)
+    reps = ctx.size(4, 8, 16)
+    L = 4
+    fig, axes = new_figure(1, 3, width=11.0, height=3.3)
+    for ax, k in zip(axes, (0, 1, 2)):
+        ev = fold_product_squared_singular_values(n, L, k, replicas=reps, rng=ctx.spawn(str(k)))
+        nz = ev[:, -(n >> k):].ravel()
+        law = fold_law(L, k)
+        t = np.log10(nz)
+        top = math.log10(law.support()[1])
+        bins = np.linspace(max(t.min(), top - 8), top + 0.2, 60)
+        ax.hist(t, bins=bins, density=True, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
+        u = np.linspace(bins[0], top - 1e-9, 500)
+        ax.plot(u, law.xpdf(10.0**u) * LN10, color=COLORS[1], label="free probability")
+        ax.set_title(f"Fold-{k}: rank N/{2**k}, mean {law.mean():.0f}")
+        ax.set_xlabel(r"$\log_{10} \sigma^2$ (nonzero)")
+        ax.set_ylabel("density")
+        ax.legend(loc="upper left", fontsize=7)
+    return fig
