@@ -18,7 +18,7 @@ LN10 = np.log(10.0)
         title="Squared singular values of products of 1, 10 and 100 Gaussian matrices, and of 100 orthogonal ones",
         claims=("products.fuss-catalan-law", "products.orthogonal-isometry"))
 def singular_values(ctx):
-    n = ctx.size(200, 500, 1000)
+    n = ctx.size(100, 400, 1000)
     reps = ctx.size(2, 4, 4)
     fig, axes = new_figure(1, 4, width=12.5, height=3.0)
     for ax, L in zip(axes[:3], (1, 10, 100)):
@@ -29,7 +29,7 @@ def singular_values(ctx):
         ax.hist(t, bins=bins, density=True, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, n={n}")
         law = tp.fuss_catalan(L)
         a, b = law.support()
-        u = np.linspace(max(bins[0], np.log10(b) - 40), np.log10(b) - 1e-9, 600)
+        u = np.linspace(max(bins[0], -280.0), np.log10(b) - 1e-9, 800)
         x = 10.0**u
         ax.plot(u, law.pdf(x) * x * LN10, color=COLORS[1], label="Fuss–Catalan law")
         ax.set_title(f"{L} Gaussian factor{'s' if L > 1 else ''}")

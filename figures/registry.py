@@ -64,7 +64,9 @@ def render(fig: Figure, *, out: str = DEFAULT_OUT, seed: int = 0, mode: str = "d
     os.makedirs(out, exist_ok=True)
     ctx = make_context(fig.id, seed=seed, mode=mode)
     t0 = time.perf_counter()
-    with plt.rc_context(STYLE):
+    from threadpoolctl import threadpool_limits
+
+    with plt.rc_context(STYLE), threadpool_limits(limits=1):
         f = fig.fn(ctx)
         paths = save(f, os.path.join(out, fig.id))
     return paths, time.perf_counter() - t0

@@ -167,11 +167,15 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
     claims = list(claims)
     results: dict[str, ClaimResult] = {}
     if executor is None and workers == 1:
-        for c in claims:
-            r = run_claim(c, mode, seed, alpha=alpha)
-            results[c.id] = r
-            if on_result:
-                on_result(r)
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread: two threads gain little here and collapse when the other core is busy
+        with threadpool_limits(limits=1):
+            for c in claims:
+                r = run_claim(c, mode, seed, alpha=alpha)
+                results[c.id] = r
+                if on_result:
+                    on_result(r)
     else:
         own = executor is None
         ex = executor or ProcessPoolExecutor(max_workers=workers)

@@ -3,6 +3,11 @@
 import os
 
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
+
+# One BLAS thread per process, as in `degeneracy verify`: on 2 cores a second BLAS thread gains
+# little and collapses when the other core is busy (REFERENCE.md s.7).
+_BLAS_LIMIT = threadpool_limits(limits=1)
 
 settings.register_profile(
     "ci",
