@@ -27,7 +27,7 @@ def _point(act: str, q: float | None):
 
 
 ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", "gaussian", 0.25),
-        ("hard_tanh", "orthogonal", 0.25), ("erf", "orthogonal", 0.01))
+        ("hard_tanh", "orthogonal", 0.25), ("erf", "orthogonal", 0.25))
 
 
 @figure("isometry-jacobian-spectra",
@@ -49,7 +49,8 @@ def jacobian_spectra(ctx):
             ev = squared_singular_values(run.jacobian).ravel()
             law = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             top = math.log10(max(law.support()[1], ev.max()))
-            lo = top - RESOLVED_DECADES
+            q_lo = float(law.ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))
+            lo = max(top - RESOLVED_DECADES, math.log10(max(q_lo, 1e-300)) - 0.2)  # zoom onto narrow laws
             t = np.log10(ev[ev > 10.0**lo])
             bins = np.linspace(lo, top + 0.1, 60)
             w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))
