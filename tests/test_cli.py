@@ -100,3 +100,27 @@ def test_readme_tables_are_current():
     with open(readme.README, encoding="utf-8") as fh:
         text = fh.read()
     assert readme.render(text) == text, "README is stale: run `python -m proofs.readme`"
+
+
+def test_interrupted_verify_keeps_finished_claims(tmp_path, capsys):
+    from numerics import stats
+    from proofs import registry
+
+    @registry.claim("toy.a-first", title="passes", source="test", kind="finite-n")
+    def _first(ctx):
+        yield stats.mean_check("m", 1.0 + ctx.rng.standard_normal(50), 1.0)
+
+    @registry.claim("toy.b-interrupted", title="interrupted", source="test", kind="finite-n")
+    def _second(ctx):
+        raise KeyboardInterrupt
+        yield  # pragma: no cover
+
+    try:
+        path = tmp_path / "r.json"
+        code, _, err = run(["verify", "--only", "toy.*", "--json", str(path), "--no-progress"], capsys)
+        assert code == 130 and "interrupted" in err
+        d = json.loads(path.read_text())
+        assert [c["id"] for c in d["claims"]] == ["toy.a-first"]
+    finally:
+        registry.CLAIMS.pop("toy.a-first", None)
+        registry.CLAIMS.pop("toy.b-interrupted", None)
