@@ -508,8 +508,8 @@ def _time_to_criterion(loss: np.ndarray, frac: float) -> np.ndarray:
                "lr = 0.05 / n_weights (the stable rate scales as 1/n); target Gaussian variance 1/N; growth = "
                "log t(deepest) - log t(shallowest); Gaussian growth > orthogonal growth, Gaussian growth > 0 "
                "(runs that never reach the criterion count as max_steps + 1: a lower bound)",
-       settings={"width": (8, 16, 32), "depths": ((2, 12), (2, 8, 32), (2, 8, 32, 64)), "replicas": (16, 16, 20),
-                 "max_steps": (1000, 3000, 4000)})
+       settings={"width": (8, 16, 32), "depths": ((2, 12), (2, 8, 32), (2, 8, 32)), "replicas": (16, 16, 20),
+                 "max_steps": (1000, 3000, 3000)})
 def orthogonal_depth_independence(ctx):
     N, R = ctx.settings["width"], ctx.settings["replicas"]
     depths = ctx.settings["depths"]
