@@ -140,8 +140,8 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
        source=f"Poole et al. 2016; Schoenholz et al. 2017; {PSG17}, eqs. 3-5; REFERENCE.md s.4",
        kind="asymptotic",
        formula="q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2;  chi = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
-       settings={"sizes": ((16, 24, 32, 64, 128), (32, 64, 128, 256, 512), (64, 128, 256, 512, 1024)),
-                 "replicas": (32, 64, 96), "depth": (20, 30, 40)})
+       settings={"sizes": ((16, 24, 32, 64, 128), (32, 48, 64, 128, 256), (64, 128, 256, 512, 1024)),
+                 "replicas": (32, 48, 96), "depth": (20, 24, 40)})
 def mean_field(ctx):
     s = ctx.settings
     for act, weights, sw2, sb2 in MF_CASES:

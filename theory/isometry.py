@@ -35,6 +35,13 @@ erf          (2/pi) arcsin(2q / (1 + 2q))  (Williams 1997)                   (4/
 tanh         quadrature                                                      quadrature
 ===========  ==============================================================  =============================
 
+Densities for erf and tanh use a K-point Gauss quadrature of the law of ``D^2`` (moments
+``mu_1..mu_{2K-1}`` exact to ~1e-13; :func:`d2_s_transform`). With Gaussian weights the
+Marchenko-Pastur factors smooth it and the density converges quickly in K; with orthogonal
+weights at small depth and very small q* (e.g. q* = 0.01, L = 2) the K atoms show through as
+spurious narrow bands, and the law's mass certificate (:class:`~theory.errors.CertificationError`)
+may refuse it: use moments (exact) or Gaussian weights there.
+
 Examples
 --------
 >>> sw, sb = critical_point("hard_tanh", 0.25)
