@@ -362,8 +362,10 @@ def weighted_fit(x, y, se, columns: Sequence[Callable[[np.ndarray], np.ndarray]]
     """Weighted least squares ``y ~ sum_j c_j f_j(x)`` with known standard errors ``se``.
 
     Returns ``(coef, cov, chi2, dof)``. When the reduced chi-square exceeds 1 the covariance
-    is inflated by it (the model or the standard errors are off; do not claim more precision
-    than the scatter supports).
+    is inflated by it: the scale factor ``S = sqrt(chi2 / dof)`` of the Particle Data Group
+    (Review of Particle Physics, "Introduction: averaging procedures"), so a fit never claims
+    more precision than its scatter supports. The fitted quantities are then compared with
+    normal quantiles, as the PDG does.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -389,8 +391,9 @@ def extrapolation_check(name: str, sizes, estimates, stderrs, theory: float, *, 
 
     Fits ``estimate(N) = a + sum_p b_p N^(-p)`` by weighted least squares (weights
     ``1/stderr^2``; covariance inflated by the reduced chi-square when it exceeds 1) and tests
-    ``a`` against ``theory``. Used for asymptotic laws: never one large-N run with a loose
-    tolerance.
+    ``a`` against ``theory`` (normal quantiles; PDG scale factor when the fit's reduced
+    chi-square exceeds 1, recorded in ``extra``). Used for asymptotic laws: never one
+    large-N run with a loose tolerance.
     """
     n = _finite(name, "sizes", np.asarray(sizes, dtype=float))
     y = _finite(name, "estimates", np.asarray(estimates, dtype=float))
@@ -403,7 +406,7 @@ def extrapolation_check(name: str, sizes, estimates, stderrs, theory: float, *, 
     a, sa = float(coef[0]), float(math.sqrt(cov[0, 0]))
     theory = _float(theory)
     c = Check(name, "agreement", theory, a, sa, _t_z(a - theory, sa),
-              df=math.inf if chi2 <= max(dof, 1) else max(dof, 1),
+              df=math.inf,
               detail=detail or f"intercept of a + b/N^p fit, p in {powers}, over N = {n.astype(int).tolist()}")
     c.extra.update(coef=coef.tolist(), chi2=chi2, dof=dof)
     return c
@@ -430,7 +433,7 @@ def rate_check(name: str, xs, errors, error_stderrs, expected_rate: float, *, de
     r, sr = float(coef[1]), float(math.sqrt(cov[1, 1]))
     expected_rate = _float(expected_rate)
     c = Check(name, "agreement", expected_rate, r, sr, _t_z(r - expected_rate, sr),
-              df=math.inf if chi2 <= max(dof, 1) else max(dof, 1),
+              df=math.inf,
               detail=detail or "slope of log|error| against log x")
     c.extra.update(coef=coef.tolist(), chi2=chi2, dof=dof)
     return c
