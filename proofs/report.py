@@ -101,16 +101,36 @@ def _num(x) -> str:
     return f"{x:.4g}"
 
 
+def margin(c) -> float:
+    """How close a check came to the other verdict: <= 1 passes, > 1 fails, whatever its rule.
+
+    ``|z|/threshold`` for agreement and tolerance checks, ``z/threshold`` for bounds,
+    ``threshold/z`` for effect checks (an effect passes when z exceeds the threshold).
+    """
+    if c.test in ("agreement", "tolerance"):
+        return abs(c.z) / c.threshold if c.threshold else 0.0
+    if c.test == "bound":
+        return max(c.z, 0.0) / c.threshold
+    if c.test == "effect":
+        return c.threshold / c.z if c.z > 0 else math.inf
+    return 0.0 if c.passed else math.inf
+
+
 def _worst(r: ClaimResult) -> str:
-    stat = [c for c in r.checks if c.statistical]
+    stat = [c for c in r.checks if c.test not in ("exact", "proof")]
     if not stat:
         return "exact" if r.checks else "-"
-    return f"{r.worst:.2f}"
+    w = max(margin(c) for c in stat)
+    return "inf" if math.isinf(w) else f"{w:.2f}"
 
 
 def table(results: Iterable[ClaimResult]) -> str:
-    """A readable plain-text table: id, kind, verdict, checks passed, worst |z|/threshold, seconds."""
-    rows = [("claim", "kind", "verdict", "checks", "max|z|/thr", "seconds")]
+    """A readable plain-text table: id, kind, verdict, checks passed, worst margin, seconds.
+
+    The margin is the worst check's distance to the other verdict (:func:`margin`): at most 1
+    when every check passed.
+    """
+    rows = [("claim", "kind", "verdict", "checks", "margin", "seconds")]
     for r in results:
         npass = sum(bool(c.passed) for c in r.checks)
         verdict = r.verdict if not (r.verdict == "fail" and r.kind == "empirical") else "not reproduced"
