@@ -198,8 +198,8 @@ def second_moment_finite_n(ctx):
        formula="replica-averaged ECDF at a grid, extrapolated in 1/n per grid point, vs F_L(x)",
        settings={"depths": ((1, 5, 10), (1, 5, 10, 100), (1, 5, 10, 100)),
                  "sizes": ((16, 32, 64), (32, 64, 128, 256), (64, 128, 256, 512)),
-                 "deep_sizes": ((), (200, 400, 800), (250, 500, 1000)),
-                 "replicas": (24, 40, 60)})
+                 "deep_sizes": ((), (100, 200, 400), (200, 400, 800)),
+                 "replicas": (24, 24, 40)})
 def fuss_catalan_law(ctx):
     s = ctx.settings
     for L in s["depths"]:
