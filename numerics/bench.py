@@ -18,7 +18,26 @@ Step times are single steps (after the first, which has no reflectors to apply y
 inside the engine's loop; the reported time is the best step over all rounds, as the ceiling
 is the best matmul call. All measurements run interleaved, round after round, so that load
 from other processes on a shared machine affects them alike.
-No CLI here: ``degeneracy bench`` calls :func:`run_bench`. Never used in tests for timings.
+
+The suite (:func:`run_benchmarks`, sections :data:`SECTIONS`) adds, in the same run:
+
+* ``trainer`` -- one gradient-descent step of :func:`numerics.training.train` on a
+  :class:`numerics.networks.NetworkStack` of ``R`` tanh networks (population task, batch
+  ``d_0``): ``seconds_per_step`` (best step), ``gflops`` = :func:`numerics.training.step_flops`
+  / time, ``ratio_to_matmul``, and ``speedup_vs_replica_loop`` over training the ``R`` networks
+  one by one (stacks of one, the obvious loop);
+* ``free_density`` -- the free-probability density of the Jacobian spectrum
+  (:func:`theory.isometry.jacobian_spectrum`, depth 100, critical hard-tanh with orthogonal and
+  critical tanh with Gaussian weights) evaluated at 10^4 points of its support: seconds to build
+  the law and seconds for the ``pdf`` call;
+* ``workers`` -- throughput of 1 vs 2 worker processes (one BLAS thread each, the way
+  ``degeneracy verify`` runs claims) on a Monte Carlo workload of equal units (Lyapunov exponents
+  by the QR engine, each unit its own stream ``stream_for(seed, "bench-unit", k)``): wall time
+  per round, ``speedup`` = best 1-worker time / best 2-worker time, whether the two gave
+  bit-identical results, the floor 1.8 and the load average (another process on a shared
+  machine takes a core away from the 2-worker round: read the speedup with it).
+
+No CLI here: ``degeneracy bench`` calls :func:`run_benchmarks`. Never used in tests for timings.
 """
 
 from __future__ import annotations
@@ -34,12 +53,17 @@ from numerics.products import lyapunov_qr
 from numerics.rng import as_generator
 from theory._validate import check_positive_int
 
-__all__ = ["FLOORS", "ENGINE_FLOPS", "matmul_gflops", "engine_seconds_per_step", "numpy_qr_seconds_per_step",
+__all__ = ["FLOORS", "ENGINE_FLOPS", "SECTIONS", "WORKERS_FLOOR", "matmul_gflops", "engine_seconds_per_step",
+           "numpy_qr_seconds_per_step", "trainer_bench", "free_density_bench", "workers_bench", "MonteCarloUnit",
            "run_bench", "run_benchmarks", "format_table", "check_floors", "blas_info", "environment_note"]
 
 #: Issue floors at N = 1024: fraction of the matmul ceiling, and speed-up over np.linalg.qr.
 FLOORS = {"ratio_to_matmul": 0.55, "speedup_vs_numpy_qr": 1.4}
 FLOOR_N = 1024
+#: Issue floor: 2 worker processes on 2 cores give at least this throughput ratio over 1.
+WORKERS_FLOOR = 1.8
+#: Sections of :func:`run_benchmarks` (``matmul`` is always measured: it is the reference).
+SECTIONS = ("matmul", "qr", "trainer", "free", "workers")
 
 
 def ENGINE_FLOPS(n: int) -> float:
@@ -208,6 +232,10 @@ def run_bench(
                 A2 @ B2
                 best["matmul_half"] = min(best["matmul_half"], time.perf_counter() - t)
 
+        if not sizes:
+            for rnd in range(repeats):
+                say(f"round {rnd + 1}/{repeats}: matmul")
+                time_matmul()
         for rnd in range(repeats):
             for n in sizes:
                 say(f"round {rnd + 1}/{repeats}: matmul, N={n}")
@@ -246,9 +274,246 @@ def run_bench(
     return {"matmul_gflops": float(ceiling), "threads": int(used), "kernels": kernels}
 
 
-def run_benchmarks(*, quick: bool = False, **kwargs) -> dict:
-    """Alias of :func:`run_bench` (the name ``degeneracy bench`` calls)."""
-    return run_bench(quick=quick, **kwargs)
+# ---------------------------------------------------------------- trainer
+
+def _trainer_step_times(widths, replicas: int, steps: int, rng=0) -> np.ndarray:
+    """Durations of the gradient-descent steps 1..steps of one :func:`numerics.training.train`
+    call (population task: the forward + backward pass on the full batch and the update)."""
+    from numerics.networks import init_network
+    from numerics.training import PopulationTask, train
+
+    g = as_generator(rng)
+    net = init_network(widths, replicas, init="orthogonal", activation="tanh", rng=g)
+    target = 0.5 * g.standard_normal((widths[-1], widths[0])) / np.sqrt(widths[0])
+    stamps: list[float] = []
+    train(net, PopulationTask(target), optimizer="gd", lr=1e-3, steps=steps, record_at=(),
+          callback=lambda _t, _net: stamps.append(time.perf_counter()))
+    return np.diff(stamps)
+
+
+def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, quick: bool = False,
+                  repeats: int | None = None, say: Callable[[str], None] | None = None) -> list[dict]:
+    """Best step time of the batched trainer against the matmul ceiling and a loop over replicas.
+
+    ``configs`` are ``(width, depth, replicas)``: ``depth`` layers of ``width x width`` (tanh,
+    linear readout), ``replicas`` networks in one stack, batch ``width`` (population task).
+    Default ``((64, 30, 10), (256, 10, 4))``; ``quick``: ``((8, 3, 2),)``.
+
+    >>> rows = trainer_bench(10.0, quick=True)
+    >>> sorted(rows[0])
+    ['batch', 'depth', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_vs_replica_loop', 'width']
+    """
+    from numerics.training import step_flops
+
+    say = say or (lambda _m: None)
+    configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (256, 10, 4)))
+    repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
+    steps = 2 if quick else 8
+    rows = []
+    for width, depth, R in configs:
+        width, depth, R = (check_positive_int(k, v) for k, v in (("width", width), ("depth", depth), ("replicas", R)))
+        widths = [width] * (depth + 1)
+        _trainer_step_times(widths, R, 1)  # warm-up
+        best_stack, best_loop = np.inf, np.inf
+        for rnd in range(repeats):
+            say(f"round {rnd + 1}/{repeats}: trainer width {width}, depth {depth}, {R} replicas")
+            best_stack = min(best_stack, float(_trainer_step_times(widths, R, steps).min()))
+            # the obvious loop: the same R networks trained one at a time
+            loop = sum(float(_trainer_step_times(widths, 1, steps, rng=r).min()) for r in range(R))
+            best_loop = min(best_loop, loop)
+        t = max(best_stack, 1e-12)
+        gf = step_flops(widths, R, width) / t / 1e9
+        rows.append({"name": "batched-trainer", "width": width, "depth": depth, "replicas": R, "batch": width,
+                     "seconds_per_step": t, "gflops": float(gf), "ratio_to_matmul": float(gf / ceiling),
+                     "speedup_vs_replica_loop": float(best_loop / t)})
+    return rows
+
+
+# ---------------------------------------------------------------- free probability
+
+def free_density_bench(*, depth: int = 100, points: int = 10_000, quick: bool = False, repeats: int | None = None,
+                       say: Callable[[str], None] | None = None) -> list[dict]:
+    """Time :func:`theory.isometry.jacobian_spectrum` (build) and its ``pdf`` at ``points``
+    points spread over the support, for critical hard-tanh (orthogonal weights, q* = 1/4) and
+    critical tanh (Gaussian weights, q* = 1/4). ``quick``: depth 4, 200 points, hard-tanh only.
+
+    >>> rows = free_density_bench(quick=True)
+    >>> sorted(rows[0])
+    ['activation', 'depth', 'points', 'points_per_second', 'seconds_build', 'seconds_pdf', 'weights']
+    """
+    from theory.isometry import critical_point, jacobian_spectrum
+
+    say = say or (lambda _m: None)
+    if quick:
+        depth, points = 4, 200
+    depth = check_positive_int("depth", depth)
+    points = check_positive_int("points", points)
+    repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
+    cases = (("hard_tanh", "orthogonal"),) if quick else (("hard_tanh", "orthogonal"), ("tanh", "gaussian"))
+    rows = []
+    for activation, weights in cases:
+        sw, sb = critical_point(activation, 0.25)
+        t_build, t_pdf = np.inf, np.inf
+        for rnd in range(repeats):
+            say(f"round {rnd + 1}/{repeats}: free density {activation}/{weights}, depth {depth}")
+            t0 = time.perf_counter()
+            law = jacobian_spectrum(activation, depth, weights=weights, sigma_w2=sw, sigma_b2=sb)
+            lo, hi = law.support()
+            t1 = time.perf_counter()
+            x = np.linspace(lo, hi, points + 2)[1:-1]
+            p = law.pdf(x)
+            t2 = time.perf_counter()
+            if not np.all(np.isfinite(p)):
+                raise RuntimeError(f"free density of {activation}/{weights} returned non-finite values")
+            t_build, t_pdf = min(t_build, t1 - t0), min(t_pdf, t2 - t1)
+        rows.append({"activation": activation, "weights": weights, "depth": depth, "points": points,
+                     "seconds_build": float(t_build), "seconds_pdf": float(t_pdf),
+                     "points_per_second": float(points / max(t_pdf, 1e-12))})
+    return rows
+
+
+# ---------------------------------------------------------------- 1 vs 2 workers
+
+class MonteCarloUnit:
+    """One unit of the workers benchmark: the summed Lyapunov estimates of ``replicas``
+    ``n x n`` Gaussian products of ``depth`` factors on the stream ``stream_for(seed, "bench-unit", k)``.
+
+    Picklable; one BLAS thread when called.
+
+    >>> MonteCarloUnit(0, 4, 3, 1)() == MonteCarloUnit(0, 4, 3, 1)()
+    True
+    """
+
+    def __init__(self, k: int, n: int, depth: int, replicas: int = 1, seed: int = 0):
+        self.k, self.n, self.depth, self.replicas, self.seed = int(k), int(n), int(depth), int(replicas), int(seed)
+        self.id = f"bench-unit-{self.k}"
+
+    def __call__(self) -> float:
+        from threadpoolctl import threadpool_limits
+
+        from numerics.rng import stream_for
+
+        with threadpool_limits(limits=1):
+            res = lyapunov_qr(self.n, self.depth, replicas=self.replicas,
+                              rng=stream_for(self.seed, "bench-unit", str(self.k)))
+        return float(np.sum(res.exponents))
+
+
+def _call(unit):
+    return unit()
+
+
+def _warm(_i: int) -> int:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return int(np.ones((4, 4)).sum())
+
+
+def workers_bench(*, units: int | None = None, n: int | None = None, depth: int | None = None,
+                  rounds: int | None = None, quick: bool = False,
+                  say: Callable[[str], None] | None = None) -> dict:
+    """Throughput of 1 vs 2 worker processes (one BLAS thread each) on equal Monte Carlo units.
+
+    Both pools are started and warmed up before timing (process start is not counted); rounds
+    alternate 1 and 2 workers so that load from other processes hits both alike; the best wall
+    time of each counts. Default: 8 units of ``lyapunov_qr(256, 150)``; ``quick``: 4 units of
+    ``lyapunov_qr(16, 10)``.
+
+    >>> r = workers_bench(quick=True)
+    >>> r["identical"], sorted(r)
+    (True, ['depth', 'floor', 'identical', 'load_average', 'n', 'passed', 'rounds', 'seconds_1', 'seconds_2', 'speedup', 'throughput_1', 'throughput_2', 'units', 'workload'])
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    say = say or (lambda _m: None)
+    units = check_positive_int("units", units) if units is not None else (4 if quick else 8)
+    n = check_positive_int("n", n) if n is not None else (16 if quick else 256)
+    depth = check_positive_int("depth", depth) if depth is not None else (10 if quick else 150)
+    rounds = check_positive_int("rounds", rounds) if rounds is not None else (1 if quick else 3)
+    work = [MonteCarloUnit(k, n, depth) for k in range(units)]
+    times: dict[int, list[float]] = {1: [], 2: []}
+    outputs: dict[int, list[float]] = {}
+    pools = {w: ProcessPoolExecutor(max_workers=w) for w in (1, 2)}
+    try:
+        for w, pool in pools.items():
+            list(pool.map(_warm, range(4 * w)))
+        for rnd in range(rounds):
+            for w in (1, 2):
+                say(f"round {rnd + 1}/{rounds}: {units} Monte Carlo units on {w} worker{'s' * (w > 1)}")
+                t0 = time.perf_counter()
+                out = list(pools[w].map(_call, work))
+                times[w].append(time.perf_counter() - t0)
+                outputs.setdefault(w, out)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+    t1, t2 = min(times[1]), min(times[2])
+    speedup = t1 / max(t2, 1e-12)
+    try:
+        load = [round(float(x), 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        load = []
+    return {"workload": f"lyapunov_qr(n={n}, depth={depth}) per unit", "units": units, "n": n, "depth": depth,
+            "rounds": {"1": [float(t) for t in times[1]], "2": [float(t) for t in times[2]]},
+            "seconds_1": float(t1), "seconds_2": float(t2), "throughput_1": float(units / t1),
+            "throughput_2": float(units / t2), "speedup": float(speedup),
+            "identical": bool(outputs[1] == outputs[2]), "floor": WORKERS_FLOOR,
+            "passed": bool(speedup >= WORKERS_FLOOR), "load_average": load}
+
+
+def run_benchmarks(*, quick: bool = False, sections: Sequence[str] | None = None,
+                   progress: Callable[[str], None] | None = None, **kwargs) -> dict:
+    """The benchmark suite (``degeneracy bench``): :func:`run_bench` plus the sections
+    ``trainer``, ``free`` and ``workers`` (see the module docstring).
+
+    Parameters
+    ----------
+    quick : bool
+        Tiny sizes (seconds; for tests, the numbers mean nothing).
+    sections : sequence of str, optional
+        Subset of :data:`SECTIONS` (default all); the matmul ceiling is always measured.
+    progress : callable, optional
+        Called with a short message before each measurement.
+    **kwargs
+        Passed to :func:`run_bench` (``sizes``, ``threads``, ``steps``, ``repeats``, ``matmul_n``).
+
+    Returns
+    -------
+    dict
+        The keys of :func:`run_bench` (``matmul_gflops``, ``threads``, ``kernels``) and, for the
+        sections run, ``trainer`` (list), ``free_density`` (list) and ``workers`` (dict), plus
+        ``environment`` (BLAS libraries, OpenBLAS variables, load average, cores).
+    """
+    from threadpoolctl import threadpool_limits
+
+    sections = tuple(SECTIONS if sections is None else sections)
+    for sec in sections:
+        if sec not in SECTIONS:
+            raise ValueError(f"sections must be among {', '.join(SECTIONS)}, got {sec!r}")
+    say = progress or (lambda _m: None)
+    if "qr" not in sections:
+        kwargs["sizes"] = ()
+    result = run_bench(quick=quick, progress=say, **kwargs)
+    threads = kwargs.get("threads", 1)
+    limiter = threadpool_limits(limits=threads, user_api="blas") if threads is not None else None
+    try:
+        if "trainer" in sections:
+            result["trainer"] = trainer_bench(result["matmul_gflops"], quick=quick, say=say)
+        if "free" in sections:
+            result["free_density"] = free_density_bench(quick=quick, say=say)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+    if "workers" in sections:
+        result["workers"] = workers_bench(quick=quick, say=say)
+    try:
+        load = [round(float(x), 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        load = []
+    result["environment"] = {"blas": blas_info(), "openblas": environment_note(), "load_average": load,
+                             "cpu_count": os.cpu_count(), "quick": bool(quick)}
+    return result
 
 
 def format_table(result: dict) -> str:
@@ -278,6 +543,30 @@ def format_table(result: dict) -> str:
             f"floor {row['metric']} >= {row['floor']} at N={row['n']}: {row['value']:.2f} "
             f"({'pass' if row['passed'] else 'FAIL'})"
         )
+    if result.get("trainer"):
+        lines.append("")
+        lines.append(f"{'trainer (tanh, GD step)':<24} {'R':>3} {'s/step':>9} {'GFLOP/s':>8} "
+                     f"{'ratio to matmul':>16} {'vs replica loop':>16}")
+        for k in result["trainer"]:
+            lines.append(f"{'width ' + str(k['width']) + ', depth ' + str(k['depth']):<24} {k['replicas']:>3} "
+                         f"{k['seconds_per_step']:>9.5f} {k['gflops']:>8.1f} {k['ratio_to_matmul']:>16.2f} "
+                         f"{k['speedup_vs_replica_loop']:>15.2f}x")
+    if result.get("free_density"):
+        lines.append("")
+        lines.append(f"{'free density (Jacobian)':<28} {'depth':>5} {'points':>7} {'build s':>8} {'pdf s':>8} "
+                     f"{'points/s':>10}")
+        for k in result["free_density"]:
+            lines.append(f"{k['activation'] + ', ' + k['weights']:<28} {k['depth']:>5} {k['points']:>7} "
+                         f"{k['seconds_build']:>8.3f} {k['seconds_pdf']:>8.3f} {k['points_per_second']:>10.0f}")
+    w = result.get("workers")
+    if w:
+        lines.append("")
+        lines.append(f"workers: {w['units']} units of {w['workload']}: 1 worker {w['seconds_1']:.2f} s, "
+                     f"2 workers {w['seconds_2']:.2f} s (best of {len(w['rounds']['1'])}), speedup "
+                     f"{w['speedup']:.2f}x; results identical: {'yes' if w['identical'] else 'NO'}")
+        load = ", ".join(f"{x:g}" for x in w.get("load_average", []))
+        lines.append(f"floor workers speedup >= {w['floor']}: {w['speedup']:.2f} "
+                     f"({'pass' if w['passed'] else 'FAIL'}){'; load average ' + load if load else ''}")
     return "\n".join(lines)
 
 

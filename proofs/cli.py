@@ -4,15 +4,23 @@
 
     degeneracy list                          claims, proofs and figures, with kind and source
     degeneracy verify [--quick|--full]       run the claims; table on the terminal with a progress bar
-             [--only GLOB] [--seed N] [--workers N] [--json PATH] [--markdown PATH] [--strict]
+             [--only GLOB] [--seed N] [--workers N | --dask ADDRESS] [--resume] [--cache-dir DIR]
+             [--json PATH] [--markdown PATH] [--strict]
     degeneracy prove [--only GLOB]           run the symbolic certificates
-    degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N]
-    degeneracy bench [--json PATH] [--quick] engine throughput against the machine's own matmul ceiling
+    degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
+    degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
+             [--only SECTIONS]               free-probability density, 1 vs 2 workers
     degeneracy show ID                       one claim: statement, source, formula, settings per mode
+
+Work units (claims, figures) run in ``--workers`` processes (default: all cores) with one BLAS
+thread each, or on a running ``dask.distributed`` scheduler (``--dask ADDRESS`` or the
+environment variable ``DEGENERACY_DASK``); the report is the same whatever the backend.
+``--resume`` keeps finished claims in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or
+``~/.cache/degeneracy``) and takes them from there when the same command runs again.
 
 Exit codes: 0 success; 1 a non-empirical claim failed or any claim errored (``--strict``:
 also an empirical claim that did not reproduce), or a certificate did not hold; 2 bad usage
-(one line on stderr, no traceback).
+(one line on stderr, no traceback), also an unreachable ``--dask`` scheduler.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """Bad usage: printed as one line, exit code 2."""
+
+
+class _Interrupted(KeyboardInterrupt):
+    """An interruption with a hint on what was kept."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +77,47 @@ def _alpha(text: str) -> float:
     return v
 
 
+def _bench_sections() -> tuple:
+    from numerics.bench import SECTIONS
+
+    return SECTIONS
+
+
+def _sections(text: str) -> tuple:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    known = _bench_sections()
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"--only must name bench sections among {', '.join(known)}, got {text!r}")
+    return names
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_workers, default=None,
+                   help="worker processes, one BLAS thread each (default: all cores)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the work units on this dask.distributed scheduler (default: $DEGENERACY_DASK)")
+
+
+def _backend(args):
+    """``(executor, client, label)`` for ``--dask`` / ``DEGENERACY_DASK``, else a local pool size."""
+    from .parallel import DASK_ENV, BackendError, dask_executor, default_workers
+
+    address = args.dask if args.dask is not None else (os.environ.get(DASK_ENV) or None)
+    if address is not None:
+        if not address.strip():
+            raise UsageError("--dask needs a scheduler address, e.g. tcp://127.0.0.1:8786")
+        try:
+            client, executor = dask_executor(address.strip())
+        except BackendError as exc:
+            raise UsageError(str(exc)) from None
+        nthreads = sum(client.nthreads().values())
+        return executor, client, f"dask {address.strip()} ({nthreads} worker thread{'s' * (nthreads != 1)})"
+    workers = args.workers if args.workers is not None else default_workers()
+    args.workers = workers
+    return None, None, f"{workers} worker{'s' * (workers != 1)}"
+
+
 def _mode_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="the test suite's sizes")
@@ -86,7 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     _mode_args(v)
     v.add_argument("--only", metavar="GLOB", help="claim ids to run (glob, comma-separated)")
     v.add_argument("--seed", type=_seed, default=0)
-    v.add_argument("--workers", type=_workers, default=1, help="worker processes (one BLAS thread each)")
+    _backend_args(v)
+    v.add_argument("--resume", action="store_true",
+                   help="take claims finished by an earlier run of the same command from the cache, store new ones")
+    v.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help="result cache (default $DEGENERACY_CACHE or ~/.cache/degeneracy); given alone: store only")
     v.add_argument("--alpha", type=_alpha, default=1e-3, help="family-wise false-alarm rate (default 1e-3)")
     v.add_argument("--json", metavar="PATH", help="write the JSON report (atomically, claim by claim)")
     v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
@@ -101,11 +158,14 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", metavar="DIR", default=None)
     f.add_argument("--seed", type=_seed, default=0)
     _mode_args(f)
+    _backend_args(f)
     f.add_argument("--no-progress", action="store_true")
 
-    b = sub.add_parser("bench", help="engine throughput against the matmul ceiling")
+    b = sub.add_parser("bench", help="the benchmark suite (throughput against the matmul ceiling)")
     b.add_argument("--json", metavar="PATH")
-    b.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    b.add_argument("--quick", action="store_true", help="small sizes (seconds; the numbers mean nothing)")
+    b.add_argument("--only", metavar="SECTIONS", type=_sections, default=None,
+                   help="comma-separated subset of: " + ", ".join(_bench_sections()))
 
     s = sub.add_parser("show", help="one claim")
     s.add_argument("id")
@@ -121,12 +181,9 @@ def _usage(fn, *args):
 
 
 def _progress(total: int, desc: str, disable: bool):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, desc=desc, unit="claim" if desc == "verify" else "fig", file=sys.stderr,
-                disable=disable or None, leave=False, dynamic_ncols=True)
+    from .parallel import UnitProgress
+
+    return UnitProgress(total, desc, unit="claim" if desc == "verify" else "fig", disable=disable)
 
 
 def _cmd_list(args) -> int:
@@ -157,20 +214,36 @@ def _cmd_verify(args) -> int:
     from .runner import claim_alpha, exit_code, run_claims
 
     claims = _usage(select, args.only)
+    cache = None
+    if args.resume or args.cache_dir:
+        from .cache import ResultCache
+
+        cache = ResultCache(args.cache_dir)
+    executor, client, backend = _backend(args)
     report = Report(seed=args.seed, mode=args.mode, alpha=args.alpha, claim_alpha=claim_alpha(args.alpha),
                     path=args.json)
     bar = _progress(len(claims), "verify", args.no_progress)
+    from_cache = []
 
     def on_result(r):
         report.add(r)
-        if bar is not None:
-            bar.set_postfix_str(f"{r.id}: {r.verdict}")
-            bar.update(1)
+        if r.cached:
+            from_cache.append(r.id)
+            bar.skip(1)
+        else:
+            bar.done(f"{r.id}: {r.verdict}")
 
     t0 = time.perf_counter()
-    results = run_claims(claims, args.mode, args.seed, alpha=args.alpha, workers=args.workers, on_result=on_result)
-    if bar is not None:
+    try:
+        results = run_claims(claims, args.mode, args.seed, alpha=args.alpha, workers=args.workers or 1,
+                             executor=executor, on_result=on_result, cache=cache, resume=args.resume)
+    except KeyboardInterrupt:
+        raise _Interrupted("finished claims are in the JSON report" + (
+            "; run the same command with --resume to continue" if cache is not None else "")) from None
+    finally:
         bar.close()
+        if client is not None:
+            client.close()
     report.results = results  # registry order, whatever the completion order
     if args.json:
         write_atomic(args.json, report.to_json())
@@ -181,8 +254,11 @@ def _cmd_verify(args) -> int:
     for r in results:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    extra = f"; {len(from_cache)} from the cache" if from_cache else ""
+    if cache is not None and cache.rejected:
+        extra += f" ({cache.rejected} damaged entr{'ies' if cache.rejected != 1 else 'y'} recomputed)"
     print(f"\n{len(results)} claims: {summary}; mode {args.mode}, seed {args.seed}, alpha {args.alpha}"
-          f" (per claim {report.claim_alpha:.3g}); {time.perf_counter() - t0:.1f} s")
+          f" (per claim {report.claim_alpha:.3g}); {backend}{extra}; {time.perf_counter() - t0:.1f} s")
     return exit_code(results, strict=args.strict)
 
 
@@ -208,25 +284,35 @@ def _cmd_prove(args) -> int:
 
 
 def _cmd_figures(args) -> int:
-    from figures.registry import DEFAULT_OUT, render, select_figures
+    from figures.registry import DEFAULT_OUT, select_figures
+
+    from .parallel import FigureUnit, run_units
 
     figs = _usage(select_figures, args.only)
     out = args.out or DEFAULT_OUT
+    executor, client, _backend_label = _backend(args)
     bar = _progress(len(figs), "figures", args.no_progress)
-    for f in figs:
-        paths, secs = render(f, out=out, seed=args.seed, mode=args.mode)
-        if bar is not None:
-            bar.update(1)
-        print(f"{f.id}: {', '.join(os.path.relpath(p) for p in paths)} ({secs:.1f} s)")
-    if bar is not None:
+
+    def on_result(unit, res):
+        paths = res.write(out)
+        bar.done(res.id)
+        print(f"{res.id}: {', '.join(os.path.relpath(p) for p in paths)} ({res.seconds:.1f} s)")
+
+    units = [FigureUnit(f.id, args.mode, args.seed) for f in figs]
+    try:
+        run_units(units, workers=args.workers or 1, executor=executor, on_result=on_result)
+    finally:
         bar.close()
+        if client is not None:
+            client.close()
     return 0
 
 
 def _cmd_bench(args) -> int:
     from numerics import bench
 
-    result = bench.run_benchmarks(quick=args.quick)
+    result = bench.run_benchmarks(quick=args.quick, sections=args.only,
+                                  progress=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
     print(bench.format_table(result))
     if args.json:
         from .report import write_atomic
@@ -269,8 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"degeneracy: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("degeneracy: interrupted (finished claims are in the JSON report)", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        hint = str(exc) if isinstance(exc, _Interrupted) and str(exc) else "finished claims are in the JSON report"
+        print(f"degeneracy: interrupted ({hint})", file=sys.stderr)
         return 130
 
 

@@ -20,15 +20,18 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from numerics.stats import Check, sidak
 from theory._validate import check_int, check_real
 
 from .context import MODES, make_context
 from .registry import CLAIMS, Claim, SkipClaim, get_claim, load_all
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import ResultCache
 
 __all__ = ["DEFAULT_ALPHA", "ClaimResult", "claim_alpha", "run_claim", "run_claims", "exit_code"]
 
@@ -48,6 +51,8 @@ class ClaimResult:
     checks: list = field(default_factory=list)
     message: str = ""
     notes: list = field(default_factory=list)
+    #: True when taken from the result cache (``--resume``); not part of the report
+    cached: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict:
         d = {
@@ -144,53 +149,67 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
                        message, list(ctx.notes))
 
 
-def _run_in_worker(args) -> ClaimResult:
-    claim_id, mode, seed, control, alpha = args
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return run_claim(claim_id, mode, seed, control=control, alpha=alpha)
-
-
 def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
                workers: int = 1, executor: Executor | None = None,
-               on_result: Callable[[ClaimResult], None] | None = None) -> list[ClaimResult]:
+               on_result: Callable[[ClaimResult], None] | None = None,
+               cache: "ResultCache | None" = None, resume: bool = False) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the given order.
 
-    With ``workers > 1`` (or an ``executor``), claims run in worker processes with one BLAS
-    thread each. Every claim draws from its own stream (run seed + claim id), so the results
-    are identical whatever the number of workers. ``on_result`` is called as each result
-    arrives (the CLI writes the JSON report there, claim by claim).
+    Each claim is one work unit (:class:`proofs.parallel.ClaimUnit`). With ``workers > 1`` they
+    run in a local process pool, with ``executor`` in any :class:`concurrent.futures.Executor`
+    (e.g. ``distributed.Client(...).get_executor()``); always with one BLAS thread per worker.
+    Every claim draws from its own stream (run seed + claim id), so the results are identical
+    whatever the number of workers or the backend. A unit whose worker dies is recomputed; each
+    result is delivered once.
+
+    Parameters
+    ----------
+    on_result : callable, optional
+        Called as each result arrives (the CLI writes the JSON report there, claim by claim);
+        results taken from the cache come first and have ``cached=True``.
+    cache : proofs.cache.ResultCache, optional
+        Store every computed result there (atomic writes).
+    resume : bool
+        With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
+        settings, versions, source) from the cache instead of running them. A damaged entry is
+        recomputed.
+
+    Examples
+    --------
+    >>> from proofs.registry import get_claim
+    >>> [r.verdict for r in run_claims([get_claim("products.naive-breakdown")], "quick", 0)]
+    ['pass']
     """
+    from .parallel import ClaimUnit, run_units
+
     mode, seed, alpha = _validate(mode, seed, alpha)
     workers = check_int("workers", workers, minimum=1)
     claims = list(claims)
     results: dict[str, ClaimResult] = {}
-    if executor is None and workers == 1:
-        from threadpoolctl import threadpool_limits
+    keys: dict[str, str] = {}
+    if cache is not None:
+        for c in claims:
+            keys[c.id] = cache.key(c, mode, seed, alpha)
+    todo = []
+    for c in claims:
+        hit = cache.get(keys[c.id]) if (cache is not None and resume) else None
+        if hit is not None:
+            hit.cached = True
+            results[c.id] = hit
+            if on_result:
+                on_result(hit)
+        else:
+            todo.append(c)
 
-        # one BLAS thread: two threads gain little here and collapse when the other core is busy
-        with threadpool_limits(limits=1):
-            for c in claims:
-                r = run_claim(c, mode, seed, alpha=alpha)
-                results[c.id] = r
-                if on_result:
-                    on_result(r)
-    else:
-        own = executor is None
-        ex = executor or ProcessPoolExecutor(max_workers=workers)
-        try:
-            futures = {ex.submit(_run_in_worker, (c.id, mode, seed, False, alpha)): c.id for c in claims}
-            from concurrent.futures import as_completed
+    def arrived(unit, r: ClaimResult) -> None:
+        results[r.id] = r
+        if cache is not None:
+            cache.put(keys[r.id], r)
+        if on_result:
+            on_result(r)
 
-            for fut in as_completed(futures):
-                r = fut.result()
-                results[r.id] = r
-                if on_result:
-                    on_result(r)
-        finally:
-            if own:
-                ex.shutdown()
+    units = [ClaimUnit(c.id, mode, seed, alpha) for c in todo]
+    run_units(units, workers=workers, executor=executor, on_result=arrived)
     return [results[c.id] for c in claims]
 
 

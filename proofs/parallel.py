@@ -1,0 +1,403 @@
+"""Work units, executors and progress for parallel and distributed runs.
+
+A **work unit** is one claim (``degeneracy verify``) or one figure (``degeneracy figures``). A
+unit is a small picklable object; calling it in any process computes its result from the run
+seed and the unit's id alone (its stream is ``stream_for(seed, id)``, and inside a claim
+sub-units use ``ctx.spawn(*names)``), so the results do not depend on which process or machine
+runs it, in which order, or how many times it was started: the report is the same for one
+worker, N workers and a ``dask.distributed`` cluster.
+
+Why claims (not replica batches) are the unit: a claim's replicas are already vectorized in
+batches (stacked arrays, batched LAPACK) and its checks combine all replicas (Student-t over
+replicas, weighted fits over sizes), so splitting a claim needs the claim's own cooperation. The
+claim API keeps that possible without changing any number (``ctx.spawn`` keys are stable), but
+no claim module is split here: splitting inside the runner would change the claims' streams.
+
+Executors: :func:`run_units` runs units inline (``workers=1``), in a local
+:class:`~concurrent.futures.ProcessPoolExecutor` with one BLAS thread per worker, or in any
+:class:`concurrent.futures.Executor` given by the caller, e.g. ``distributed.Client.get_executor()``
+(:func:`dask_executor` connects to a scheduler with a short timeout). A unit whose worker dies is
+resubmitted (a broken local pool is rebuilt; Dask reschedules by itself) and each unit's result is
+kept once, so no result is lost or duplicated.
+
+Examples
+--------
+>>> units = [ClaimUnit("products.naive-breakdown", "quick", 0, 1e-3)]
+>>> [r.verdict for r in run_units(units, workers=1)]
+['pass']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+__all__ = [
+    "DASK_ENV",
+    "BackendError",
+    "ClaimUnit",
+    "FigureUnit",
+    "UnitProgress",
+    "default_workers",
+    "dask_executor",
+    "run_units",
+]
+
+#: environment variable naming a dask scheduler address (same as ``--dask``)
+DASK_ENV = "DEGENERACY_DASK"
+
+
+class BackendError(RuntimeError):
+    """The execution backend cannot be used (e.g. the dask scheduler is unreachable)."""
+
+
+def default_workers() -> int:
+    """The cores this process may use (``os.sched_getaffinity`` where available, else
+    ``os.cpu_count()``); at least 1.
+
+    >>> default_workers() >= 1
+    True
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, int(n))
+
+
+@contextmanager
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+# ---------------------------------------------------------------- units
+
+@dataclass(frozen=True)
+class ClaimUnit:
+    """One claim as a work unit; calling it returns its :class:`proofs.runner.ClaimResult`."""
+
+    claim_id: str
+    mode: str
+    seed: int
+    alpha: float
+    control: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.claim_id
+
+    def __call__(self):
+        from .runner import run_claim
+
+        with _one_blas_thread():
+            return run_claim(self.claim_id, self.mode, self.seed, control=self.control, alpha=self.alpha)
+
+
+@dataclass(frozen=True)
+class FigureResult:
+    """A rendered figure: file names and bytes (written by the caller), and the seconds taken."""
+
+    id: str
+    files: dict
+    seconds: float
+
+    def write(self, out: str) -> list[str]:
+        """Write the files into ``out`` atomically; returns their paths."""
+        os.makedirs(out, exist_ok=True)
+        paths = []
+        for name, data in self.files.items():
+            path = os.path.join(out, name)
+            fd, tmp = tempfile.mkstemp(prefix=".degeneracy-", suffix=".tmp", dir=out)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+            paths.append(path)
+        return paths
+
+
+@dataclass(frozen=True)
+class FigureUnit:
+    """One figure as a work unit; calling it renders into a private folder and returns the bytes
+    (so a remote worker needs no shared file system)."""
+
+    figure_id: str
+    mode: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return self.figure_id
+
+    def __call__(self) -> FigureResult:
+        from figures.registry import FIGURES, load_all, render
+
+        load_all()
+        tmp = tempfile.mkdtemp(prefix="degeneracy-fig-")
+        try:
+            with _one_blas_thread():
+                paths, secs = render(FIGURES[self.figure_id], out=tmp, seed=self.seed, mode=self.mode)
+            files = {}
+            for p in paths:
+                with open(p, "rb") as fh:
+                    files[os.path.basename(p)] = fh.read()
+            return FigureResult(self.figure_id, files, secs)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _execute(unit):
+    """Run ``unit`` (module-level so every executor can pickle it by reference)."""
+    return unit()
+
+
+# ---------------------------------------------------------------- progress
+
+class UnitProgress:
+    """A tqdm bar of units done / total with an ETA from the average rate of *computed* units
+    (units taken from the cache count as done but not in the rate)."""
+
+    def __init__(self, total: int, desc: str, unit: str = "unit", disable: bool = False, file=None):
+        self.bar = None
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover
+            return
+        self.bar = tqdm(total=total, desc=desc, unit=unit, file=file or sys.stderr, disable=disable or None,
+                        leave=False, dynamic_ncols=True, smoothing=0)
+
+    def skip(self, n: int = 1) -> None:
+        """Count ``n`` units as done without affecting the rate (cache hits)."""
+        if self.bar is not None and n:
+            self.bar.initial += n
+            self.bar.n += n
+            self.bar.last_print_n = self.bar.n
+            self.bar.refresh()
+
+    def done(self, label: str = "") -> None:
+        """One computed unit finished."""
+        if self.bar is not None:
+            if label:
+                self.bar.set_postfix_str(label, refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ---------------------------------------------------------------- backends
+
+def _probe(address: str, timeout: float) -> None:
+    """Check the address parses and (tcp/tls) that something listens there, within ``timeout``."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, loc = parse_address(address)
+    if scheme in ("tcp", "tls"):
+        host, port = parse_host_port(loc)
+        socket.create_connection((host, port), timeout=timeout).close()
+    if scheme == "tcp":
+        # a dask handshake: something that listens but is no scheduler fails here, before a
+        # Client exists (a Client that fails to start complains again when collected)
+        import asyncio
+
+        from distributed.comm import connect
+
+        async def identity():
+            comm = await connect(address, timeout=timeout)
+            try:
+                await comm.write({"op": "identity"})
+                reply = await comm.read()
+            finally:
+                await comm.close()
+            if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+                raise ConnectionError(f"no dask scheduler answers there (identity: {str(reply)[:60]})")
+
+        asyncio.run(asyncio.wait_for(identity(), timeout))
+
+
+def dask_executor(address: str, *, timeout: float | None = None):
+    """Connect to the ``dask.distributed`` scheduler at ``address``; returns ``(client, executor)``.
+
+    Fails fast with :class:`BackendError` (one line) when ``distributed`` is not installed, the
+    address is malformed, or the scheduler does not answer within ``timeout`` seconds (default
+    ``$DEGENERACY_DASK_TIMEOUT`` or 5). The executor submits with ``pure=False`` so a resubmitted
+    unit is computed again, never served from a failed key.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BackendError("--dask needs the optional dask extra: pip install 'degeneracy[dask]'") from None
+    if timeout is None:
+        try:
+            timeout = float(os.environ.get("DEGENERACY_DASK_TIMEOUT", "5"))
+        except ValueError:
+            timeout = 5.0
+    try:
+        _probe(address, timeout)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BackendError(f"cannot reach the dask scheduler at {address!r} within {timeout:g} s "
+                           f"({type(exc).__name__}: {first})") from None
+    quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.comm",
+                                              "distributed.core", "tornado", "asyncio")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        client = Client(address, timeout=f"{float(timeout)}s", set_as_default=False)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BackendError(f"cannot reach the dask scheduler at {address!r} within {timeout:g} s "
+                           f"({type(exc).__name__}: {first})") from None
+    finally:
+        for lg, lv in zip(quiet, levels):
+            lg.setLevel(lv)
+    return client, client.get_executor(pure=False)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers)
+
+
+def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = None,
+              on_result: Callable[[Any, Any], None] | None = None, retries: int = 3) -> list:
+    """Run ``units`` and return their results in the given order.
+
+    Parameters
+    ----------
+    units : sequence of callables with an ``id``
+        :class:`ClaimUnit` / :class:`FigureUnit` (ids must be unique).
+    workers : int
+        ``1`` runs inline (one BLAS thread); more starts a local process pool of
+        ``min(workers, len(units))`` processes with one BLAS thread each. Ignored when
+        ``executor`` is given.
+    executor : concurrent.futures.Executor, optional
+        Any executor, e.g. ``distributed.Client(...).get_executor()``; not shut down here.
+    on_result : callable(unit, result), optional
+        Called in this thread as each result arrives (exactly once per unit).
+    retries : int
+        How many times a unit whose worker died (a broken local pool, a Dask ``KilledWorker``)
+        is resubmitted before the error propagates.
+
+    A unit that raises ``KeyboardInterrupt`` or ``SystemExit`` in a worker stops the run: units not
+    yet started are cancelled, the ones running are waited for (their results are delivered), then
+    the exception propagates. A ``KeyboardInterrupt`` in this thread stops at once.
+    """
+    units = list(units)
+    ids = [u.id for u in units]
+    if len(set(ids)) != len(ids):
+        raise ValueError("work unit ids must be unique")
+    results: dict[str, Any] = {}
+
+    def deliver(unit, result) -> None:
+        if unit.id in results:  # never twice
+            return
+        results[unit.id] = result
+        if on_result is not None:
+            on_result(unit, result)
+
+    if not units:
+        return []
+    if executor is None and (workers <= 1 or len(units) == 1):
+        with _one_blas_thread():
+            for u in units:
+                deliver(u, u())
+        return [results[i] for i in ids]
+
+    own = executor is None
+    ex = executor if executor is not None else _pool(min(workers, len(units)))
+    attempts = {i: 0 for i in ids}
+    pending: dict = {}
+    stop: BaseException | None = None
+
+    def submit(u) -> None:
+        attempts[u.id] += 1
+        pending[ex.submit(_execute, u)] = u
+
+    try:
+        for u in units:
+            submit(u)
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            lost = []
+            for fut in done:
+                u = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except (KeyboardInterrupt, SystemExit) as exc:
+                    if stop is None:
+                        stop = exc
+                        for f in list(pending):
+                            if f.cancel():
+                                pending.pop(f)
+                    continue
+                except CancelledError:
+                    continue
+                except Exception as exc:
+                    if not _is_lost_worker(exc):
+                        raise
+                    lost.append(u)
+                    continue
+                deliver(u, res)
+            if lost and stop is None:
+                if own and _pool_broken(ex):
+                    # a dead local worker breaks the whole pool: keep what finished, rebuild the
+                    # pool and resubmit every other unit without a result
+                    for f, pu in list(pending.items()):
+                        if f.done() and not f.cancelled() and f.exception() is None:
+                            deliver(pu, f.result())
+                        else:
+                            lost.append(pu)
+                    pending.clear()
+                    ex.shutdown(wait=False, cancel_futures=True)
+                    ex = _pool(min(workers, len({p.id for p in lost})))
+                for pu in {p.id: p for p in lost}.values():
+                    if pu.id not in results:
+                        if attempts[pu.id] > retries:
+                            raise BackendError(f"unit {pu.id} lost its worker {attempts[pu.id]} times")
+                        submit(pu)
+        if stop is not None:
+            raise stop
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        if own:
+            ex.shutdown(wait=False, cancel_futures=True)
+            own = False
+        raise
+    finally:
+        if own:
+            ex.shutdown()
+    return [results[i] for i in ids]
+
+
+def _pool_broken(ex) -> bool:
+    return bool(getattr(ex, "_broken", False))
+
+
+def _is_lost_worker(exc: BaseException) -> bool:
+    """Whether ``exc`` means the unit's worker died (so recomputing it is right)."""
+    if isinstance(exc, BrokenProcessPool):
+        return True
+    name = type(exc).__name__
+    return name in ("KilledWorker", "CommClosedError", "FutureCancelledError") or (
+        type(exc).__module__.startswith("distributed") and "worker" in str(exc).lower()
+    )
