@@ -26,7 +26,9 @@ def singular_values(ctx):
         t = (2 * logsv / LN10).ravel()  # log10 of squared singular values
         lo = max(t.min(), -12 if L < 100 else t.min())
         bins = np.linspace(lo, t.max(), 60)
-        ax.hist(t, bins=bins, density=True, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, n={n}")
+        # normalized by the whole sample, so a histogram cut at the left still matches the law
+        weights = np.full(t.size, 1.0 / (t.size * (bins[1] - bins[0])))
+        ax.hist(t, bins=bins, weights=weights, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, n={n}")
         law = tp.fuss_catalan(L)
         a, b = law.support()
         u = np.linspace(max(bins[0], -280.0), np.log10(b) - 1e-9, 800)
