@@ -183,7 +183,7 @@ def _usage(fn, *args):
 def _progress(total: int, desc: str, disable: bool):
     from .parallel import UnitProgress
 
-    return UnitProgress(total, desc, unit="claim" if desc == "verify" else "fig", disable=disable)
+    return UnitProgress(total, desc, unit="claim" if desc == "verify" else "fig", disable=True if disable else None)
 
 
 def _cmd_list(args) -> int:

@@ -170,15 +170,16 @@ def _execute(unit):
 
 class UnitProgress:
     """A tqdm bar of units done / total with an ETA from the average rate of *computed* units
-    (units taken from the cache count as done but not in the rate)."""
+    (units taken from the cache count as done but not in the rate). ``disable=None`` shows the
+    bar only on a terminal."""
 
-    def __init__(self, total: int, desc: str, unit: str = "unit", disable: bool = False, file=None):
+    def __init__(self, total: int, desc: str, unit: str = "unit", disable: bool | None = None, file=None):
         self.bar = None
         try:
             from tqdm import tqdm
         except ImportError:  # pragma: no cover
             return
-        self.bar = tqdm(total=total, desc=desc, unit=unit, file=file or sys.stderr, disable=disable or None,
+        self.bar = tqdm(total=total, desc=desc, unit=unit, file=file or sys.stderr, disable=disable,
                         leave=False, dynamic_ncols=True, smoothing=0)
 
     def skip(self, n: int = 1) -> None:
