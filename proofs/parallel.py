@@ -184,7 +184,7 @@ class UnitProgress:
 
     def skip(self, n: int = 1) -> None:
         """Count ``n`` units as done without affecting the rate (cache hits)."""
-        if self.bar is not None and n:
+        if self.bar is not None and n and not self.bar.disable:
             self.bar.initial += n
             self.bar.n += n
             self.bar.last_print_n = self.bar.n
