@@ -1,0 +1,76 @@
+"""`degeneracy bench`: the schema of the suite (timings live in the bench, never in tests)."""
+
+import json
+
+import pytest
+
+from numerics import bench
+from proofs.cli import main
+
+KERNEL_KEYS = {"name", "n", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_numpy_qr"}
+
+
+@pytest.fixture(scope="module")
+def quick_result():
+    return bench.run_benchmarks(quick=True)
+
+
+def positive(x):
+    return isinstance(x, float) and x > 0
+
+
+def test_suite_schema(quick_result):
+    r = quick_result
+    assert {"matmul_gflops", "threads", "kernels", "trainer", "free_density", "workers", "environment"} <= set(r)
+    assert positive(r["matmul_gflops"]) and r["threads"] >= 1
+    names = {k["name"] for k in r["kernels"]}
+    assert names == {"qr-engine", "qr-engine-geqrf"}
+    for k in r["kernels"]:
+        assert set(k) == KERNEL_KEYS
+        assert all(positive(k[key]) for key in KERNEL_KEYS - {"name", "n"})
+    (t,) = r["trainer"]
+    assert t["name"] == "batched-trainer" and positive(t["gflops"]) and positive(t["speedup_vs_replica_loop"])
+    (f,) = r["free_density"]
+    assert f["points"] == 200 and positive(f["seconds_pdf"]) and positive(f["points_per_second"])
+    w = r["workers"]
+    assert w["units"] == 4 and positive(w["seconds_1"]) and positive(w["seconds_2"])
+    assert w["identical"] is True  # the units' results do not depend on the number of workers
+    assert w["floor"] == bench.WORKERS_FLOOR and w["passed"] == (w["speedup"] >= w["floor"])
+    json.dumps(r, allow_nan=False)
+
+
+def test_table_shows_every_section(quick_result):
+    text = bench.format_table(quick_result)
+    for fragment in ("matmul ceiling", "qr-engine", "trainer", "free density", "workers:", "floor workers speedup"):
+        assert fragment in text
+
+
+def test_sections_select_what_runs():
+    r = bench.run_benchmarks(quick=True, sections=("free",))
+    assert r["kernels"] == [] and "free_density" in r and "trainer" not in r and "workers" not in r
+    assert positive(r["matmul_gflops"])  # the ceiling is always measured
+    with pytest.raises(ValueError, match="sections"):
+        bench.run_benchmarks(quick=True, sections=("gpu",))
+
+
+def test_floors_are_checked_against_the_issue_values():
+    ok = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.6, "speedup_vs_numpy_qr": 1.5}]}
+    bad = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.5, "speedup_vs_numpy_qr": 1.5}]}
+    assert all(row["passed"] for row in bench.check_floors(ok))
+    assert not all(row["passed"] for row in bench.check_floors(bad))
+
+
+def test_cli_bench_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code = main(["bench", "--quick", "--only", "qr,workers", "--json", str(path)])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "qr-engine" in out and "workers:" in out
+    d = json.loads(path.read_text())
+    assert {"matmul_gflops", "kernels", "workers"} <= set(d) and "trainer" not in d
+    assert set(d["kernels"][0]) == KERNEL_KEYS
+
+
+def test_cli_bench_bad_section_exit_2(capsys):
+    code = main(["bench", "--only", "gpu"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "--only must name bench sections" in err
