@@ -129,11 +129,14 @@ def _writer(directory, key, rounds, barrier):
         c.put(key, r)
 
 
-def _reader(directory, key, rounds, barrier, out):
+def _reader(directory, key, done, barrier, out):
+    import time
+
     c = ResultCache(directory)
     barrier.wait()
     seen = 0
-    for _ in range(rounds):
+    deadline = time.monotonic() + 60
+    while not done.is_set() and time.monotonic() < deadline:  # read for as long as writers write
         got = c.get(key)
         if got is not None:
             assert got.id == FAST and got.checks[0].passed
@@ -147,12 +150,16 @@ def test_concurrent_writers_and_readers_never_see_a_partial_entry(tmp_path):
     key = ResultCache(directory).key(FAST, "quick", 0, 1e-3)
     writers, readers, rounds = 4, 2, 60
     barrier = ctx.Barrier(writers + readers)
+    done = ctx.Event()
     out = ctx.Queue()
     procs = [ctx.Process(target=_writer, args=(directory, key, rounds, barrier)) for _ in range(writers)]
-    procs += [ctx.Process(target=_reader, args=(directory, key, 4 * rounds, barrier, out)) for _ in range(readers)]
+    procs += [ctx.Process(target=_reader, args=(directory, key, done, barrier, out)) for _ in range(readers)]
     for p in procs:
         p.start()
-    for p in procs:
+    for p in procs[:writers]:
+        p.join(60)
+    done.set()
+    for p in procs[writers:]:
         p.join(60)
     assert all(p.exitcode == 0 for p in procs)
     stats_ = [out.get(timeout=5) for _ in range(readers)]
