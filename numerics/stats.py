@@ -69,6 +69,7 @@ __all__ = [
     "rate_check",
     "difference_check",
     "paired_difference_check",
+    "exceeds_check",
     "bound_check",
     "exact_check",
     "proof_check",
@@ -488,6 +489,29 @@ def paired_difference_check(name: str, a, b, direction: str = "greater", *, deta
     c = Check(name, "effect", 0.0, diff, se, sign * _t_z(diff, se), df=d.size - 1, direction=direction,
               detail=detail or f"paired one-sided t, mean(a - b) {'>' if sign > 0 else '<'} 0")
     c.extra.update(mean_a=float(a.mean()), mean_b=float(b.mean()))
+    return c
+
+
+def exceeds_check(name: str, a, value: float, direction: str = "greater", *, detail: str = "") -> Check:
+    """EFFECT check: is ``mean(a)`` significantly above (or below) a fixed ``value``?
+
+    One-sample one-sided t-test over independent replicas (R - 1 dof). Use it to show that a
+    printed formula or a constant is contradicted by simulation; passes only when the
+    difference is detected.
+
+    >>> exceeds_check("x", [1.1, 0.9, 1.0, 1.05], 0.0).finalize(1e-3).passed
+    True
+    """
+    sign = _direction(direction)
+    a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
+    if a.size < 2:
+        raise ValueError("a must hold at least 2 independent replicas")
+    value = _float(value)
+    diff = float(a.mean() - value)
+    se = float(a.std(ddof=1) / math.sqrt(a.size))
+    c = Check(name, "effect", value, float(a.mean()), se, sign * _t_z(diff, se), df=a.size - 1, direction=direction,
+              detail=detail or f"one-sample one-sided t, mean {'>' if sign > 0 else '<'} {value:.6g}")
+    c.extra.update(mean_a=float(a.mean()), mean_b=value)
     return c
 
 

@@ -238,3 +238,13 @@ def test_ecdf_extrapolation_removes_a_1_over_n_bias():
     assert stats.ecdf_extrapolation_check("x", data, cdf, grid).finalize(1e-3).passed
     assert not stats.ecdf_check("x", data[10], cdf, grid).finalize(1e-3).passed
     assert not stats.ecdf_extrapolation_check("x", data, lambda x: 1 - np.exp(-1.1 * x), grid).finalize(1e-3).passed
+
+
+def test_exceeds_check_is_a_one_sample_t_test():
+    rng = as_generator(9)
+    a = 1.0 + 0.5 * rng.standard_normal(20)
+    c = stats.exceeds_check("x", a, 0.0).finalize(1e-3)
+    t = sps.ttest_1samp(a, 0.0, alternative="greater")
+    assert c.z == pytest.approx(t.statistic) and c.passed
+    assert not stats.exceeds_check("x", a, 1.0).finalize(1e-3).passed
+    assert not stats.exceeds_check("x", a, 0.0, "less").finalize(1e-3).passed
