@@ -124,3 +124,20 @@ def test_interrupted_verify_keeps_finished_claims(tmp_path, capsys):
     finally:
         registry.CLAIMS.pop("toy.a-first", None)
         registry.CLAIMS.pop("toy.b-interrupted", None)
+
+
+def test_readme_examples_run():
+    """The README's Python examples are doctests."""
+    import doctest
+
+    from proofs import readme
+
+    with open(readme.README, encoding="utf-8") as fh:
+        text = fh.read()
+    text = "\n".join("" if line.startswith("```") else line for line in text.splitlines())  # code fences
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, {}, "README.md", readme.README, 0)
+    assert test.examples, "README has no examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0
