@@ -1,14 +1,11 @@
 """Measures of degeneracy: singular values, Gauss-Newton (Fisher) spectra, effective dimension.
 
 * :func:`layer_singular_values` - singular values of each layer's weight matrix (stacked SVD).
-* :func:`product_log_singular_values` - log singular values of the end-to-end product
-  ``W_L ... W_1`` WITHOUT forming it: forming the product and calling ``svd`` loses every
-  singular value more than ``~ exp(36)`` below the largest (REFERENCE.md section 1; at depth 30
-  and width 64 that is most of the Gaussian spectrum). Here the product is reduced by QR
-  (Benettin) sweeps to a product of triangular factors, alternating ``P`` and ``P^T`` (a
-  subspace iteration on ``P^T P`` carried out in factored form, Stewart 1994); the log singular
-  values are the sums of ``log |diag R_l|`` once the sweep has converged (the diagonal becomes
-  graded; convergence is geometric in the ratios of consecutive singular values).
+* Log singular values of an end-to-end product ``W_L ... W_1`` live in
+  :func:`numerics.products.product_log_singular_values` (graded QR, accurate at any depth; pass
+  ``np.stack(net.weights)``, shape ``(L, R, N, N)`` with ``factors[l] = W_{l+1}``). Never form the
+  product and call ``svd``: that loses every singular value more than ``~ exp(36)`` below the
+  largest (REFERENCE.md section 1).
 * :func:`gauss_newton_gram` / :func:`gauss_newton_spectrum` - the nonzero spectrum of the
   Gauss-Newton matrix ``G = (1/B) sum_b J_b^T J_b`` of the squared loss at a point (the Fisher
   information of a Gaussian output model), through the ``(d_L B) x (d_L B)`` Gram matrix
@@ -30,17 +27,14 @@ Examples
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
-from theory._validate import check_finite_array, check_positive_int, check_real
+from theory._validate import check_finite_array, check_real
 
 from .networks import NetworkStack
 
 __all__ = [
     "layer_singular_values",
-    "product_log_singular_values",
     "gauss_newton_gram",
     "gauss_newton_spectrum",
     "effective_rank",
@@ -58,59 +52,6 @@ def layer_singular_values(net_or_weights) -> list[np.ndarray]:
     """
     ws = net_or_weights.weights if isinstance(net_or_weights, NetworkStack) else list(net_or_weights)
     return [np.linalg.svd(np.asarray(w, dtype=float), compute_uv=False) for w in ws]
-
-
-def _qr_sweep(mats: list[np.ndarray], Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``M_k ... M_1 Q = Q_out R_k ... R_1``; returns ``(Q_out, sum_k log|diag R_k|)``."""
-    logd = 0.0
-    for M in mats:
-        Q, Rm = np.linalg.qr(M @ Q)
-        logd = logd + np.log(np.abs(np.diagonal(Rm, axis1=-2, axis2=-1)))
-    return Q, logd
-
-
-def product_log_singular_values(weights: Sequence[np.ndarray], *, sweeps: int = 6) -> np.ndarray:
-    """Log singular values of ``P = W_L ... W_1`` (square layers), descending, shape ``(R, N)``.
-
-    Alternating QR sweeps: forward over ``P`` from the current frame ``Q``, then backward over
-    ``P^T`` (layers transposed, reversed) from the frame the forward sweep produced. After ``k``
-    pairs of sweeps, ``sum log|diag R|`` of the last sweep converges to ``log sigma_i`` with error
-    ``O((sigma_{i+1}/sigma_i)^{2k})`` for distinct values (exactly degenerate values, e.g. an
-    orthogonal product, are exact from the first sweep). Never forms ``P``.
-
-    Parameters
-    ----------
-    weights : list of arrays ``(R, N, N)`` (or ``(N, N)``)
-    sweeps : int >= 1
-        Number of forward/backward pairs.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> W = [rng.standard_normal((1, 5, 5)) / np.sqrt(5) for _ in range(4)]
-    >>> P = W[3] @ W[2] @ W[1] @ W[0]
-    >>> exact = np.log(np.linalg.svd(P, compute_uv=False))
-    >>> bool(np.allclose(product_log_singular_values(W), exact, atol=1e-8))
-    True
-    """
-    sweeps = check_positive_int("sweeps", sweeps)
-    ws = [np.asarray(w, dtype=float) for w in weights]
-    if not ws:
-        raise ValueError("weights must contain at least one matrix")
-    squeeze = ws[0].ndim == 2
-    ws = [w[None] if w.ndim == 2 else w for w in ws]
-    N = ws[0].shape[-1]
-    for w in ws:
-        if w.shape[-2:] != (N, N):
-            raise ValueError(f"product_log_singular_values needs square layers of size {N}, got {w.shape}")
-    back = [np.swapaxes(w, -1, -2) for w in reversed(ws)]
-    Q = np.broadcast_to(np.eye(N), ws[0].shape).copy()
-    for _ in range(sweeps):
-        Q, logd = _qr_sweep(ws, Q)
-        Q, logd = _qr_sweep(back, Q)
-    out = -np.sort(-logd, axis=-1)
-    return out[0] if squeeze else out
 
 
 def gauss_newton_gram(net: NetworkStack, x: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from numerics.measures import (effective_rank, gauss_newton_gram, gauss_newton_spectrum, layer_singular_values,
-                               near_null_fraction, participation_ratio, product_log_singular_values)
+                               near_null_fraction, participation_ratio)
 from numerics.networks import NetworkStack, init_network
 from numerics.rng import spawn_generators
 from numerics.training import PopulationTask, SampledTask, sample_linear_task, train
@@ -89,22 +89,31 @@ def test_bad_task_input():
         SampledTask(np.ones((2, 4)), np.ones((1, 3)), 2)
 
 
-def test_product_log_singular_values_vs_high_precision():
+def test_product_log_singular_values_of_a_network_stack_vs_high_precision():
+    """The convention the fold claims use: ``np.stack(net.weights)`` is ``(L, R, N, N)`` with
+    ``factors[l] = W_{l+1}`` (numerics.products), i.e. the product ``W_L ... W_1``."""
+    from numerics.products import product_log_singular_values
+
     rng = np.random.default_rng(4)
     N, L = 4, 40  # L (mu_1 - mu_N) far beyond what the float64 product can resolve
     W = [rng.standard_normal((N, N)) / 2 for _ in range(L)]
+    net = NetworkStack([np.stack([w, 2 * w]) for w in W])  # replica 1: 2^L W_L ... W_1
     with mpmath.workdps(400):
         P = mpmath.eye(N)
         for w in W:
             P = mpmath.matrix(w.tolist()) * P
         sv = mpmath.svd_r(P, compute_uv=False)
         exact = sorted((float(mpmath.log(x)) for x in sv), reverse=True)
-    got = product_log_singular_values([w[None] for w in W])[0]
-    assert np.allclose(got, exact, atol=1e-8)
+    got = product_log_singular_values(np.stack(net.weights))
+    assert got.shape == (2, N)
+    assert np.allclose(got[0], exact, atol=1e-8)
+    assert np.allclose(got[1], np.add(exact, L * math.log(2.0)), atol=1e-8)  # replicas do not mix
+    # control: the reversed order W_1 ... W_L is a different product
+    assert not np.allclose(product_log_singular_values(np.stack(net.weights[::-1]))[0], exact, atol=1e-2)
     naive = np.log(np.linalg.svd(np.linalg.multi_dot(W[::-1]), compute_uv=False))
     assert not np.allclose(naive, exact, atol=1e-2)  # control: the naive product loses the small ones
     Q = [np.linalg.qr(rng.standard_normal((5, 5)))[0][None] for _ in range(30)]
-    assert np.allclose(product_log_singular_values(Q), 0.0, atol=1e-12)
+    assert np.allclose(product_log_singular_values(np.stack(Q)), 0.0, atol=1e-12)
 
 
 def test_gauss_newton_gram_equals_explicit_jacobian():
