@@ -10,9 +10,18 @@
   Gauss-Newton matrix ``G = (1/B) sum_b J_b^T J_b`` of the squared loss at a point (the Fisher
   information of a Gaussian output model), through the ``(d_L B) x (d_L B)`` Gram matrix
   ``(1/B) J J^T`` that shares its nonzero eigenvalues (the empirical neural tangent kernel).
-* :func:`effective_rank` (Roy & Vetterli 2007: ``exp`` of the entropy of ``p_i = sigma_i / sum sigma``),
-  :func:`participation_ratio` (``(sum lambda)^2 / sum lambda^2``) and :func:`near_null_fraction`
-  (fraction of eigenvalues below ``rtol * max``).
+* Effective dimension, the one home of these measures in the toolkit (``numerics.pathologies``
+  re-exports them):
+
+  - :func:`participation_ratio` of EIGENVALUES ``lambda`` (of a covariance / Gram / Gauss-Newton
+    matrix; squared singular values): ``(sum lambda)^2 / sum lambda^2``, between 1 and ``n``;
+  - :func:`effective_rank` of SINGULAR VALUES ``sigma`` (Roy & Vetterli 2007): ``exp`` of the
+    entropy of ``p_i = sigma_i / sum sigma``, between 1 and ``n``;
+  - :func:`near_null_fraction` of eigenvalues: the fraction below ``rtol * max``.
+
+  :func:`numerics.products.participation_ratio` is the normalized form for singular values
+  (``(sum s^2)^2 / (n sum s^4)``, between ``1/n`` and 1, log domain): see
+  :func:`participation_ratio` for which to use when.
 
 Examples
 --------
@@ -30,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory._validate import check_finite_array, check_real
+from theory.errors import DegeneracyError
 
 from .networks import NetworkStack
 
@@ -103,33 +113,76 @@ def gauss_newton_spectrum(net: NetworkStack, x: np.ndarray) -> np.ndarray:
     return lam[..., ::-1]
 
 
-def effective_rank(values, *, axis: int = -1) -> np.ndarray:
-    """Roy & Vetterli (2007) effective rank ``exp(-sum p_i log p_i)``, ``p_i = v_i / sum v`` (``v >= 0``).
+def _nonnegative(name: str, values, axis: int) -> np.ndarray:
+    """Finite, non-negative spectrum (rounding-level negatives, ``>= -1e-12 max|v|``, are clipped to 0)."""
+    v = check_finite_array(name, values)
+    if v.ndim < 1 or v.shape[axis] == 0:
+        raise ValueError(f"{name} must have a non-empty axis {axis} (the spectrum)")
+    if np.any(v < -1e-12 * np.max(np.abs(v))):
+        raise ValueError(f"{name} must be >= 0 (singular values, or eigenvalues of a PSD matrix), got {v.min():.3g}")
+    return np.clip(v, 0.0, None)
 
-    For singular values ``v = sigma``. Ranges from 1 (one nonzero value) to the count (all equal).
+
+def participation_ratio(eigenvalues, *, axis: int = -1) -> np.ndarray:
+    """Participation ratio ``PR = (sum_i lambda_i)^2 / sum_i lambda_i^2`` along ``axis``.
+
+    What to pass: the eigenvalues ``lambda_i >= 0`` of a covariance or Gram matrix (e.g. of a
+    hidden representation over a set of inputs, or a Gauss-Newton / Fisher spectrum), or
+    equivalently the SQUARED singular values ``s_i^2`` of the data or Jacobian matrix. ``PR`` is
+    an effective number of dimensions: 1 when one eigenvalue carries everything, ``n`` when all
+    ``n`` are equal. Source: the "dimension" of Litwin-Kumar et al., Neuron 93 (2017) and Gao et
+    al., "A theory of multineuronal dimensionality, dynamics and measurement", bioRxiv (2017); the
+    reciprocal of the inverse participation ratio of Bell & Dean, Discuss. Faraday Soc. 50 (1970).
+
+    Which participation ratio to use: :func:`numerics.products.participation_ratio` (``s``) is the
+    same formula applied to ``s_i^2`` and divided by ``n``, ``(sum s^2)^2 / (n sum s^4) =
+    participation_ratio(s**2) / n`` (between ``1/n`` and 1), computed in the log domain from
+    (log) singular values. Use that one for spectra of deep matrix products (singular values that
+    overflow float64; the Fuss-Catalan limit ``m_1^2 / m_2 = 1/(L+1)`` is stated in that
+    normalization); use this one for a count of effective dimensions.
+
+    Rounding-level negatives (``>= -1e-12 max|lambda|``, as ``eigvalsh`` returns for PSD matrices)
+    are clipped to 0; larger negatives, NaN or inf raise ``ValueError``; an all-zero spectrum
+    raises :class:`theory.errors.DegeneracyError` (the ratio is undefined).
+
+    >>> participation_ratio(np.array([1.0, 1.0, 0.0])).item()
+    2.0
+    >>> participation_ratio(np.array([[3.0, 3.0, 3.0], [1.0, 0.0, 0.0]])).tolist()
+    [3.0, 1.0]
     """
-    v = check_finite_array("values", values)
-    if np.any(v < 0):
-        raise ValueError("values must be >= 0 (singular values or PSD eigenvalues)")
-    tot = np.sum(v, axis=axis, keepdims=True)
+    lam = _nonnegative("eigenvalues", eigenvalues, axis)
+    den = np.sum(lam * lam, axis=axis)
+    if np.any(den <= 0):
+        raise DegeneracyError("participation ratio of an all-zero spectrum is undefined")
+    return np.sum(lam, axis=axis) ** 2 / den
+
+
+def effective_rank(singular_values, *, axis: int = -1) -> np.ndarray:
+    """Effective rank ``exp(H(p))``, ``H(p) = -sum_i p_i log p_i``, ``p_i = s_i / sum_j s_j`` (Roy & Vetterli 2007).
+
+    What to pass: the singular values ``s_i >= 0`` of a matrix (for a covariance or Gram matrix
+    with eigenvalues ``lambda_i``, pass ``sqrt(lambda_i)``, the singular values of the centred data
+    matrix over ``sqrt(P)``). Roy & Vetterli, "The effective rank: a measure of effective
+    dimensionality", EUSIPCO 2007, define it on the singular values (eq. 2-3, ``p_k = sigma_k /
+    ||sigma||_1``, ``0 log 0 = 0``). Ranges from 1 (rank one) to ``n`` (all equal). Unlike
+    :func:`participation_ratio` it weights small values by ``-p log p``, so it responds to the
+    whole tail rather than to the few largest values.
+
+    Same input rules as :func:`participation_ratio`.
+
+    >>> effective_rank(np.array([2.0, 2.0, 2.0])).round(12).item()
+    3.0
+    >>> effective_rank(np.array([1.0, 0.0])).item()
+    1.0
+    """
+    s = _nonnegative("singular_values", singular_values, axis)
+    tot = np.sum(s, axis=axis, keepdims=True)
     if np.any(tot <= 0):
-        raise ValueError("values must not be all zero")
-    p = v / tot
+        raise DegeneracyError("effective rank of an all-zero spectrum is undefined")
+    p = s / tot
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=axis)
     return np.exp(ent)
-
-
-def participation_ratio(values, *, axis: int = -1) -> np.ndarray:
-    """``(sum lambda)^2 / sum lambda^2`` of nonnegative eigenvalues (1 to the count)."""
-    v = check_finite_array("values", values)
-    if np.any(v < -1e-12 * np.max(np.abs(v))):
-        raise ValueError("values must be >= 0")
-    v = np.clip(v, 0.0, None)
-    s2 = np.sum(v * v, axis=axis)
-    if np.any(s2 <= 0):
-        raise ValueError("values must not be all zero")
-    return np.sum(v, axis=axis) ** 2 / s2
 
 
 def near_null_fraction(values, *, rtol: float = 1e-6, axis: int = -1) -> np.ndarray:

@@ -8,8 +8,9 @@
   input-connected (``J_L = A_L [J_{L-1}; I]``), batched over samples.
 * :func:`random_mlp` -- wide random MLPs (``tanh``, ``relu``, ``hard_tanh``, ``erf``), with or
   without the input connected to every layer, with or without batch / layer / divisive
-  normalization: per-layer participation ratio and effective rank of the hidden
-  representations over a set of inputs, and the normalized spectrum of the input-output
+  normalization: per-layer participation ratio and effective rank
+  (:func:`numerics.measures.participation_ratio`, :func:`numerics.measures.effective_rank`, re-exported
+  here) of the hidden representations over a set of inputs, and the normalized spectrum of the input-output
   Jacobian (forward-mode, hand-written), batched over ``R`` independent networks.
 * :func:`warp_points` -- a 2-D input pushed through random layers (the warping figures).
 
@@ -34,6 +35,7 @@ from theory._validate import check_choice, check_int, check_positive_int, check_
 from theory.activations import ACTIVATIONS, activation as _activation
 from theory.errors import DegeneracyError
 
+from .measures import effective_rank, participation_ratio  # re-exported: numerics.measures is their home
 from .rng import RNGLike, as_generator
 
 __all__ = [
@@ -115,36 +117,6 @@ def jacobian_spectra(dim: int, depths: Sequence[int], samples: int, *, variance:
                 s = np.linalg.svd(J, compute_uv=False)
                 out[l][start:start + m] = s / s[:, :1]
     return out
-
-
-def participation_ratio(eigenvalues, axis: int = -1) -> np.ndarray:
-    """``PR = (sum lambda)^2 / sum lambda^2`` of non-negative eigenvalues (between 1 and their count).
-
-    >>> float(participation_ratio([1.0, 1.0, 0.0]))
-    2.0
-    """
-    lam = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
-    num = lam.sum(axis=axis) ** 2
-    den = (lam**2).sum(axis=axis)
-    if np.any(den <= 0):
-        raise DegeneracyError("participation ratio of an all-zero spectrum is undefined")
-    return num / den
-
-
-def effective_rank(singular_values, axis: int = -1) -> np.ndarray:
-    """Effective rank ``exp(-sum p_i log p_i)``, ``p_i = s_i / sum s`` (Roy & Vetterli 2007).
-
-    >>> round(float(effective_rank([2.0, 2.0, 0.0])), 12)
-    2.0
-    """
-    s = np.clip(np.asarray(singular_values, dtype=float), 0.0, None)
-    tot = s.sum(axis=axis, keepdims=True)
-    if np.any(tot <= 0):
-        raise DegeneracyError("effective rank of an all-zero spectrum is undefined")
-    p = s / tot
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=axis)
-    return np.exp(ent)
 
 
 def normalize(h: np.ndarray, kind: str, *, eps: float = 1e-5, semi_saturation: float = 1.0):

@@ -148,3 +148,21 @@ def test_effective_dimension_measures():
     assert np.all(sv[0][:, 4:] < 1e-12) and np.all(sv[0][:, :4] > 1e-3)
     with pytest.raises(ValueError, match="values must be >= 0"):
         effective_rank(np.array([1.0, -1.0]))
+
+
+def test_participation_ratio_conventions():
+    """One home (numerics.measures; numerics.pathologies re-exports it); the normalized form of
+    numerics.products is participation_ratio(s**2) / n, as the docstring says."""
+    from numerics import pathologies, products
+
+    s = np.random.default_rng(0).exponential(size=(3, 7))
+    np.testing.assert_allclose(participation_ratio(s**2) / 7, products.participation_ratio(s), rtol=1e-12)
+    assert not np.allclose(participation_ratio(s) / 7, products.participation_ratio(s), rtol=1e-3)  # not of s
+    assert pathologies.participation_ratio is participation_ratio and pathologies.effective_rank is effective_rank
+    lam = np.array([2.0, 1.0, -1e-15])  # eigvalsh rounding of a PSD matrix: clipped
+    assert participation_ratio(lam) == pytest.approx(9 / 5)
+    assert participation_ratio(s.T, axis=0).tolist() == participation_ratio(s).tolist()
+    with pytest.raises(DegeneracyError, match="all-zero"):
+        effective_rank(np.zeros(3))
+    with pytest.raises(ValueError, match="eigenvalues must contain only finite"):
+        participation_ratio(np.array([1.0, np.nan]))
