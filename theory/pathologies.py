@@ -414,48 +414,23 @@ def connected_jacobian(layer_jacobians: Sequence[np.ndarray]) -> np.ndarray:
 # Matched criticality for the nonlinearity comparison (mean field; REFERENCE.md s.4)
 
 
-def critical_point(activation: str, q_star: float = 1.0, *, order: int = 121) -> tuple[float, float]:
+def critical_point(activation: str, q_star: float = 1.0) -> tuple[float, float]:
     """``(sigma_w, sigma_b)`` on the critical line ``chi = 1`` with pre-activation fixed point ``q*``.
 
-    Mean field (Poole et al. 2016; Pennington et al. 2017): ``q* = sigma_w^2 E[phi(sqrt(q*) z)^2]
-    + sigma_b^2`` and ``chi = sigma_w^2 E[phi'(sqrt(q*) z)^2] = 1``, so
-    ``sigma_w^2 = 1 / E[phi'^2]`` and ``sigma_b^2 = q* - sigma_w^2 E[phi^2]``. Uses
-    ``theory.isometry.critical_point`` when that module provides it; otherwise (as here, written
-    before it landed) Gauss-Hermite quadrature of order ``order`` (kinks of ReLU / hard-tanh are
-    integrated in closed form via the normal CDF instead). ReLU: ``chi = sigma_w^2/2`` for every
-    ``q``, so ``(sqrt 2, 0)`` with ``q*`` preserved. Raises ``ValueError`` when no critical point
-    with ``sigma_b^2 >= 0`` exists at this ``q*``.
+    The standard deviations that :func:`numerics.pathologies.random_mlp` takes, i.e. the square
+    roots of :func:`theory.isometry.critical_point`, which returns the VARIANCES
+    ``(sigma_w^2, sigma_b^2)``: ``sigma_w^2 = 1 / E[phi'(sqrt(q*) z)^2]`` and
+    ``sigma_b^2 = q* - sigma_w^2 E[phi(sqrt(q*) z)^2]`` (mean field, Poole et al. 2016;
+    Pennington et al. 2017). Same activations (``theory.activations``, plain ``erf``). ReLU:
+    ``chi = sigma_w^2/2`` for every ``q``, so ``(sqrt 2, 0)`` with ``q*`` preserved. Raises
+    ``ValueError`` when no critical point with ``sigma_b^2 >= 0`` exists at this ``q*``.
 
     >>> sw, sb = critical_point("relu"); round(sw ** 2, 12), sb
     (2.0, 0.0)
     >>> sw, sb = critical_point("hard_tanh", 1.0); round(sw ** 2, 6), round(sb ** 2, 6)
     (1.464795, 0.24408)
     """
-    from .activations import ACTIVATIONS, activation as _act
-    from ._validate import check_choice
+    from .isometry import critical_point as _critical_variances
 
-    check_choice("activation", activation, ACTIVATIONS)
-    q_star = check_real("q_star", q_star, lo=0.0, lo_open=True)
-    if activation == "linear":
-        return 1.0, 0.0
-    if activation == "relu":
-        return math.sqrt(2.0), 0.0
-    if activation == "hard_tanh":
-        # E phi'^2 = P(|h| < 1); E phi^2 = E[h^2 ; |h|<1] + P(|h| >= 1), h ~ N(0, q)
-        s = math.sqrt(q_star)
-        a = 1.0 / s
-        p_in = math.erf(a / math.sqrt(2))
-        dens = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
-        e2_in = q_star * (p_in - 2 * a * dens)
-        e_phi2, e_dphi2 = e2_in + (1 - p_in), p_in
-    else:
-        x, w = np.polynomial.hermite_e.hermegauss(order)
-        w = w / math.sqrt(2 * math.pi)
-        phi, dphi = _act(activation)
-        h = math.sqrt(q_star) * x
-        e_phi2, e_dphi2 = float(w @ phi(h) ** 2), float(w @ dphi(h) ** 2)
-    sw2 = 1.0 / e_dphi2
-    sb2 = q_star - sw2 * e_phi2
-    if sb2 < -1e-12:
-        raise ValueError(f"q_star={q_star} has no critical point for {activation} (sigma_b^2 would be {sb2:.3g} < 0)")
-    return math.sqrt(sw2), math.sqrt(max(sb2, 0.0))
+    sigma_w2, sigma_b2 = _critical_variances(activation, q_star)
+    return math.sqrt(sigma_w2), math.sqrt(sigma_b2)
