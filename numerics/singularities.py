@@ -47,6 +47,7 @@ from . import fisher as _fisher
 from .measures import gauss_newton_spectrum, near_null_fraction
 from .networks import NetworkStack, init_weights
 from .rng import as_generator, spawn_generators
+from .training import FullBatchTask, train
 
 __all__ = [
     "point_on_set",
@@ -429,9 +430,9 @@ def degeneracy_experiment(
     weights (He-scaled Gaussian, ``gain sqrt(2)``; the hidden weights of the skip variants are
     multiplied by ``branch_gain``, default ``1/sqrt(depth)``, so the forward variance through the
     identity path stays O(1): ``(1 + branch_gain^2)^depth <= e``), so the comparison between variants is paired. Full-batch Adam (Kingma & Ba,
-    betas 0.9/0.999), all runs and all steps as one stacked computation per variant
-    (:meth:`NetworkStack.loss_and_gradients` with per-run data; :func:`numerics.training.train`
-    shares one data set across replicas, so the loop is written here). The readout of every network
+    betas 0.9/0.999), all runs as one stacked computation per variant (:func:`numerics.training.train`
+    on a :class:`numerics.training.FullBatchTask` with per-run data, resumed with its optimizer
+    state between checkpoints). The readout of every network
     is rescaled at initialization so that its output has unit standard deviation on its training
     inputs (the residual stream of ReLU branches accumulates a positive mean; without this the
     comparison would be about the initial output scale). Measures are taken at
@@ -455,6 +456,7 @@ def degeneracy_experiment(
     Y = np.stack([t[1] for t in tasks])
     widths = [width] * (depth + 1) + [1]
     w0 = init_weights(widths, runs, init="gaussian", gain=np.sqrt(2.0), rng=gens)
+    task = FullBatchTask(X, Y)  # run r trains on its own teacher data X[r], Y[r]
     chunk = steps // checkpoints
     out_steps = np.arange(checkpoints + 1) * chunk
     loss, measures = {}, {}
@@ -469,35 +471,13 @@ def degeneracy_experiment(
         Ls, Ms = [], []
         for c in range(checkpoints + 1):
             Ms.append(degeneracy_measures(net, X))
-            Ls.append(_loss(net, X, Y))
-            if c < checkpoints:
-                state = _adam(net, X, Y, lr=lr, steps=chunk, state=state)
+            if c < checkpoints:  # resumable full-batch Adam, in place: chunks = one uninterrupted run
+                res = train(net, task, optimizer="adam", lr=lr, steps=chunk, record_at=(), copy=False, state=state)
+                state = res.state
+                Ls.append(res.loss[:, 0])  # the loss before this chunk
+        Ls.append(res.loss[:, -1])
         loss[v] = np.stack(Ls, axis=1)
         measures[v] = {k: np.stack([m[k] for m in Ms], axis=1) for k in Ms[0]}
     settings = dict(depth=depth, width=width, runs=runs, n_samples=n_samples, steps=steps, lr=lr,
                     optimizer="adam (full batch)", activation="relu", branch_gain=branch_gain)
     return DegeneracyRun(out_steps, loss, measures, settings)
-
-
-def _loss(net, X, Y):
-    out = net.forward(X).output
-    return 0.5 * np.mean(np.sum((out - Y) ** 2, axis=-2), axis=-1)
-
-
-def _adam(net: NetworkStack, X, Y, *, lr, steps, state=None, betas=(0.9, 0.999), eps=1e-8):
-    """Full-batch Adam in place on ``net.weights`` (stacked over replicas); returns the state."""
-    params = net.weights
-    if state is None:
-        state = {"t": 0, "m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
-    b1, b2 = betas
-    for _ in range(steps):
-        _, grads = net.loss_and_gradients(X, Y)
-        state["t"] += 1
-        t = state["t"]
-        for k, gk in enumerate(grads.weights):
-            state["m"][k] = b1 * state["m"][k] + (1 - b1) * gk
-            state["v"][k] = b2 * state["v"][k] + (1 - b2) * gk * gk
-            mh = state["m"][k] / (1 - b1 ** t)
-            vh = state["v"][k] / (1 - b2 ** t)
-            params[k] -= lr * mh / (np.sqrt(vh) + eps)
-    return state

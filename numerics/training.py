@@ -12,9 +12,19 @@ Tasks
     ``0.5 E_x ||f(x) - T x||^2``; for a linear network it equals ``0.5 ||W_L...W_1 - T||_F^2``
     exactly (Saxe et al. 2013). It is evaluated on the basis ``X = sqrt(d_0) I`` (``E x x^T = I``
     over the ``d_0`` columns), so every step is a full-batch step.
+:class:`FullBatchTask`
+    A finite data set ``(X, Y)``, shared by the replicas (``(d_0, N)``) or one per replica
+    (``(R, d_0, N)``), every step a full-batch step on all ``N`` samples in their given order.
 :class:`SampledTask`
     A finite data set ``(X, Y)`` (columns are samples), trained by minibatches drawn with
     replacement-free shuffling per epoch, independently per replica.
+
+Resuming
+--------
+``TrainingResult.state`` (:class:`OptimizerState`: step count and, for Adam, the moment
+estimates) can be passed back as ``train(..., state=...)``: training in chunks of ``k`` steps
+with ``copy=False`` is then the same computation as one run (checked bit for bit in the tests),
+so measurements can be taken between chunks.
 
 Divergence
 ----------
@@ -52,7 +62,9 @@ from .rng import as_generator, spawn_generators
 __all__ = [
     "OPTIMIZERS",
     "PopulationTask",
+    "FullBatchTask",
     "SampledTask",
+    "OptimizerState",
     "GradientRecord",
     "TrainingResult",
     "train",
@@ -78,6 +90,33 @@ class PopulationTask:
         d0 = self.target.shape[-1]
         X = np.sqrt(d0) * np.eye(d0)
         return X, self.target @ X
+
+
+@dataclass
+class FullBatchTask:
+    """A finite data set trained full-batch: ``X`` ``(d_0, N)`` or ``(R, d_0, N)``, ``Y`` ``(d_L, N)`` or ``(R, d_L, N)``.
+
+    Every step uses all ``N`` samples in the given order. With 3-D arrays replica ``r`` trains on
+    ``X[r], Y[r]`` (its own task); the leading size must then equal the stack's ``R``.
+
+    >>> FullBatchTask(np.ones((2, 3, 5)), np.zeros((2, 1, 5))).batch()[0].shape
+    (2, 3, 5)
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+
+    def __post_init__(self):
+        self.X = check_finite_array("X", self.X)
+        self.Y = check_finite_array("Y", self.Y)
+        if self.X.ndim not in (2, 3) or self.Y.ndim != self.X.ndim:
+            raise ValueError(f"X and Y must both have shape (d, N) or both (R, d, N), got {self.X.shape} and {self.Y.shape}")
+        if self.X.shape[-1] != self.Y.shape[-1] or self.X.shape[:-2] != self.Y.shape[:-2]:
+            raise ValueError(f"X and Y must have the same replicas and number of samples (last axis), "
+                             f"got {self.X.shape} and {self.Y.shape}")
+
+    def batch(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.X, self.Y
 
 
 @dataclass
@@ -139,6 +178,17 @@ class GradientRecord:
 
 
 @dataclass
+class OptimizerState:
+    """Where an optimizer stopped: ``step`` updates done, Adam's first and second moments ``m``, ``v``
+    (one array per parameter, as :meth:`NetworkStack.parameters`; ``None`` for gradient descent)."""
+
+    optimizer: str
+    step: int
+    m: list | None = None
+    v: list | None = None
+
+
+@dataclass
 class TrainingResult:
     """Loss curves, gradient records and divergence flags of a batched run.
 
@@ -154,6 +204,8 @@ class TrainingResult:
     diverged_at : ndarray of int (R,), -1 when the replica did not diverge
     network : NetworkStack
         The trained stack (diverged replicas zeroed).
+    state : OptimizerState
+        The optimizer's state after the last update, to resume with ``train(..., state=state)``.
     """
 
     loss: np.ndarray
@@ -163,6 +215,7 @@ class TrainingResult:
     diverged_at: np.ndarray
     network: NetworkStack
     settings: dict = field(default_factory=dict)
+    state: OptimizerState | None = None
 
     def final_loss(self, *, allow_diverged: bool = False) -> np.ndarray:
         """Final loss per replica; raises :class:`DegeneracyError` if a replica diverged (unless allowed,
@@ -181,7 +234,7 @@ def _losses_and_grads(net: NetworkStack, X, Y):
 
 def train(
     net: NetworkStack,
-    task: PopulationTask | SampledTask,
+    task: PopulationTask | FullBatchTask | SampledTask,
     *,
     optimizer: str = "gd",
     lr: float,
@@ -193,6 +246,7 @@ def train(
     rng=None,
     copy: bool = True,
     callback=None,
+    state: OptimizerState | None = None,
 ) -> TrainingResult:
     """Train every network of the stack for ``steps`` updates.
 
@@ -200,7 +254,7 @@ def train(
     ----------
     net : NetworkStack
         Trained in place unless ``copy=True`` (default).
-    task : PopulationTask or SampledTask
+    task : PopulationTask, FullBatchTask or SampledTask
     optimizer : {"gd", "adam"}
         ``"gd"``: ``theta <- theta - lr * grad``. ``"adam"``: Kingma & Ba (2015) with bias
         correction, ``betas`` and ``eps``.
@@ -212,10 +266,16 @@ def train(
         For sampled tasks, evaluate the full-data loss every ``eval_every`` steps.
     rng : seed / Generator / sequence of R of those
         Minibatch order; replica ``r`` uses its own stream (``rng[r]`` or the ``r``-th spawned
-        generator), so a stack reproduces separate runs. Unused for population tasks.
+        generator), so a stack reproduces separate runs. Unused for full-batch tasks.
     callback : callable ``callback(step, net)``, optional
         Called before every update and after the last step (``step = 0..steps``) with the
         stack being trained (do not modify it), e.g. to record weight trajectories.
+    state : OptimizerState, optional
+        Resume from ``TrainingResult.state`` of an earlier call (same optimizer, same stack, passed
+        with ``copy=False`` or the earlier result's ``network``): the step count continues (Adam's
+        bias correction) and the moments are copied, not modified. Steps, records and the
+        ``callback`` step numbers of this call still count from 0. Sampled tasks restart their
+        minibatch order (they are not resumable bit for bit).
     """
     if not isinstance(net, NetworkStack):
         raise TypeError(f"net must be a NetworkStack, got {type(net).__name__}")
@@ -234,9 +294,12 @@ def train(
     R = net.replicas
     params = net.parameters()
 
-    population = isinstance(task, PopulationTask)
+    population = isinstance(task, (PopulationTask, FullBatchTask))  # every step a full-batch step
     if population:
         Xf, Yf = task.batch()
+        for what, arr in (("X", Xf), ("Y", Yf)):
+            if arr.ndim == 3 and arr.shape[0] != R:
+                raise ValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
         gens = None
     elif isinstance(task, SampledTask):
         Xf, Yf = task.X, task.Y
@@ -250,8 +313,23 @@ def train(
     else:
         raise TypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
 
-    m = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
-    v = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
+    t0 = 0
+    if state is None:
+        m = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
+        v = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
+    else:
+        if not isinstance(state, OptimizerState):
+            raise TypeError(f"state must be an OptimizerState (TrainingResult.state), got {type(state).__name__}")
+        if state.optimizer != optimizer:
+            raise ValueError(f"state is from optimizer {state.optimizer!r}, cannot resume with {optimizer!r}")
+        t0 = check_nonneg_int("state.step", state.step)
+        m = v = None
+        if optimizer == "adam":
+            shapes = [p.shape for p in params]
+            if [a.shape for a in state.m] != shapes or [a.shape for a in state.v] != shapes:
+                raise ValueError("state moments do not match the network's parameter shapes")
+            m = [np.array(a, dtype=float) for a in state.m]
+            v = [np.array(a, dtype=float) for a in state.v]
     diverged = np.zeros(R, dtype=bool)
     diverged_at = np.full(R, -1, dtype=int)
     loss_cols, loss_steps = [], []
@@ -311,8 +389,8 @@ def train(
                 for p, g in zip(params, glist):
                     p -= lr * g
             else:
-                c1 = 1.0 - b1 ** (t + 1)
-                c2 = 1.0 - b2 ** (t + 1)
+                c1 = 1.0 - b1 ** (t0 + t + 1)
+                c2 = 1.0 - b2 ** (t0 + t + 1)
                 for p, g, mi, vi in zip(params, glist, m, v):
                     mi *= b1
                     mi += (1.0 - b1) * g
@@ -331,6 +409,7 @@ def train(
         diverged_at=diverged_at,
         network=net,
         settings=dict(optimizer=optimizer, lr=lr, steps=steps, task=type(task).__name__),
+        state=OptimizerState(optimizer, t0 + steps, m, v),
     )
 
 

@@ -10,7 +10,7 @@ from numerics.measures import (effective_rank, gauss_newton_gram, gauss_newton_s
                                near_null_fraction, participation_ratio)
 from numerics.networks import NetworkStack, init_network
 from numerics.rng import spawn_generators
-from numerics.training import PopulationTask, SampledTask, sample_linear_task, train
+from numerics.training import FullBatchTask, OptimizerState, PopulationTask, SampledTask, sample_linear_task, train
 from theory.errors import DegeneracyError
 
 
@@ -39,6 +39,52 @@ def test_batched_equals_separate_runs_bit_for_bit(optimizer, lr, sampled):
     # negative control: a different minibatch stream changes the run
     other = train(net, task, optimizer=optimizer, lr=lr, steps=25, rng=[np.random.SeedSequence(7)] * R)
     assert sampled is False or not np.array_equal(other.loss, batched.loss)
+
+
+@pytest.mark.parametrize("optimizer, lr", [("gd", 0.05), ("adam", 0.01)])
+def test_full_batch_per_replica_data_and_resumed_state_bit_for_bit(optimizer, lr):
+    """Per-replica data: replica r of the stack is the run on (X[r], Y[r]) alone; training in chunks
+    with the returned optimizer state is the same computation as one run."""
+    R, widths = 3, [5, 5, 5, 2]
+    g = np.random.default_rng(3)
+    X, Y = g.standard_normal((R, 5, 12)), g.standard_normal((R, 2, 12))
+    net = init_network(widths, R, activation="relu", skip="identity", rng=4)
+    whole = train(net, FullBatchTask(X, Y), optimizer=optimizer, lr=lr, steps=30, record_at=(0, 30))
+    for r in range(R):
+        alone = train(net.replica(r), FullBatchTask(X[r], Y[r]), optimizer=optimizer, lr=lr, steps=30)
+        assert np.array_equal(alone.loss[0], whole.loss[r])
+        assert all(np.array_equal(a[0], b[r]) for a, b in zip(alone.network.parameters(), whole.network.parameters()))
+    chunked, state, losses = net.copy(), None, []
+    for _ in range(3):
+        res = train(chunked, FullBatchTask(X, Y), optimizer=optimizer, lr=lr, steps=10, record_at=(), copy=False,
+                    state=state)
+        state = res.state
+        losses.append(res.loss[:, :-1])
+    assert state.step == 30 and whole.state.step == 30
+    assert np.array_equal(np.concatenate(losses + [res.loss[:, -1:]], axis=1), whole.loss)
+    assert all(np.array_equal(a, b) for a, b in zip(chunked.parameters(), whole.network.parameters()))
+    # control: restarting the optimizer at every chunk (Adam: bias correction and moments reset) is another run
+    fresh = net.copy()
+    for _ in range(3):
+        train(fresh, FullBatchTask(X, Y), optimizer=optimizer, lr=lr, steps=10, copy=False)
+    same = all(np.array_equal(a, b) for a, b in zip(fresh.parameters(), whole.network.parameters()))
+    assert same == (optimizer == "gd")
+
+
+def test_bad_resume_and_full_batch_input():
+    net = init_network([2, 2], 2, rng=0)
+    res = train(net, PopulationTask(np.eye(2)), optimizer="gd", lr=0.1, steps=2)
+    with pytest.raises(ValueError, match="cannot resume with 'adam'"):
+        train(net, PopulationTask(np.eye(2)), optimizer="adam", lr=0.1, steps=2, state=res.state)
+    with pytest.raises(TypeError, match="state must be an OptimizerState"):
+        train(net, PopulationTask(np.eye(2)), optimizer="gd", lr=0.1, steps=2, state={"step": 2})
+    with pytest.raises(ValueError, match="do not match"):
+        train(net, PopulationTask(np.eye(2)), optimizer="adam", lr=0.1, steps=1,
+              state=OptimizerState("adam", 1, [np.zeros((2, 3, 3))], [np.zeros((2, 3, 3))]))
+    with pytest.raises(ValueError, match="3 replicas, the network stack 2"):
+        train(net, FullBatchTask(np.ones((3, 2, 4)), np.ones((3, 2, 4))), optimizer="gd", lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="same replicas and number of samples"):
+        FullBatchTask(np.ones((2, 4)), np.ones((2, 5)))
 
 
 def test_population_loss_is_frobenius_distance_and_gd_step():
