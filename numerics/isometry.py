@@ -100,6 +100,28 @@ def simulate_network(
     ``1``), so ``h^1`` has variance ``sigma_w^2 q_input + sigma_b^2``. To start at the fixed
     point use ``q_input = V(q*)`` (:func:`theory.isometry.length_variance`).
     """
+    sw2, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
+                                 sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
+    dphi = _activation(activation)[1]
+    J = None
+    qs, chis = [], []
+    for W, h in layers:
+        qs.append(np.mean(h * h, axis=1))
+        d = dphi(h)
+        chis.append(sw2 * np.mean(d * d, axis=1))
+        if jacobian:
+            J = d[:, :, None] * (W if J is None else W @ J)
+    return NetworkRun(q=np.stack(qs, axis=1), chi=np.stack(chis, axis=1), jacobian=J)
+
+
+def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b2, weights, q_input, rng):
+    """Validate the arguments; return ``(sigma_w2, layers)``, ``layers`` yielding ``(W_l, h^l)`` for
+    ``l = 1..L`` of ``R`` random networks (``x^l = phi(h^l)`` is carried inside).
+
+    The one sampler of :func:`simulate_network` and :func:`jacobian_log_singular_values`, so the
+    same ``rng`` gives the same networks in both: ``x^0`` a random direction with
+    ``|x^0|^2 / N = q_input``, then per layer ``W_l`` (:func:`sample_weights`) and ``b_l``, in that order.
+    """
     activation = check_choice("activation", activation, ACTIVATIONS)
     n = check_positive_int("width", width)
     L = check_positive_int("depth", depth)
@@ -108,23 +130,19 @@ def simulate_network(
     sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
     qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
     g = as_generator(rng)
-    phi, dphi = _activation(activation)
-    x = g.standard_normal((R, n))
-    x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
-    J = None
-    qs = np.empty((R, L))
-    chis = np.empty((R, L))
-    for l in range(L):
-        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
-        b = g.standard_normal((R, n)) * np.sqrt(sb2)
-        h = np.einsum("rij,rj->ri", W, x) + b
-        qs[:, l] = np.mean(h * h, axis=1)
-        d = dphi(h)
-        chis[:, l] = sw2 * np.mean(d * d, axis=1)
-        if jacobian:
-            J = d[:, :, None] * (W if J is None else W @ J)
-        x = phi(h)
-    return NetworkRun(q=qs, chi=chis, jacobian=J)
+    phi = _activation(activation)[0]
+
+    def layers():
+        x = g.standard_normal((R, n))
+        x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
+        for _ in range(L):
+            W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
+            b = g.standard_normal((R, n)) * np.sqrt(sb2)
+            h = np.einsum("rij,rj->ri", W, x) + b
+            yield W, h
+            x = phi(h)
+
+    return sw2, layers()
 
 
 def jacobian_moment_estimates(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,22 +191,10 @@ def jacobian_log_singular_values(
     activation = check_choice("activation", activation, ACTIVATIONS)
     if activation in ("relu", "hard_tanh"):
         raise ValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
-    n = check_positive_int("width", width)
-    L = check_positive_int("depth", depth)
-    R = check_positive_int("replicas", replicas)
-    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
-    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
-    qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
-    g = as_generator(rng)
-    phi, dphi = _activation(activation)
-    x = g.standard_normal((R, n))
-    x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
-    factors = np.empty((L, R, n, n))
-    for l in range(L):
-        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
-        h = np.einsum("rij,rj->ri", W, x) + g.standard_normal((R, n)) * np.sqrt(sb2)
-        factors[l] = dphi(h)[:, :, None] * W
-        x = phi(h)
+    _, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
+                               sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
+    dphi = _activation(activation)[1]
+    factors = np.stack([dphi(h)[:, :, None] * W for W, h in layers])  # (L, R, N, N), factors[l] = D_{l+1} W_{l+1}
     return product_log_singular_values(factors)
 
 
