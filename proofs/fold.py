@@ -188,6 +188,24 @@ def _diverged_note(ctx, exp):
                          "which favours that condition")
 
 
+def _versus_fold0(ctx, cond: str, direction: str):
+    """Checks of ``cond`` against Fold 0: gradient norm at init, then per optimizer setting the gradient
+    norm after a few epochs and the final loss, all in ``direction``. Fold k runs are folds of the
+    same draws as Fold 0 (paired); Ortho runs are independent draws (Welch)."""
+    exp = _experiment(ctx)
+    _diverged_note(ctx, exp)
+    paired = cond != "ortho"
+    vs = f"{LABELS[cond]} {'>' if direction == 'greater' else '<'} {LABELS['fold0']}"
+    first = exp["runs"][next(iter(exp["runs"]))]
+    yield _effect(f"init: gradient norm {vs}", _rms(first[cond]["delta0"]), _rms(first["fold0"]["delta0"]),
+                  direction, paired=paired, control=ctx.control)
+    for sname, per in exp["runs"].items():
+        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs {vs}", _rms(per[cond]["delta_few"]),
+                      _rms(per["fold0"]["delta_few"]), direction, paired=paired, control=ctx.control)
+        yield _effect(f"{sname}: final loss {vs}", _final(per[cond]), _final(per["fold0"]), direction,
+                      paired=paired, control=ctx.control)
+
+
 _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; REFERENCE.md section 3", kind="empirical")
 
 
@@ -232,16 +250,7 @@ def fold0_plateau(ctx):
                "Fold 1 > Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
        **_COMMON)
 def fold1_larger_gradients(ctx):
-    exp = _experiment(ctx)
-    _diverged_note(ctx, exp)
-    first = exp["runs"][next(iter(exp["runs"]))]
-    yield _effect("init: gradient norm Fold 1 > Fold 0", _rms(first["fold1"]["delta0"]), _rms(first["fold0"]["delta0"]),
-                  "greater", paired=True, control=ctx.control)
-    for sname, per in exp["runs"].items():
-        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs Fold 1 > Fold 0", _rms(per["fold1"]["delta_few"]),
-                      _rms(per["fold0"]["delta_few"]), "greater", paired=True, control=ctx.control)
-        yield _effect(f"{sname}: final loss Fold 1 > Fold 0", _final(per["fold1"]), _final(per["fold0"]), "greater",
-                      paired=True, control=ctx.control)
+    yield from _versus_fold0(ctx, "fold1", "greater")
 
 
 @claim("fold.ortho-smaller-gradients-better-loss",
@@ -251,16 +260,7 @@ def fold1_larger_gradients(ctx):
                "Ortho < Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
        **_COMMON)
 def ortho_smaller_gradients(ctx):
-    exp = _experiment(ctx)
-    _diverged_note(ctx, exp)
-    first = exp["runs"][next(iter(exp["runs"]))]
-    yield _effect("init: gradient norm Ortho < Fold 0", _rms(first["ortho"]["delta0"]), _rms(first["fold0"]["delta0"]),
-                  "less", paired=False, control=ctx.control)
-    for sname, per in exp["runs"].items():
-        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs Ortho < Fold 0", _rms(per["ortho"]["delta_few"]),
-                      _rms(per["fold0"]["delta_few"]), "less", paired=False, control=ctx.control)
-        yield _effect(f"{sname}: final loss Ortho < Fold 0", _final(per["ortho"]), _final(per["fold0"]), "less",
-                      paired=False, control=ctx.control)
+    yield from _versus_fold0(ctx, "ortho", "less")
 
 
 @claim("fold.gradient-norm-not-predictive",
