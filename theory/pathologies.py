@@ -320,22 +320,17 @@ def real_lyapunov_exponents(n: int, variance: float = 1.0) -> np.ndarray:
     """Lyapunov exponents of products of ``n x n`` real Gaussian matrices, entry variance ``variance``.
 
     ``mu_i = (1/2)[log(2 variance) + psi((n - i + 1)/2)]`` (Newman 1986; REFERENCE.md s.1 is the
-    case ``variance = 1/n``). Uses ``theory.products.lyapunov_exponents`` when it is available
-    (shifting by ``(1/2) log(n variance)``), else the same formula via ``scipy.special.digamma``.
+    case ``variance = 1/n``): :func:`theory.products.lyapunov_exponents` (variance ``1/n``), shifted
+    by ``(1/2) log(n variance)`` (scaling every factor by ``c`` adds ``log c`` to every exponent).
 
     >>> np.round(real_lyapunov_exponents(5), 4).tolist()
     [0.6982, 0.558, 0.3648, 0.058, -0.6352]
     """
+    from .products import lyapunov_exponents
+
     n = check_positive_int("n", n)
     variance = check_real("variance", variance, lo=0.0, lo_open=True)
-    try:  # the products area owns the formula; fall back to it written out
-        from .products import lyapunov_exponents  # type: ignore
-
-        mu = np.asarray(lyapunov_exponents(n, field="real"), dtype=float)
-        return mu + 0.5 * math.log(n * variance)
-    except ImportError:
-        i = np.arange(1, n + 1)
-        return 0.5 * (math.log(2 * variance) + special.digamma((n - i + 1) / 2))
+    return np.asarray(lyapunov_exponents(n, field="real"), dtype=float) + 0.5 * math.log(n * variance)
 
 
 def normalized_spectrum_rate(n: int) -> np.ndarray:
