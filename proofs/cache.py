@@ -208,6 +208,37 @@ class ResultCache:
             self.rejected += 1
         return result
 
+    # ------------------------------------------------------------------ timings
+    def _timings_path(self, mode: str) -> str:
+        return os.path.join(self.directory, f"timings-{mode}.json")
+
+    def timings(self, mode: str) -> dict:
+        """Seconds per claim id measured by earlier runs of ``mode`` (empty when unknown or unreadable).
+
+        Only a scheduling hint (longest claims are submitted first); never part of a result.
+        """
+        try:
+            with open(self._timings_path(mode), encoding="utf-8") as fh:
+                d = json.load(fh)
+            return {str(k): float(v) for k, v in d.items() if isinstance(v, (int, float)) and v >= 0}
+        except Exception:
+            return {}
+
+    def record_timings(self, mode: str, seconds: dict) -> None:
+        """Merge ``{claim id: seconds}`` into the timings of ``mode`` (atomic write)."""
+        merged = self.timings(mode)
+        merged.update({str(k): round(float(v), 3) for k, v in seconds.items()})
+        os.makedirs(self.directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(merged, fh, indent=1, sort_keys=True)
+            os.replace(tmp, self._timings_path(mode))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
     def clear(self) -> int:
         """Remove every entry; returns how many were removed."""
         n = 0

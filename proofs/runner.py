@@ -168,7 +168,8 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
         Called as each result arrives (the CLI writes the JSON report there, claim by claim);
         results taken from the cache come first and have ``cached=True``.
     cache : proofs.cache.ResultCache, optional
-        Store every computed result there (atomic writes).
+        Store every computed result there (atomic writes), and the claims' wall times: later runs
+        submit the longest claims first (the results do not depend on the order).
     resume : bool
         With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
         settings, versions, source) from the cache instead of running them. A damaged entry is
@@ -209,7 +210,14 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
             on_result(r)
 
     units = [ClaimUnit(c.id, mode, seed, alpha) for c in todo]
+    if cache is not None:
+        # longest first (times of earlier runs; unknown claims first): a long claim started last
+        # would leave the other workers idle at the end. Only the order of work changes.
+        known = cache.timings(mode)
+        units.sort(key=lambda u: -known.get(u.id, float("inf")))
     run_units(units, workers=workers, executor=executor, on_result=arrived)
+    if cache is not None and todo:
+        cache.record_timings(mode, {c.id: results[c.id].seconds for c in todo})
     return [results[c.id] for c in claims]
 
 

@@ -240,3 +240,26 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == str(tmp_path / "x" / "degeneracy")
     with pytest.raises(ValueError, match="key"):
         ResultCache(str(tmp_path)).path("../../etc")
+
+
+def test_timings_order_the_work_longest_first_without_changing_results(tmp_path, monkeypatch):
+    from proofs import parallel
+
+    c = ResultCache(str(tmp_path))
+    ids = ["products.fold-rank", "products.naive-breakdown", "singularities.overlap"]
+    claims = [registry.get_claim(i) for i in ids]
+    first = run_claims(claims, "quick", 0, cache=c)
+    assert set(c.timings("quick")) == set(ids)
+    c.record_timings("quick", {"products.fold-rank": 1.0, "products.naive-breakdown": 3.0, "singularities.overlap": 2.0})
+    order = []
+    original = parallel.run_units
+
+    def spy(units, **kw):
+        order.extend(u.id for u in units)
+        return original(units, **kw)
+
+    monkeypatch.setattr(parallel, "run_units", spy)
+    second = run_claims(claims, "quick", 0, cache=c)
+    assert order == ["products.naive-breakdown", "singularities.overlap", "products.fold-rank"]
+    assert [r.as_dict()["checks"] for r in first] == [r.as_dict()["checks"] for r in second]
+    assert [r.id for r in second] == ids
