@@ -381,13 +381,25 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
         for f in pending:
             f.cancel()
         if own:
-            ex.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(ex)
             own = False
         raise
     finally:
         if own:
             ex.shutdown()
     return [results[i] for i in ids]
+
+
+def _stop_pool(ex: ProcessPoolExecutor) -> None:
+    """Shut a local pool down now: cancel queued units and end the running ones (an interrupted
+    run must not wait for a long claim to finish; its result is recomputed on ``--resume``)."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:  # pragma: no cover - already gone
+            pass
 
 
 def _pool_broken(ex) -> bool:

@@ -263,3 +263,36 @@ def test_timings_order_the_work_longest_first_without_changing_results(tmp_path,
     assert order == ["products.naive-breakdown", "singularities.overlap", "products.fold-rank"]
     assert [r.as_dict()["checks"] for r in first] == [r.as_dict()["checks"] for r in second]
     assert [r.id for r in second] == ids
+
+
+def test_sigint_then_resume_in_a_real_process(tmp_path):
+    """`verify --resume` interrupted by SIGINT (2 workers) stops promptly; the same command resumes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache_dir = tmp_path / "cache"
+    only = "products.fold-rank,products.lyapunov-fluctuations,products.lyapunov-real,products.second-moment-finite-n"
+    cmd = [sys.executable, "-m", "proofs.cli", "verify", "--quick", "--only", only, "--resume", "--cache-dir",
+           str(cache_dir), "--workers", "2", "--no-progress", "--json", str(tmp_path / "r.json")]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    t0 = time.monotonic()
+    entries = lambda: [n for _, _, fs in os.walk(cache_dir) for n in fs if n.endswith(".entry")]  # noqa: E731
+    while not entries() and proc.poll() is None and time.monotonic() - t0 < 60:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    t_int = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    stopped_after = time.monotonic() - t_int
+    done_before = len(entries())
+    if proc.returncode == 0:  # the run finished before the signal arrived: nothing to resume
+        pytest.skip("the run finished before SIGINT")
+    assert proc.returncode == 130 and "--resume" in err and stopped_after < 10
+    assert 1 <= done_before < 4
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"{done_before} from the cache" in res.stdout
+    d = json.loads((tmp_path / "r.json").read_text())
+    assert [c["id"] for c in d["claims"]] == sorted(only.split(","))
