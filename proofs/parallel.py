@@ -48,6 +48,7 @@ __all__ = [
     "UnitProgress",
     "default_workers",
     "dask_executor",
+    "fingerprint",
     "run_units",
 ]
 
@@ -238,8 +239,9 @@ def dask_executor(address: str, *, timeout: float | None = None):
     """Connect to the ``dask.distributed`` scheduler at ``address``; returns ``(client, executor)``.
 
     Fails fast with :class:`BackendError` (one line) when ``distributed`` is not installed, the
-    address is malformed, or the scheduler does not answer within ``timeout`` seconds (default
-    ``$DEGENERACY_DASK_TIMEOUT`` or 5). The executor submits with ``pure=False`` so a resubmitted
+    address is malformed, the scheduler does not answer within ``timeout`` seconds (default
+    ``$DEGENERACY_DASK_TIMEOUT`` or 5), it has no workers, or a worker cannot import the toolkit
+    or runs other code or library versions (:func:`fingerprint`; results would differ). The executor submits with ``pure=False`` so a resubmitted
     unit is computed again, never served from a failed key.
     """
     try:
@@ -271,7 +273,44 @@ def dask_executor(address: str, *, timeout: float | None = None):
     finally:
         for lg, lv in zip(quiet, levels):
             lg.setLevel(lv)
+    try:
+        _check_workers(client, timeout)
+    except BackendError:
+        client.close()
+        raise
     return client, client.get_executor(pure=False)
+
+
+def fingerprint() -> dict:
+    """What a worker must share with the client for identical results: the toolkit version and
+    source (:func:`proofs.cache.source_hash`) and the numerical stack's versions."""
+    from .cache import source_hash
+    from .report import versions
+
+    return {"source": source_hash(), **versions()}
+
+
+def _remote_fingerprint() -> dict:
+    return fingerprint()
+
+
+def _check_workers(client, timeout: float) -> None:
+    """Refuse workers that cannot import the toolkit or run other code / library versions."""
+    mine = fingerprint()
+    try:
+        theirs = client.run(_remote_fingerprint, on_error="return")
+    except Exception as exc:  # pragma: no cover - scheduler vanished
+        raise BackendError(f"the dask workers did not answer ({type(exc).__name__}: {exc})") from None
+    if not theirs:
+        raise BackendError("the dask scheduler has no workers: start some with `dask worker ADDRESS`")
+    for addr, fp in sorted(theirs.items()):
+        if isinstance(fp, BaseException):
+            raise BackendError(f"dask worker {addr} cannot run the toolkit ({type(fp).__name__}: {fp}); "
+                               f"install degeneracy on every worker")
+        diff = sorted(k for k in mine if fp.get(k) != mine[k])
+        if diff:
+            raise BackendError(f"dask worker {addr} runs different code or libraries ({', '.join(diff)}): "
+                               f"install the same degeneracy checkout and versions on every worker")
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:

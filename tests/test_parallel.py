@@ -210,6 +210,15 @@ def test_dask_report_equals_the_local_one(cluster, local_report, tmp_path, capsy
     assert report == local_report
 
 
+def test_dask_workers_running_other_code_are_refused(cluster, monkeypatch, capsys):
+    cl, _ = cluster
+    real = parallel.fingerprint()
+    monkeypatch.setattr(parallel, "fingerprint", lambda: dict(real, source="0" * 64))  # as if this checkout changed
+    code = main(["verify", "--quick", "--only", FAST[0], "--dask", cl.scheduler_address])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "runs different code or libraries (source)" in err
+
+
 def test_killed_dask_worker_loses_and_duplicates_nothing(cluster, local_report):
     cl, client = cluster
     claims = [get_claim(c) for c in FAST]
