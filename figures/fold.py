@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofs.fold import CONDITIONS, LABELS, SIZES, fold_experiment
+from proofs.fold import CONDITIONS, LABELS, fold_experiment
 
 from .registry import figure
 from .style import COLORS, new_figure

@@ -57,7 +57,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -285,7 +285,7 @@ class NetworkStack:
     def end_to_end(self) -> np.ndarray:
         """The product ``W_L ... W_1``, shape ``(R, d_L, d_0)`` (deep linear networks only).
 
-        For singular values of long products use :func:`numerics.measures.product_singular_values`
+        For singular values of long products use :func:`numerics.products.product_log_singular_values`
         (QR accumulation): forming the product loses every singular value more than about
         ``exp(36)`` below the largest (REFERENCE.md section 1).
         """
@@ -434,7 +434,7 @@ def init_weights(
     >>> int(np.linalg.matrix_rank(init_weights([8, 8], 1, fold=1, rng=0)[0][0]))
     4
     """
-    from numerics.rng import as_generator, spawn_generators
+    from numerics.rng import replica_generators
 
     widths = check_widths(widths)
     R = check_positive_int("replicas", replicas)
@@ -449,12 +449,7 @@ def init_weights(
                 f"fold={fold} needs every layer's output width divisible by 2**fold={2**fold}, "
                 f"got width {widths[l]} at layer {l}"
             )
-    if isinstance(rng, (list, tuple)):
-        if len(rng) != R:
-            raise ValueError(f"rng sequence must have one entry per replica ({R}), got {len(rng)}")
-        gens = [as_generator(g) for g in rng]
-    else:
-        gens = spawn_generators(rng, R)
+    gens = replica_generators(rng, R)
     L = len(widths) - 1
     layers: list[list[np.ndarray]] = [[] for _ in range(L)]
     for g in gens:

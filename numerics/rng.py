@@ -13,7 +13,7 @@ from typing import Union
 
 import numpy as np
 
-__all__ = ["RNGLike", "as_generator", "spawn_generators", "stable_key", "stream_for"]
+__all__ = ["RNGLike", "as_generator", "spawn_generators", "replica_generators", "stable_key", "stream_for"]
 
 RNGLike = Union[np.random.Generator, np.random.SeedSequence, int, None]
 
@@ -52,6 +52,21 @@ def spawn_generators(rng: RNGLike, count: int) -> list[np.random.Generator]:
     if seq is None:  # a Generator built from raw state: derive children from its own draws
         seq = np.random.SeedSequence(g.integers(0, 2**63, size=4).tolist())
     return [np.random.Generator(np.random.SFC64(s)) for s in seq.spawn(count)]
+
+
+def replica_generators(rng, replicas: int) -> list[np.random.Generator]:
+    """One generator per replica: ``rng`` is either a sequence of ``replicas`` rng-likes (used
+    as given, so replica r of a stack can reproduce a separate run seeded with ``rng[r]``) or
+    one rng-like from which ``replicas`` independent streams are spawned.
+
+    >>> len(replica_generators(0, 3)), len(replica_generators([1, 2], 2))
+    (3, 2)
+    """
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != replicas:
+            raise ValueError(f"rng sequence must have one entry per replica ({replicas}), got {len(rng)}")
+        return [as_generator(g) for g in rng]
+    return spawn_generators(rng, replicas)
 
 
 def stable_key(text: str) -> int:

@@ -57,7 +57,7 @@ from theory._validate import check_choice, check_finite_array, check_nonneg_int,
 from theory.errors import DegeneracyError
 
 from .networks import NetworkStack, mse_loss
-from .rng import as_generator, spawn_generators
+from .rng import as_generator, replica_generators
 
 __all__ = [
     "OPTIMIZERS",
@@ -303,12 +303,7 @@ def train(
         gens = None
     elif isinstance(task, SampledTask):
         Xf, Yf = task.X, task.Y
-        if isinstance(rng, (list, tuple)):
-            if len(rng) != R:
-                raise ValueError(f"rng sequence must have one entry per replica ({R}), got {len(rng)}")
-            gens = [as_generator(g) for g in rng]
-        else:
-            gens = spawn_generators(rng, R)
+        gens = replica_generators(rng, R)
         perms = [None] * R
     else:
         raise TypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 import numpy as np
 import sympy as sp
 
@@ -24,7 +23,6 @@ from numerics import ensembles, stats
 from numerics.networks import NetworkStack
 from numerics.training import PopulationTask, train
 from theory import linear_dynamics as ld
-from theory.errors import DegeneracyError
 
 from .registry import certificate, claim
 

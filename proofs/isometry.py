@@ -85,7 +85,6 @@ def _cert_bernoulli():
 def _relu_ratio(wrong: bool = False):
     h = sp.symbols("h", real=True)
     q = sp.symbols("q", positive=True)
-    k = sp.symbols("k", positive=True, integer=True)
     dens = sp.exp(-h**2 / (2 * q)) / sp.sqrt(2 * sp.pi * q)
     # phi'(h)^{2k} = 1 on h > 0 and 0 on h < 0, for every k
     muk = sp.simplify(sp.integrate(dens, (h, 0, sp.oo)))

@@ -156,7 +156,7 @@ def table(results: Iterable[ClaimResult]) -> str:
 def markdown(report: Report) -> str:
     """The report as Markdown: a summary table and every check."""
     d = report.as_dict()
-    out = [f"# degeneracy report", "",
+    out = ["# degeneracy report", "",
            f"version {d['version']}, seed {d['seed']}, mode {d['mode']}, family-wise alpha {d['alpha']}"
            f" (per claim {report.claim_alpha:.3g})", "",
            "| claim | kind | verdict | checks | seconds |", "|---|---|---|---|---|"]

@@ -57,7 +57,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import integrate, optimize
 
 from ._validate import check_choice, check_positive_int, check_real
 from .activations import ACTIVATIONS, activation as _activation

@@ -29,7 +29,7 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ._validate import check_choice, check_finite_array, check_int, check_positive_int, check_real
 from .errors import CertificationError
