@@ -20,13 +20,21 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _area_order(item_id: str):
+    """Sort key: the essay's order of areas (proofs.registry.AREAS), then the id."""
+    from .registry import AREAS
+
+    area = item_id.replace("-", ".").split(".")[0]
+    return (AREAS.index(area) if area in AREAS else len(AREAS), item_id)
+
+
 def claim_table() -> str:
     """Markdown table of every registered claim: id, statement, source, kind."""
     from .registry import CLAIMS, load_all
 
     load_all()
     rows = ["| id | statement | source | kind |", "|---|---|---|---|"]
-    for cid in sorted(CLAIMS):
+    for cid in sorted(CLAIMS, key=_area_order):
         c = CLAIMS[cid]
         rows.append(f"| `{cid}` | {_cell(c.title)} | {_cell(c.source)} | {c.kind} |")
     return "\n".join(rows)
@@ -38,7 +46,7 @@ def figure_table() -> str:
 
     load_all()
     out = []
-    for fid in sorted(FIGURES):
+    for fid in sorted(FIGURES, key=_area_order):
         f = FIGURES[fid]
         out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png)\n")
     return "\n".join(out)
