@@ -333,14 +333,14 @@ def conservation(ctx):
     ws = [rng.standard_normal((R, widths[i + 1], widths[i])) / math.sqrt(widths[i]) for i in range(len(widths) - 1)]
     X = rng.standard_normal((widths[0], 20))
     Y = rng.standard_normal((R, widths[-1], 20))
-    from numerics.training import SampledTask
+    from numerics.training import FullBatchTask
 
     drifts = []
     one_step_dev = 0.0
     for eta in ctx.settings["lrs"]:
         net = NetworkStack([w.copy() for w in ws])
         c0 = ld.conserved_quantities(net.weights)
-        res = train(net, SampledTask(X, Y[0], 20), optimizer="gd", lr=eta, steps=K, record_at=())
+        res = train(net, FullBatchTask(X, Y[0]), optimizer="gd", lr=eta, steps=K, record_at=())
         c1 = ld.conserved_quantities(res.network.weights)
         drifts.append(np.sqrt(sum(np.sum((a - b) ** 2, axis=(-2, -1)) for a, b in zip(c0, c1))))
         # exact one-step formula
