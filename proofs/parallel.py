@@ -12,6 +12,11 @@ batches (stacked arrays, batched LAPACK) and its checks combine all replicas (St
 replicas, weighted fits over sizes), so splitting a claim needs the claim's own cooperation. The
 claim API keeps that possible without changing any number (``ctx.spawn`` keys are stable), but
 no claim module is split here: splitting inside the runner would change the claims' streams.
+Measured (default mode, one worker): ``products.lyapunov-complex`` takes about 195 s of 634 s,
+so from about 4 workers on it bounds the wall time; it loops over sizes with per-size streams
+(``ctx.spawn(field, f"n{n}")``), so it could become one unit per size without changing a number
+once the claim API has a sub-unit map. Until then, a run that records timings (``--resume`` /
+``--cache-dir``) submits the longest claims first.
 
 Executors: :func:`run_units` runs units inline (``workers=1``), in a local
 :class:`~concurrent.futures.ProcessPoolExecutor` with one BLAS thread per worker, or in any
