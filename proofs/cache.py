@@ -163,7 +163,7 @@ class ResultCache:
         path = self.path(key)
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".entry", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")

@@ -279,7 +279,8 @@ def test_sigint_then_resume_in_a_real_process(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     t0 = time.monotonic()
-    entries = lambda: [n for _, _, fs in os.walk(cache_dir) for n in fs if n.endswith(".entry")]  # noqa: E731
+    entries = lambda: [n for _, _, fs in os.walk(cache_dir) for n in fs  # noqa: E731
+                       if n.endswith(".entry") and not n.startswith(".")]
     while not entries() and proc.poll() is None and time.monotonic() - t0 < 60:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
