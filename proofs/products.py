@@ -234,7 +234,7 @@ def _finite_depth(ctx, field: str):
        kind="finite-n",
        formula="mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)]; (1/L) sum_l log|R_l,ii| from the QR (Benettin) engine",
        settings={"n": ((4, 16, 64), (4, 16, 64, 256), (4, 16, 64, 256, 1024)), "depth": (50, 200, 1000),
-                 "replicas": (40, 80, 100)})
+                 "replicas": (40, 40, 100)})
 def lyapunov_real(ctx):
     """Why exact at finite depth: with Q_0 = I and rotation-invariant Gaussian factors, each
     W_l Q_{l-1} is again Gaussian and independent of the past, so R_l,ii^2 ~ chi^2_{n-i+1}/n
@@ -248,8 +248,8 @@ def lyapunov_real(ctx):
        source="Forrester, J. Stat. Phys. 151 (2013); REFERENCE.md s.1",
        kind="finite-n",
        formula="mu_i = (1/2)[psi(n-i+1) - log n]",
-       settings={"n": ((4, 16, 64), (4, 16, 64, 256), (4, 16, 64, 256)), "depth": (50, 200, 1000),
-                 "replicas": (40, 80, 100)})
+       settings={"n": ((4, 16, 64), (4, 16, 64, 128), (4, 16, 64, 256)), "depth": (50, 200, 1000),
+                 "replicas": (40, 40, 100)})
 def lyapunov_complex(ctx):
     yield from _finite_depth(ctx, "complex")
 
