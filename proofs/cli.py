@@ -329,10 +329,11 @@ def _cmd_show(args) -> int:
     if c.formula:
         print(f"Formula: {c.formula}")
     if c.settings:
-        print("\nSettings:   " + "  ".join(m.ljust(14) for m in MODES))
-        for key in c.settings:
-            vals = [str(c.settings_for(m)[key]) for m in MODES]
-            print(f"  {key.ljust(9)} " + "  ".join(v.ljust(14) for v in vals))
+        rows = [["setting", *MODES]] + [[key, *(str(c.settings_for(m)[key]) for m in MODES)] for key in c.settings]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        print()
+        for r in rows:
+            print("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
     area = c.id.split(".")[0]
     certs = [p for p in sorted(CERTIFICATES) if p.startswith(area + ".")]
     if certs:
