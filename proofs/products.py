@@ -356,8 +356,8 @@ def orthogonal_isometry(ctx):
        source="Burda, Janik & Waclaw, Phys. Rev. E 81 (2010); Saxe et al. (2013) Fig. 6C",
        kind="asymptotic",
        formula="P(|lambda| <= r) = r^(2/k) inside the unit disk (complex Gaussian factors, n -> inf)",
-       settings={"ks": ((1, 2, 5), (1, 2, 5, 10), (1, 2, 5, 10)), "sizes": ((32, 64, 128), (64, 128, 256, 512),
-                 (128, 256, 512, 1024)), "replicas": (40, 60, 80)})
+       settings={"ks": ((1, 2, 5), (1, 2, 5, 10), (1, 2, 5, 10)), "sizes": ((32, 64, 128), (32, 64, 128, 256),
+                 (128, 256, 512, 1024)), "replicas": (40, 40, 80)})
 def eigenvalue_origin(ctx):
     s = ctx.settings
     for k in s["ks"]:
