@@ -42,9 +42,9 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 
 from .registry import AREAS, Claim, get_claim
+from .report import write_atomic
 
 __all__ = ["FORMAT", "ResultCache", "default_cache_dir", "source_hash"]
 
@@ -160,21 +160,7 @@ class ResultCache:
             "length": len(payload),
             "sha256": hashlib.sha256(payload).hexdigest(),
         }
-        path = self.path(key)
-        folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path(key), json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + payload)
 
     def _read(self, key: str):
         path = self.path(key)
@@ -228,16 +214,7 @@ class ResultCache:
         """Merge ``{claim id: seconds}`` into the timings of ``mode`` (atomic write)."""
         merged = self.timings(mode)
         merged.update({str(k): round(float(v), 3) for k, v in seconds.items()})
-        os.makedirs(self.directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(merged, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self._timings_path(mode))
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(self._timings_path(mode), json.dumps(merged, indent=1, sort_keys=True))
 
     def clear(self) -> int:
         """Remove every entry; returns how many were removed."""

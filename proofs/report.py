@@ -34,14 +34,20 @@ def versions() -> dict:
     return out
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+def write_atomic(path: str, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically.
+
+    The data goes to a temporary ``.tmp-*.part`` file in the same folder, is flushed and
+    fsynced, then renamed over ``path``: a reader sees the old file or the new one, never a
+    partial one, and an interrupted write leaves only a ``.part`` file that nothing reads.
+    """
     folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".degeneracy-", suffix=".tmp", dir=folder)
+    blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
