@@ -47,24 +47,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}")
-    return v
+def _int_arg(option: str, minimum: int, words: str):
+    """An argparse type: an integer >= ``minimum``, or a one-line error naming ``option``."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = minimum - 1
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"{option} must be a {words} integer, got {text!r}")
+        return v
+
+    return parse
 
 
-def _workers(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}")
-    return v
+_seed = _int_arg("--seed", 0, "non-negative")
+_workers = _int_arg("--workers", 1, "positive")
 
 
 def _alpha(text: str) -> float:
