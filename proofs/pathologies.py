@@ -214,15 +214,16 @@ def deep_kernel(ctx):
         yield stats.tolerance_check(f"r={r}: k_400 -> k*", kstar, kl,
                                     4 * EPS / (1 - kb) + kb ** 399,
                                     reason="geometric contraction k*^L plus accumulated rounding eps/(1 - k*)")
-        # local ratio (k_{l+1} - k*)/(k_l - k*) = k* (e^d - 1)/d, |(e^d-1)/d - 1| <= |d| e^|d| / 2,
-        # taken at the first layer where |d| < 0.05 (so the check is neither trivial nor rounding)
+        # local ratio: k_{l+1} - k* = exp(k_l - c) - exp(k* - c) = k* (e^d - 1), d = k_l - k*, exactly;
+        # so (k_{l+1} - k*)/d = k* (e^d - 1)/d -> k* (the rate). Taken at the first layer where
+        # |d| < 0.05, so the check is neither trivial nor dominated by rounding.
         ks = [float(th.connected_se_kernel(r, l)) for l in range(1, 40)]
         l = next(i for i, kv in enumerate(ks) if abs(kv - kb) < 0.05)
-        d = ks[l] - kb
-        ratio = (ks[l + 1] - kb) / d
-        yield stats.tolerance_check(f"r={r}: convergence ratio -> k*", kstar, ratio,
-                                    kb * abs(d) * math.exp(abs(d)) / 2 + 8 * EPS / abs(d),
-                                    reason="Taylor remainder of exp at the fixed point plus rounding eps/|d|")
+        d = ks[l] - kstar
+        ratio = (ks[l + 1] - kstar) / d
+        yield stats.tolerance_check(f"r={r}: convergence ratio k* (e^d - 1)/d", kstar * math.expm1(d) / d, ratio,
+                                    16 * EPS / abs(d),
+                                    reason="rounding of the two differences, eps/|d| each")
     # standard composition: C(l) = 1/(1 - k_l) - l/2 - log(l)/6 converges; the next term of the
     # expansion is C(l) - C = (1/18)(log l + beta)/l (beta = O(10), fitted in mpmath at 30 digits),
     # so after l1 = 1000 C changes by at most log(l1)/l1; rounding of 1 - k ~ 2/l adds l2^3 eps.
