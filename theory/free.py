@@ -632,26 +632,34 @@ class _Equation:
             self.lin.append((a, b, float(f.e), a0))
         self.opm0 = 1.0 - shift  # 1 + m = opm0 + u   (rational case)
 
-    def parts(self, u):
-        """(m, 1 + m, [factor values]) at the unknown ``u``."""
+    def _parts_r(self, u):
+        """``(m, 1 + m, [factor values], r)``; ``r = 1/(1 - v z)`` per atom (discrete case, else None).
+
+        With atoms ``v_j`` of weights ``w_j``: ``m = psi_D(z) = z sum_j w_j v_j r_j`` and
+        ``1 + m = w_0 + sum_j w_j r_j`` (no cancellation); ``r`` is formed once and reused by
+        the derivative ``psi_D'(z) = sum_j w_j v_j r_j^2``.
+        """
         if self.disc is None:
             m = u - self.k
             opm = self.opm0 + u if self.opm0 != 0 else u
-            facs = [a0 + b * u for a, b, e, a0 in self.lin]
-        else:
-            d = self.disc
-            zz = np.asarray(u)[..., None]
-            m = np.sum(d.w * d.v * zz / (1 - d.v * zz), axis=-1)
-            opm = d.w0 + np.sum(d.w / (1 - d.v * zz), axis=-1)
-            facs = [a0 + b * opm for a, b, e, a0 in self.lin]
-        return m, opm, facs
+            return m, opm, [a0 + b * u for a, b, e, a0 in self.lin], None
+        d = self.disc
+        uu = np.asarray(u)
+        r = 1.0 / (1.0 - d.v * uu[..., None])
+        m = uu * (r @ (d.w * d.v))
+        opm = d.w0 + r @ d.w
+        return m, opm, [a0 + b * opm for a, b, e, a0 in self.lin], r
+
+    def parts(self, u):
+        """(m, 1 + m, [factor values]) at the unknown ``u``."""
+        return self._parts_r(u)[:3]
 
     def m_of(self, u):
         return self.parts(u)[0]
 
-    def logy(self, u):
+    def logy(self, u, parts=None):
         """``log y = log(1+m) - log m - log S(m)`` (lower-half-plane branch)."""
-        m, opm, facs = self.parts(u)
+        m, opm, facs = self.parts(u) if parts is None else parts
         lm, l1m = _log_lo(m), _log_lo(opm)
         out = l1m - lm - self.logc
         for (a, b, e, a0), fv in zip(self.lin, facs):
@@ -661,15 +669,16 @@ class _Equation:
         return out
 
     def F_and_dF(self, u, logw):
-        m, opm, facs = self.parts(u)
-        F = logw - self.logy(u)
+        m, opm, facs, r = self._parts_r(u)
+        F = logw - self.logy(u, (m, opm, facs))
         dm = 1 / m - 1 / opm
         for (a, b, e, a0), fv in zip(self.lin, facs):
             dm = dm + e * b / fv
         if self.disc is None:
             return F, dm
         dm = dm + self.eD * (1 / opm - 1 / m)
-        return F, dm * self.disc.dpsi(u) + self.eD / u
+        dpsi = (r * r) @ (self.disc.w * self.disc.v)
+        return F, dm * dpsi + self.eD / u
 
     def real_logy(self, m):
         """Real ``log y`` at real ``m`` (rational) or real ``z`` (discrete); NaN where ``y <= 0``."""
