@@ -117,11 +117,16 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
     checks: list[Check] = []
     verdict, message = "pass", ""
     try:
-        out = c.fn(ctx)
-        for item in out if out is not None else ():
-            if not isinstance(item, Check):
-                raise TypeError(f"claim {c.id} yielded {type(item).__name__}, expected numerics.stats.Check")
-            checks.append(item)
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread, as in every worker: on 2 cores a second thread gains little and
+        # collapses when the other core is busy (REFERENCE.md s.7)
+        with threadpool_limits(limits=1):
+            out = c.fn(ctx)
+            for item in out if out is not None else ():
+                if not isinstance(item, Check):
+                    raise TypeError(f"claim {c.id} yielded {type(item).__name__}, expected numerics.stats.Check")
+                checks.append(item)
         if not checks:
             verdict, message = "error", "the claim produced no checks"
     except SkipClaim as exc:
