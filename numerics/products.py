@@ -166,6 +166,23 @@ def _sampler_source(n, depth, replicas, field, sampler, g, trusted: bool = False
     return _Source(n, depth, replicas, field, block, owned=True)
 
 
+def _sampled_source(n, depth, replicas, field, ensemble, sampler, rng) -> tuple[_Source, int, int, int]:
+    """Validate the arguments of a sampled product and return ``(source, n, depth, replicas)``."""
+    n = check_positive_int("n", n)
+    depth = check_positive_int("depth", depth)
+    replicas = check_positive_int("replicas", replicas)
+    check_choice("field", field, FIELDS)
+    check_choice("ensemble", ensemble, ENSEMBLES)
+    trusted = sampler is None
+    if sampler is None:
+        if ensemble == "fold":
+            raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
+        sampler = ensemble_sampler(n, ensemble, field=field)
+    elif not callable(sampler):
+        raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
+    return _sampler_source(n, depth, replicas, field, sampler, as_generator(rng), trusted), n, depth, replicas
+
+
 def _factor_source(factors) -> tuple[_Source, bool]:
     """Validate an explicit factor stack; returns the source and whether it had a batch axis."""
     arr = np.asarray(factors)
@@ -441,23 +458,8 @@ def lyapunov_qr(
     ...
     ValueError: depth must be a positive integer, got 0
     """
-    n = check_positive_int("n", n)
-    depth = check_positive_int("depth", depth)
-    replicas = check_positive_int("replicas", replicas)
-    check_choice("field", field, FIELDS)
-    check_choice("ensemble", ensemble, ENSEMBLES)
-    m = _choose_method(method, n, replicas)
-    cps = _checkpoints(checkpoints, depth)
-    trusted = sampler is None
-    if sampler is None:
-        if ensemble == "fold":
-            raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
-        sampler = ensemble_sampler(n, ensemble, field=field)
-    elif not callable(sampler):
-        raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
-    g = as_generator(rng)
-    src = _sampler_source(n, depth, replicas, field, sampler, g, trusted)
-    return _run_benettin(src, m, cps)
+    src, n, depth, replicas = _sampled_source(n, depth, replicas, field, ensemble, sampler, rng)
+    return _run_benettin(src, _choose_method(method, n, replicas), _checkpoints(checkpoints, depth))
 
 
 def finite_depth_exponents(
@@ -828,19 +830,7 @@ def sample_product_log_singular_values(
     >>> ls.shape, bool(np.all(np.isfinite(ls)))
     ((2, 6), True)
     """
-    n = check_positive_int("n", n)
-    depth = check_positive_int("depth", depth)
-    replicas = check_positive_int("replicas", replicas)
-    check_choice("field", field, FIELDS)
-    check_choice("ensemble", ensemble, ENSEMBLES)
-    trusted = sampler is None
-    if sampler is None:
-        if ensemble == "fold":
-            raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
-        sampler = ensemble_sampler(n, ensemble, field=field)
-    elif not callable(sampler):
-        raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
-    src = _sampler_source(n, depth, replicas, field, sampler, as_generator(rng), trusted)
+    src, n, depth, replicas = _sampled_source(n, depth, replicas, field, ensemble, sampler, rng)
     return _stable_from_source(src, _choose_method(method, n, replicas), max_sweeps)
 
 
