@@ -163,6 +163,16 @@ def _antiderivative(u: mpmath.mpf, s: mpmath.mpf, n: int) -> mpmath.mpf:
     return u ** (-a) / a * mpmath.hyp2f1(1, a, a + 1, s / u)
 
 
+def _check_times(s, u0, uf, tau) -> tuple[float, float, float, float]:
+    """Validate the arguments of a learning time: all positive, and ``uf`` reachable from ``u0``."""
+    s = check_real("s", s, lo=0.0, lo_open=True)
+    u0 = check_real("u0", u0, lo=0.0, lo_open=True)
+    uf = check_real("uf", uf, lo=0.0, lo_open=True)
+    tau = check_real("tau", tau, lo=0.0, lo_open=True)
+    _check_endpoints(u0, uf, s)
+    return s, u0, uf, tau
+
+
 def _check_endpoints(u0: float, uf: float, s: float) -> None:
     if u0 == uf:
         return
@@ -202,11 +212,7 @@ def learning_time(u0: float, uf: float, *, s: float, n_weights: int, tau: float 
     11.300838
     """
     n = check_positive_int("n_weights", n_weights)
-    s = check_real("s", s, lo=0.0, lo_open=True)
-    u0 = check_real("u0", u0, lo=0.0, lo_open=True)
-    uf = check_real("uf", uf, lo=0.0, lo_open=True)
-    tau = check_real("tau", tau, lo=0.0, lo_open=True)
-    _check_endpoints(u0, uf, s)
+    s, u0, uf, tau = _check_times(s, u0, uf, tau)
     if u0 == uf:
         return 0.0
     with mpmath.workdps(30):
@@ -226,11 +232,7 @@ def learning_time_large_depth(u0: float, uf: float, *, s: float, n_layers: int, 
     16.7133
     """
     NL = check_int_layers(n_layers)
-    s = check_real("s", s, lo=0.0, lo_open=True)
-    u0 = check_real("u0", u0, lo=0.0, lo_open=True)
-    uf = check_real("uf", uf, lo=0.0, lo_open=True)
-    tau = check_real("tau", tau, lo=0.0, lo_open=True)
-    _check_endpoints(u0, uf, s)
+    s, u0, uf, tau = _check_times(s, u0, uf, tau)
     if u0 == uf:
         return 0.0
     with mpmath.workdps(30):
