@@ -17,6 +17,7 @@ import sympy as sp
 from numerics import ensembles, stats
 from numerics import products as nprod
 from theory import products as tp
+from theory.free import moments_from_s_transform
 
 from .registry import certificate, claim
 
@@ -26,30 +27,20 @@ EPS = float(np.finfo(float).eps)
 # ----------------------------------------------------------------------------- certificates
 
 def fuss_catalan_moments_from_s_transform(k_max: int = 6, *, wrong: bool = False):
-    """Series-invert ``chi(z) = z/(1+z) S(z)``, ``S(z) = (1+z)^(-L)`` with symbolic ``L``.
+    """Series-invert ``S(z) = (1+z)^(-L)`` with symbolic ``L`` and compare with Fuss–Catalan.
 
-    The moment generating function ``psi(x) = sum_k m_k x^k`` of the product of ``L`` free
-    Wishart (ratio 1) laws is the compositional inverse of ``chi`` (Voiculescu; Mingo & Speicher,
-    *Free Probability and Random Matrices*, ch. 4). Solving ``chi(psi(x)) = x`` order by order
-    with ``L`` a symbol gives ``m_k = binom((L+1)k, k)/(Lk+1)`` (Fuss–Catalan numbers). Returns
-    ``(holds, detail)``; ``wrong=True`` compares with ``binom(Lk, k)/((L-1)k+1)`` (the depth
-    off by one), which must not hold.
+    The moments of the product of ``L`` free Wishart (ratio 1) laws follow from the S-transform
+    by Lagrange inversion (:func:`theory.free.moments_from_s_transform`; Voiculescu; Mingo &
+    Speicher, *Free Probability and Random Matrices*, ch. 4). With ``L`` a symbol they must equal
+    ``m_k = binom((L+1)k, k)/(Lk+1)`` (Fuss–Catalan numbers). Returns ``(holds, detail)``;
+    ``wrong=True`` compares with ``binom(Lk, k)/((L-1)k+1)`` (the depth off by one), which must
+    not hold.
     """
-    L, x = sp.symbols("L x", positive=True)
-    c = sp.symbols(f"c1:{k_max + 1}")
-    psi = sum(c[k] * x ** (k + 1) for k in range(k_max))
-    # chi(psi) = psi (1 + psi)^(-(L+1)); expand the generalized binomial up to order k_max
-    expr = sp.expand(sum(sp.expand_func(sp.binomial(-(L + 1), j)) * psi ** (j + 1) for j in range(k_max)))
-    sol: dict = {}
-    for k in range(1, k_max + 1):
-        eq = sp.expand(expr.coeff(x, k).subs(sol)) - (1 if k == 1 else 0)
-        sol[c[k - 1]] = sp.factor(sp.solve(eq, c[k - 1])[0])
-    failures = []
-    for k in range(1, k_max + 1):
-        depth = L - 1 if wrong else L
-        fc = sp.expand_func(sp.binomial((depth + 1) * k, k)) / (depth * k + 1)
-        if sp.simplify(sol[c[k - 1]] - fc) != 0:
-            failures.append(k)
+    L, z = sp.symbols("L z", positive=True)
+    moments = moments_from_s_transform((1 + z) ** (-L), k_max, z=z)
+    depth = L - 1 if wrong else L
+    failures = [k for k, m in enumerate(moments, start=1)
+                if sp.simplify(m - sp.expand_func(sp.binomial((depth + 1) * k, k)) / (depth * k + 1)) != 0]
     if failures:
         return False, f"series inversion disagrees with the Fuss-Catalan formula at k = {failures}"
     return True, "m_k = binom((L+1)k, k)/(Lk+1) for k = 1..%d with L symbolic" % k_max
