@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics import ensembles
-from numerics.networks import NetworkStack, init_network
-from numerics.training import PopulationTask, train
-from proofs.dynamics import LR_DEPTH, _decoupled_balanced, _mode_strengths, _time_to_criterion
-from theory import linear_dynamics as ld
+from degeneracy.numerics import ensembles
+from degeneracy.numerics.dynamics import decoupled_balanced_init, mode_strengths, time_to_criterion
+from degeneracy.numerics.networks import NetworkStack, init_network
+from degeneracy.numerics.training import PopulationTask, train
+from degeneracy.proofs.dynamics import LR_DEPTH
+from degeneracy.theory import linear_dynamics as ld
 
 from .registry import figure
 from .style import COLORS, new_figure
@@ -27,12 +28,12 @@ def saxe_trajectories(ctx):
     fig, axes = new_figure(1, 2, width=8.0, height=3.0)
     for ax, n, u0 in ((axes[0], 2, 1e-3), (axes[1], 6, 1e-3)):
         a0 = np.full((1, d), u0 ** (1.0 / n))
-        ws = _decoupled_balanced(U, V, a0, n, [[np.random.default_rng(int(rng.integers(2**32)))] for _ in range(n - 1)])
+        ws = decoupled_balanced_init(U, V, a0, n, [[np.random.default_rng(int(rng.integers(2**32)))] for _ in range(n - 1)])
         eta, t_end = 0.005, (6.0 if n == 2 else 25.0)
         steps = int(t_end / eta)
         traj = []
         train(NetworkStack(ws), PopulationTask(T), optimizer="gd", lr=eta, steps=steps, record_at=(),
-              callback=lambda k, net: traj.append(_mode_strengths(net, U, V)[0]))
+              callback=lambda k, net: traj.append(mode_strengths(net, U, V)[0]))
         traj = np.array(traj)
         t = np.arange(steps + 1) * eta
         every = max(1, steps // 40)
@@ -67,7 +68,7 @@ def learning_time_depth(ctx):
         for n in depths:
             net = init_network([N] * (n + 1), R, init=init, rng=ctx.spawn(init, str(n)))
             res = train(net, PopulationTask(T), optimizer="gd", lr=LR_DEPTH / n, steps=max_steps, record_at=())
-            t = _time_to_criterion(res.loss, 0.1)
+            t = time_to_criterion(res.loss, 0.1)
             med.append(np.median(t))
             lo.append(np.percentile(t, 25))
             hi.append(np.percentile(t, 75))

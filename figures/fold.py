@@ -1,14 +1,15 @@
 """Figures of the Fold experiment (Orhan 2018, the seed essay; REFERENCE.md section 3).
 
 The figures use the essay's sizes (depth 30, width 64, 10 runs) except in ``--quick`` mode, and
-the same shared run as the ``fold.*`` claims (:func:`proofs.fold.fold_experiment`).
+the same shared run as the ``fold.*`` claims (:func:`degeneracy.proofs.fold.shared_experiment`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from proofs.fold import CONDITIONS, LABELS, fold_experiment
+from degeneracy.numerics.fold import CONDITIONS, LABELS
+from degeneracy.proofs.fold import shared_experiment
 
 from .registry import figure
 from .style import COLORS, new_figure
@@ -18,9 +19,7 @@ COLOR = {"fold0": COLORS[0], "fold1": COLORS[1], "fold2": COLORS[3], "ortho": CO
 
 
 def _exp(ctx):
-    mode = "quick" if ctx.mode == "quick" else "full"
-    ss = ctx.seed_sequence
-    return fold_experiment(mode, int(ss.entropy), tuple(ss.spawn_key[:-1]) + (0x464F4C44,))
+    return shared_experiment(ctx, "quick" if ctx.mode == "quick" else "full")
 
 
 def _band(ax, x, runs, color, label):

@@ -6,10 +6,14 @@ import math
 
 import numpy as np
 
-from numerics.isometry import fold_product_squared_singular_values, jacobian_moment_estimates, simulate_network
-from numerics.isometry import squared_singular_values
-from proofs.isometry import fold_law
-from theory import isometry as th
+from degeneracy.numerics.isometry import (
+    fold_product_squared_singular_values,
+    jacobian_moment_estimates,
+    simulate_network,
+    squared_singular_values,
+)
+from degeneracy.theory import isometry as th
+from degeneracy.theory.fold import fold_law
 
 from .registry import figure
 from .style import COLORS, new_figure
@@ -119,8 +123,8 @@ def normalized_variance(ctx):
               "Gaussian weights, gradient descent on a linear teacher",
         claims=("isometry.trains-faster",))
 def training_speed(ctx):
-    from numerics.networks import init_network
-    from numerics.training import PopulationTask, train
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.training import PopulationTask, train
 
     n = ctx.size(24, 32, 64)
     L = ctx.size(12, 24, 48)

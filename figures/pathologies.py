@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures.registry import figure
-from figures.style import COLORS, new_figure
-from numerics.pathologies import jacobian_spectra, random_mlp, warp_points
-from theory import pathologies as th
+from degeneracy.figures.registry import figure
+from degeneracy.figures.style import COLORS, new_figure
+from degeneracy.numerics.pathologies import jacobian_spectra, random_mlp, warp_points
+from degeneracy.theory import pathologies as th
 
 WARP_DEPTHS = (0, 1, 2, 10, 40)
 

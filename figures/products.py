@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics import ensembles
-from numerics import products as nprod
-from theory import products as tp
+from degeneracy.numerics import ensembles
+from degeneracy.numerics import products as nprod
+from degeneracy.theory import products as tp
 
 from .registry import figure
 from .style import COLORS, new_figure

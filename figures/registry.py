@@ -15,14 +15,17 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from proofs.context import make_context
-from proofs.registry import AREAS, select
+from degeneracy.errors import ArgumentValueError
+from degeneracy.proofs.context import make_context
+from degeneracy.proofs.registry import AREAS, select
 
 from .style import STYLE, save
 
 __all__ = ["Figure", "FIGURES", "figure", "load_all", "render", "DEFAULT_OUT"]
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
+#: where ``degeneracy figures`` writes without ``--out``: a folder of the current directory (never the
+#: installed package). The README's images are made with ``--out figures/images`` from the checkout.
+DEFAULT_OUT = "degeneracy-figures"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ FIGURES: dict[str, Figure] = {}
 def figure(id: str, *, title: str, claims: tuple = ()):
     """Register ``fn(ctx) -> matplotlib.figure.Figure`` as the figure ``id`` (``area-name``)."""
     if not isinstance(id, str) or not id.replace("-", "").isalnum() or id.lower() != id:
-        raise ValueError(f"figure id must be lowercase letters, digits and dashes, got {id!r}")
+        raise ArgumentValueError(f"figure id must be lowercase letters, digits and dashes, got {id!r}")
 
     def deco(fn):
         FIGURES[id] = Figure(id, title, tuple(claims), fn, fn.__module__)
@@ -52,7 +55,7 @@ def figure(id: str, *, title: str, claims: tuple = ()):
 def load_all() -> None:
     """Import ``figures.<area>`` for every area module present."""
     for area in AREAS:
-        name = f"figures.{area}"
+        name = f"degeneracy.figures.{area}"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics import fisher as F
-from numerics import singularities as ns
-from theory import singularities as ts
+from degeneracy.numerics import fisher as F
+from degeneracy.numerics import singularities as ns
+from degeneracy.theory import singularities as ts
 
 from .registry import figure
 from .style import COLORS, new_figure

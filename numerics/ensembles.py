@@ -23,8 +23,14 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from numerics.rng import RNGLike, as_generator
-from theory._validate import check_choice, check_finite_array, check_int, check_positive_int
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+from degeneracy.numerics.rng import RNGLike, as_generator
+from degeneracy.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive_int,
+)
 
 __all__ = [
     "FIELDS",
@@ -52,7 +58,7 @@ def batch_shape(size: SizeLike, name: str = "size") -> tuple[int, ...]:
     >>> batch_shape(-1)
     Traceback (most recent call last):
     ...
-    ValueError: size must be an integer >= 0, got -1
+    degeneracy.errors.ArgumentValueError: size must be an integer >= 0, got -1
     """
     if size is None:
         return ()
@@ -60,7 +66,7 @@ def batch_shape(size: SizeLike, name: str = "size") -> tuple[int, ...]:
         return (check_int(name, size, minimum=0),)
     if isinstance(size, (tuple, list)):
         return tuple(check_int(f"{name}[{i}]", s, minimum=0) for i, s in enumerate(size))
-    raise TypeError(f"{name} must be None, a non-negative integer or a tuple of them, got {size!r}")
+    raise ArgumentTypeError(f"{name} must be None, a non-negative integer or a tuple of them, got {size!r}")
 
 
 def _draw_normals(g: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -107,7 +113,7 @@ def gaussian(
     >>> gaussian(0)
     Traceback (most recent call last):
     ...
-    ValueError: n must be a positive integer, got 0
+    degeneracy.errors.ArgumentValueError: n must be a positive integer, got 0
     """
     n = check_positive_int("n", n)
     m = n if m is None else check_positive_int("m", m)
@@ -192,17 +198,17 @@ def fold(W, k: int) -> np.ndarray:
     >>> fold(np.ones((6, 6)), 2)
     Traceback (most recent call last):
     ...
-    ValueError: fold needs a row count divisible by 2**k = 4, got 6 rows (k=2)
+    degeneracy.errors.ArgumentValueError: fold needs a row count divisible by 2**k = 4, got 6 rows (k=2)
     """
     k = check_int("k", k, minimum=0)
     arr = check_finite_array("W", W, dtype=None)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.complexfloating)):
         arr = arr.astype(np.float64)
     if arr.ndim < 2:
-        raise ValueError(f"W must have at least 2 dimensions (a matrix or a stack), got shape {arr.shape}")
+        raise ArgumentValueError(f"W must have at least 2 dimensions (a matrix or a stack), got shape {arr.shape}")
     m = arr.shape[-2]
     if m % (1 << k) != 0 or (k > 0 and m < (1 << k)):
-        raise ValueError(
+        raise ArgumentValueError(
             f"fold needs a row count divisible by 2**k = {1 << k}, got {m} rows (k={k})"
         )
     top = m >> k
@@ -229,5 +235,5 @@ def fold_gaussian(
     n = check_positive_int("n", n)
     k = check_int("k", k, minimum=0)
     if n % (1 << k) != 0:
-        raise ValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
+        raise ArgumentValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
     return fold(gaussian(n, size=size, field=field, rng=rng), k)

@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import check_choice, check_finite_array
-from theory.activations import ACTIVATIONS, activation as _activation
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+from degeneracy.theory.activations import ACTIVATIONS
+from degeneracy.theory.activations import activation as _activation
+from degeneracy.validation import check_choice, check_finite_array
 
 __all__ = [
     "check_params",
@@ -64,44 +66,44 @@ def check_params(params: dict, *, skip: bool = False) -> tuple:
     >>> check_params({"W1": np.zeros((2, 3)), "V": np.zeros((1, 3))})
     Traceback (most recent call last):
     ...
-    ValueError: V must have shape (m, 2) (one column per unit of the last hidden layer), got (1, 3)
+    degeneracy.errors.ArgumentValueError: V must have shape (m, 2) (one column per unit of the last hidden layer), got (1, 3)
     """
     if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+        raise ArgumentTypeError(f"params must be a dict of arrays, got {type(params).__name__}")
     for k in params:
         if k not in ("W1", "b1", "W2", "b2", "V", "c"):
-            raise ValueError(f"unknown parameter {k!r}; expected keys W1, [b1], [W2, [b2]], V, [c]")
+            raise ArgumentValueError(f"unknown parameter {k!r}; expected keys W1, [b1], [W2, [b2]], V, [c]")
     if "W1" not in params or "V" not in params:
-        raise ValueError("params must contain at least 'W1' and 'V'")
+        raise ArgumentValueError("params must contain at least 'W1' and 'V'")
     W1 = check_finite_array("W1", params["W1"], ndim=2)
     n = W1.shape[1]
     widths = [W1.shape[0]]
     if "W2" in params:
         W2 = check_finite_array("W2", params["W2"], ndim=2)
         if W2.shape[1] != widths[0]:
-            raise ValueError(f"W2 must have shape (H2, {widths[0]}), got {W2.shape}")
+            raise ArgumentValueError(f"W2 must have shape (H2, {widths[0]}), got {W2.shape}")
         widths.append(W2.shape[0])
     V = check_finite_array("V", params["V"], ndim=2)
     if V.shape[1] != widths[-1]:
-        raise ValueError(
+        raise ArgumentValueError(
             f"V must have shape (m, {widths[-1]}) (one column per unit of the last hidden layer), got {V.shape}"
         )
     m = V.shape[0]
     bias_keys = ["b1", "c"] + (["b2"] if len(widths) == 2 else [])
     present = [k in params for k in bias_keys]
     if any(present) and not all(present):
-        raise ValueError(f"biases must be all present or all absent: expected {bias_keys}")
+        raise ArgumentValueError(f"biases must be all present or all absent: expected {bias_keys}")
     bias = all(present)
     if bias:
         for k, d in zip(("b1", "b2"), widths):
             b = check_finite_array(k, params[k], ndim=1)
             if b.shape != (d,):
-                raise ValueError(f"{k} must have shape ({d},), got {b.shape}")
+                raise ArgumentValueError(f"{k} must have shape ({d},), got {b.shape}")
         c = check_finite_array("c", params["c"], ndim=1)
         if c.shape != (m,):
-            raise ValueError(f"c must have shape ({m},), got {c.shape}")
+            raise ArgumentValueError(f"c must have shape ({m},), got {c.shape}")
     if skip and any(w != n for w in widths):
-        raise ValueError(f"identity skips need every hidden width equal to n={n}, got widths {tuple(widths)}")
+        raise ArgumentValueError(f"identity skips need every hidden width equal to n={n}, got widths {tuple(widths)}")
     return n, tuple(widths), m, bias
 
 
@@ -144,7 +146,7 @@ def unflatten(theta, like: dict) -> dict:
     keys = _keys(like)
     total = sum(int(np.prod(np.shape(like[k]))) for k in keys)
     if theta.size != total:
-        raise ValueError(f"theta must have {total} entries, got {theta.size}")
+        raise ArgumentValueError(f"theta must have {total} entries, got {theta.size}")
     out, pos = {}, 0
     for k in keys:
         shape = np.shape(like[k])
@@ -159,7 +161,7 @@ def forward(params: dict, X, *, skip: bool = False, activation: str = "tanh"):
     n, widths, m, bias = check_params(params, skip=skip)
     X = check_finite_array("X", X, ndim=2)
     if X.shape[1] != n:
-        raise ValueError(f"X must have shape (B, {n}), got {X.shape}")
+        raise ArgumentValueError(f"X must have shape (B, {n}), got {X.shape}")
     check_choice("activation", activation, ACTIVATIONS)
     act, _ = _activation(activation)
     hs, zs = [X], []

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._validate import check_choice, check_positive_int, check_real
-from theory.activations import ACTIVATIONS, activation as _activation
+from degeneracy.errors import ArgumentValueError
+from degeneracy.theory.activations import ACTIVATIONS
+from degeneracy.theory.activations import activation as _activation
+from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from . import ensembles
 from .rng import as_generator
@@ -159,7 +161,7 @@ def jacobian_moment_estimates(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m1 = np.trace(G, axis1=-2, axis2=-1) / n
     m2 = np.sum(G * G, axis=(-2, -1)) / n
     if np.any(m1 <= 0):
-        raise ValueError("a Jacobian is identically zero; its normalized variance is undefined")
+        raise ArgumentValueError("a Jacobian is identically zero; its normalized variance is undefined")
     return m1, m2 / m1**2 - 1.0
 
 
@@ -190,7 +192,7 @@ def jacobian_log_singular_values(
 
     activation = check_choice("activation", activation, ACTIVATIONS)
     if activation in ("relu", "hard_tanh"):
-        raise ValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
+        raise ArgumentValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
     _, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
                                sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
     dphi = _activation(activation)[1]

@@ -38,8 +38,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import check_finite_array, check_real
-from theory.errors import DegeneracyError
+from degeneracy.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    NumericalFailure,
+)
+from degeneracy.validation import check_finite_array, check_real
 
 from .networks import NetworkStack
 
@@ -77,7 +81,7 @@ def gauss_newton_gram(net: NetworkStack, x: np.ndarray) -> np.ndarray:
     axis) and ``o`` is the Hadamard product: one batched backward pass, no loop over samples.
     """
     if not isinstance(net, NetworkStack):
-        raise TypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+        raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
     x = check_finite_array("x", x, ndim=2)
     dL = net.widths[-1]
     B = x.shape[1]
@@ -103,7 +107,7 @@ def gauss_newton_spectrum(net: NetworkStack, x: np.ndarray) -> np.ndarray:
     """Nonzero-part spectrum (descending) of the Gauss-Newton matrix at inputs ``x``: ``(R, d_L B)``.
 
     >>> import numpy as np
-    >>> from numerics.networks import NetworkStack
+    >>> from degeneracy.numerics.networks import NetworkStack
     >>> net = NetworkStack([np.eye(2)[None] * 2.0])          # f(x) = 2x: J^T J / B = x x^T / B per output
     >>> gauss_newton_spectrum(net, np.eye(2) * np.sqrt(2)).round(12).tolist()
     [[1.0, 1.0, 1.0, 1.0]]
@@ -117,9 +121,9 @@ def _nonnegative(name: str, values, axis: int) -> np.ndarray:
     """Finite, non-negative spectrum (rounding-level negatives, ``>= -1e-12 max|v|``, are clipped to 0)."""
     v = check_finite_array(name, values)
     if v.ndim < 1 or v.shape[axis] == 0:
-        raise ValueError(f"{name} must have a non-empty axis {axis} (the spectrum)")
+        raise ArgumentValueError(f"{name} must have a non-empty axis {axis} (the spectrum)")
     if np.any(v < -1e-12 * np.max(np.abs(v))):
-        raise ValueError(f"{name} must be >= 0 (singular values, or eigenvalues of a PSD matrix), got {v.min():.3g}")
+        raise ArgumentValueError(f"{name} must be >= 0 (singular values, or eigenvalues of a PSD matrix), got {v.min():.3g}")
     return np.clip(v, 0.0, None)
 
 
@@ -153,7 +157,7 @@ def participation_ratio(eigenvalues, *, axis: int = -1) -> np.ndarray:
     lam = _nonnegative("eigenvalues", eigenvalues, axis)
     den = np.sum(lam * lam, axis=axis)
     if np.any(den <= 0):
-        raise DegeneracyError("participation ratio of an all-zero spectrum is undefined")
+        raise NumericalFailure("participation ratio of an all-zero spectrum is undefined")
     return np.sum(lam, axis=axis) ** 2 / den
 
 
@@ -178,7 +182,7 @@ def effective_rank(singular_values, *, axis: int = -1) -> np.ndarray:
     s = _nonnegative("singular_values", singular_values, axis)
     tot = np.sum(s, axis=axis, keepdims=True)
     if np.any(tot <= 0):
-        raise DegeneracyError("effective rank of an all-zero spectrum is undefined")
+        raise NumericalFailure("effective rank of an all-zero spectrum is undefined")
     p = s / tot
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=axis)

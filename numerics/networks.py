@@ -62,8 +62,10 @@ from typing import Sequence
 
 import numpy as np
 
-from theory._validate import check_choice, check_positive_int, check_real
-from theory.activations import ACTIVATIONS, activation as _activation
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+from degeneracy.theory.activations import ACTIVATIONS
+from degeneracy.theory.activations import activation as _activation
+from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from . import ensembles
 
@@ -91,14 +93,14 @@ def check_widths(widths: Sequence[int]) -> tuple[int, ...]:
     >>> check_widths([4])
     Traceback (most recent call last):
     ...
-    ValueError: widths must list at least 2 layer sizes (d_0, ..., d_L with depth L >= 1), got [4]
+    degeneracy.errors.ArgumentValueError: widths must list at least 2 layer sizes (d_0, ..., d_L with depth L >= 1), got [4]
     """
     try:
         ws = list(widths)
     except TypeError:
-        raise TypeError(f"widths must be a sequence of positive integers, got {widths!r}") from None
+        raise ArgumentTypeError(f"widths must be a sequence of positive integers, got {widths!r}") from None
     if len(ws) < 2:
-        raise ValueError(
+        raise ArgumentValueError(
             f"widths must list at least 2 layer sizes (d_0, ..., d_L with depth L >= 1), got {ws!r}"
         )
     return tuple(check_positive_int(f"widths[{i}]", w) for i, w in enumerate(ws))
@@ -186,19 +188,19 @@ class NetworkStack:
     ) -> None:
         weights = list(weights)
         if len(weights) < 1:
-            raise ValueError("weights must contain at least one layer (depth >= 1), got 0 layers")
+            raise ArgumentValueError("weights must contain at least one layer (depth >= 1), got 0 layers")
         ws = []
         for i, w in enumerate(weights):
             w = np.asarray(w, dtype=float)
             if w.ndim != 3:
-                raise ValueError(f"weights[{i}] must have shape (R, out, in), got shape {w.shape}")
+                raise ArgumentValueError(f"weights[{i}] must have shape (R, out, in), got shape {w.shape}")
             ws.append(w)
         R = ws[0].shape[0]
         for i in range(len(ws)):
             if ws[i].shape[0] != R:
-                raise ValueError(f"weights[{i}] has {ws[i].shape[0]} replicas, weights[0] has {R}")
+                raise ArgumentValueError(f"weights[{i}] has {ws[i].shape[0]} replicas, weights[0] has {R}")
             if i > 0 and ws[i].shape[2] != ws[i - 1].shape[1]:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"weights[{i}] expects input width {ws[i].shape[2]} but layer {i - 1} "
                     f"outputs width {ws[i - 1].shape[1]}"
                 )
@@ -206,10 +208,10 @@ class NetworkStack:
         if biases is not None:
             biases = [np.asarray(b, dtype=float) for b in biases]
             if len(biases) != len(ws):
-                raise ValueError(f"biases must have one array per layer ({len(ws)}), got {len(biases)}")
+                raise ArgumentValueError(f"biases must have one array per layer ({len(ws)}), got {len(biases)}")
             for i, b in enumerate(biases):
                 if b.shape != (R, ws[i].shape[1]):
-                    raise ValueError(f"biases[{i}] must have shape {(R, ws[i].shape[1])}, got {b.shape}")
+                    raise ArgumentValueError(f"biases[{i}] must have shape {(R, ws[i].shape[1])}, got {b.shape}")
         self.biases: list[np.ndarray] | None = biases
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.skip = check_choice("skip", skip, SKIPS)
@@ -218,7 +220,7 @@ class NetworkStack:
         if self.skip == "identity":
             for l in range(self.depth):
                 if self._has_skip(l) and ws[l].shape[1] != ws[l].shape[2]:
-                    raise ValueError(
+                    raise ArgumentValueError(
                         f"skip='identity' needs equal input and output widths on layer {l + 1}, "
                         f"got {ws[l].shape[2]} -> {ws[l].shape[1]} (use skip='mean' or linear_readout)"
                     )
@@ -290,7 +292,7 @@ class NetworkStack:
         ``exp(36)`` below the largest (REFERENCE.md section 1).
         """
         if not self.is_linear:
-            raise ValueError("end_to_end is defined for linear networks (linear, no skip, no biases)")
+            raise ArgumentValueError("end_to_end is defined for linear networks (linear, no skip, no biases)")
         P = self.weights[0]
         for w in self.weights[1:]:
             P = w @ P
@@ -305,7 +307,7 @@ class NetworkStack:
         x = np.asarray(x, dtype=float)
         d0 = self.widths[0]
         if x.ndim not in (2, 3) or x.shape[-2] != d0 or (x.ndim == 3 and x.shape[0] != self.replicas):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"x must have shape ({d0}, B) or ({self.replicas}, {d0}, B), got {x.shape}"
             )
         pre, post = [], [x]
@@ -339,7 +341,7 @@ class NetworkStack:
         g = np.asarray(grad_output, dtype=float)
         out_shape = cache.output.shape
         if g.shape != out_shape:
-            raise ValueError(f"grad_output must have the output's shape {out_shape}, got {g.shape}")
+            raise ArgumentValueError(f"grad_output must have the output's shape {out_shape}, got {g.shape}")
         L = self.depth
         gW: list = [None] * L
         gb: list | None = [None] * L if self.biases is not None else None
@@ -434,18 +436,18 @@ def init_weights(
     >>> int(np.linalg.matrix_rank(init_weights([8, 8], 1, fold=1, rng=0)[0][0]))
     4
     """
-    from numerics.rng import replica_generators
+    from degeneracy.numerics.rng import replica_generators
 
     widths = check_widths(widths)
     R = check_positive_int("replicas", replicas)
     init = check_choice("init", init, INITS)
     gain = check_real("gain", gain, lo=0.0, lo_open=True)
-    from theory._validate import check_nonneg_int
+    from degeneracy.validation import check_nonneg_int
 
     fold = check_nonneg_int("fold", fold)
     for l in range(1, len(widths)):
         if fold > 0 and widths[l] % (2**fold) != 0:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"fold={fold} needs every layer's output width divisible by 2**fold={2**fold}, "
                 f"got width {widths[l]} at layer {l}"
             )
@@ -488,7 +490,7 @@ def init_network(
     >>> net.replicas, net.depth, net.widths
     (5, 3, (4, 4, 4, 2))
     """
-    from numerics.rng import as_generator, spawn_generators
+    from degeneracy.numerics.rng import as_generator, spawn_generators
 
     R = check_positive_int("replicas", replicas)
     if isinstance(rng, (list, tuple)):

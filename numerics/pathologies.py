@@ -31,11 +31,21 @@ from typing import Sequence
 
 import numpy as np
 
-from theory._validate import check_choice, check_int, check_positive_int, check_real
-from theory.activations import ACTIVATIONS, activation as _activation
-from theory.errors import DegeneracyError
+from degeneracy.errors import ArgumentValueError, NumericalFailure
+from degeneracy.theory.activations import ACTIVATIONS
+from degeneracy.theory.activations import activation as _activation
+from degeneracy.theory.isometry import critical_point
+from degeneracy.validation import (
+    check_choice,
+    check_int,
+    check_positive_int,
+    check_real,
+)
 
-from .measures import effective_rank, participation_ratio  # re-exported: numerics.measures is their home
+from .measures import (  # re-exported: numerics.measures is their home
+    effective_rank,
+    participation_ratio,
+)
 from .rng import RNGLike, as_generator
 
 __all__ = [
@@ -113,7 +123,7 @@ def jacobian_spectra(dim: int, depths: Sequence[int], samples: int, *, variance:
                     J /= np.sqrt(np.einsum("rij,rij->r", J, J))[:, None, None]
             if l in out:
                 if not np.all(np.isfinite(J)):
-                    raise DegeneracyError(f"Jacobian overflowed at depth {l} (connected={connected}, variance={variance})")
+                    raise NumericalFailure(f"Jacobian overflowed at depth {l} (connected={connected}, variance={variance})")
                 s = np.linalg.svd(J, compute_uv=False)
                 out[l][start:start + m] = s / s[:, :1]
     return out
@@ -197,7 +207,7 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
     (standard) or ``z_{l-1} = [x_{l-1}; x_0]`` (input connected, as Duvenaud et al. Sec. 5 and
     Neal 1995), ``W_l`` entries ``N(0, sigma_w^2 / fan_in)``, ``b_l ~ N(0, sigma_b^2)``.
     By default ``(sigma_w, sigma_b)`` is the critical point ``chi = 1`` at pre-activation
-    variance ``q_star`` (:func:`theory.pathologies.critical_point`: matched criticality).
+    variance ``q_star`` (:func:`degeneracy.theory.isometry.critical_point`, square roots: matched criticality).
     ``inputs``: an array ``(input_dim, P)`` or the number ``P`` of i.i.d. ``N(0, q_star)`` inputs.
 
     The Jacobian ``d x_l / d x_0`` at input 0 is accumulated forward (``(R, N, N0)`` per layer).
@@ -206,8 +216,6 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
     >>> s.hidden_pr.shape, s.jac_ratio.shape
     ((2, 3), (2, 3))
     """
-    from theory.pathologies import critical_point
-
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("normalization", normalization, NORMALIZATIONS)
     width = check_int("width", width, minimum=2)
@@ -216,7 +224,8 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
     q_star = check_real("q_star", q_star, lo=0.0, lo_open=True)
     g = as_generator(rng)
     if sigma_w is None or sigma_b is None:
-        sw, sb = critical_point(activation, q_star)
+        sw2, sb2 = critical_point(activation, q_star)
+        sw, sb = math.sqrt(sw2), math.sqrt(sb2)
         sigma_w = sw if sigma_w is None else sigma_w
         sigma_b = sb if sigma_b is None else sigma_b
     sigma_w = check_real("sigma_w", sigma_w, lo=0.0, lo_open=True)
@@ -228,7 +237,7 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
     else:
         x0 = np.asarray(inputs, dtype=float)
         if x0.ndim != 2 or x0.shape[1] < 2 or not np.all(np.isfinite(x0)):
-            raise ValueError(f"inputs must be a finite (input_dim, P >= 2) array, got shape {x0.shape}")
+            raise ArgumentValueError(f"inputs must be a finite (input_dim, P >= 2) array, got shape {x0.shape}")
         n0, P = x0.shape
     layers = list(range(1, depth + 1)) if layers is None else sorted({check_int("layers", l, minimum=1, maximum=depth) for l in layers})
     spectra_at = set(spectra_at)
@@ -259,11 +268,11 @@ def random_mlp(activation: str, *, width: int = 100, depth: int = 20, inputs: np
             her[alive, i] = effective_rank(np.sqrt(lam[alive]))
         if jacobian:
             if not np.all(np.isfinite(J)):
-                raise DegeneracyError(f"Jacobian overflowed at layer {l}")
+                raise NumericalFailure(f"Jacobian overflowed at layer {l}")
             s = np.linalg.svd(J, compute_uv=False)
             top = s[:, :1]
             if np.any(top <= 0):
-                raise DegeneracyError(f"Jacobian vanished at layer {l} ({activation}, {normalization})")
+                raise NumericalFailure(f"Jacobian vanished at layer {l} ({activation}, {normalization})")
             jpr[:, i] = participation_ratio(s**2)
             jrat[:, i] = s[:, 1] / s[:, 0]
             if l in spectra_at:
@@ -310,14 +319,14 @@ def mlp_forward(x0: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[
     check_choice("normalization", normalization, NORMALIZATIONS)
     x0 = np.asarray(x0, dtype=float)
     if x0.ndim != 3:
-        raise ValueError(f"x0 must have shape (R, N0, P), got {x0.shape}")
+        raise ArgumentValueError(f"x0 must have shape (R, N0, P), got {x0.shape}")
     if len(weights) != len(biases) or not weights:
-        raise ValueError("weights and biases must be non-empty sequences of equal length")
+        raise ArgumentValueError("weights and biases must be non-empty sequences of equal length")
 
     def get(l, fan_in):
         W = np.asarray(weights[l - 1], dtype=float)
         if W.shape[-1] != fan_in:
-            raise ValueError(f"weights[{l - 1}] must have fan-in {fan_in}, got shape {W.shape}")
+            raise ArgumentValueError(f"weights[{l - 1}] must have fan-in {fan_in}, got shape {W.shape}")
         return W, np.asarray(biases[l - 1], dtype=float)
 
     return [(x, J) for _, x, J in _propagate(x0, len(weights), get, activation, normalization, connected)]
@@ -344,7 +353,7 @@ def warp_points(points: np.ndarray, depth: int, *, hidden: int = 100, connected:
     check_choice("activation", activation, ACTIVATIONS)
     pts = np.asarray(points, dtype=float)
     if pts.ndim != 2 or pts.shape[0] != 2 or not np.all(np.isfinite(pts)):
-        raise ValueError(f"points must be a finite array of shape (2, P), got {pts.shape}")
+        raise ArgumentValueError(f"points must be a finite array of shape (2, P), got {pts.shape}")
     record = set(range(depth + 1)) if record is None else set(record)
     g = as_generator(rng)
     phi, _ = _activation(activation)

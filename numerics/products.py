@@ -44,18 +44,24 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import scipy.linalg.lapack as _lapack
 
-from numerics.ensembles import FIELDS, gaussian, haar, fold
-from numerics.rng import RNGLike, as_generator
-from theory._validate import (
+from degeneracy.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    CertificationError,
+    NumericalFailure,
+)
+from degeneracy.numerics.ensembles import FIELDS, fold, gaussian, haar
+from degeneracy.numerics.rng import RNGLike, as_generator
+from degeneracy.validation import (
     check_choice,
     check_finite_array,
     check_int,
     check_positive_int,
     check_real,
 )
-from theory.errors import CertificationError, DegeneracyError
 
 __all__ = [
+    "engine_step_times",
     "ENSEMBLES",
     "METHODS",
     "LAPACK_MIN_N",
@@ -121,17 +127,17 @@ def ensemble_sampler(n: int, ensemble: str = "gaussian", *, field: str = "real",
     check_choice("field", field, FIELDS)
     if ensemble == "gaussian":
         if k is not None:
-            raise ValueError("k is only meaningful for ensemble='fold'")
+            raise ArgumentValueError("k is only meaningful for ensemble='fold'")
         return lambda g, r: gaussian(n, size=r, field=field, rng=g)
     if ensemble == "orthogonal":
         if k is not None:
-            raise ValueError("k is only meaningful for ensemble='fold'")
+            raise ArgumentValueError("k is only meaningful for ensemble='fold'")
         return lambda g, r: haar(n, size=r, field=field, rng=g)
     if k is None:
-        raise ValueError("ensemble='fold' needs k (the number of folds), got None")
+        raise ArgumentValueError("ensemble='fold' needs k (the number of folds), got None")
     k = check_int("k", k, minimum=0)
     if n % (1 << k):
-        raise ValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
+        raise ArgumentValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
     return lambda g, r: fold(gaussian(n, size=r, field=field, rng=g), k)
 
 
@@ -156,11 +162,11 @@ def _sampler_source(n, depth, replicas, field, sampler, g, trusted: bool = False
         b = sampler(g, replicas)
         b = np.asarray(b)
         if b.shape != (replicas, n, n):
-            raise ValueError(f"sampler must return shape {(replicas, n, n)}, got {b.shape}")
+            raise ArgumentValueError(f"sampler must return shape {(replicas, n, n)}, got {b.shape}")
         if field == "real" and np.iscomplexobj(b):
-            raise ValueError("sampler returned complex matrices for field='real'")
+            raise ArgumentValueError("sampler returned complex matrices for field='real'")
         if not np.all(np.isfinite(b)):
-            raise ValueError("sampler returned NaN or inf entries")
+            raise ArgumentValueError("sampler returned NaN or inf entries")
         return b.astype(dtype, copy=False)
 
     return _Source(n, depth, replicas, field, block, owned=True)
@@ -176,10 +182,10 @@ def _sampled_source(n, depth, replicas, field, ensemble, sampler, rng) -> tuple[
     trusted = sampler is None
     if sampler is None:
         if ensemble == "fold":
-            raise ValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
+            raise ArgumentValueError("ensemble='fold' needs k: pass sampler=ensemble_sampler(n, 'fold', k=...)")
         sampler = ensemble_sampler(n, ensemble, field=field)
     elif not callable(sampler):
-        raise TypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
+        raise ArgumentTypeError(f"sampler must be callable (rng, replicas) -> array, got {type(sampler).__name__}")
     return _sampler_source(n, depth, replicas, field, sampler, as_generator(rng), trusted), n, depth, replicas
 
 
@@ -187,19 +193,19 @@ def _factor_source(factors) -> tuple[_Source, bool]:
     """Validate an explicit factor stack; returns the source and whether it had a batch axis."""
     arr = np.asarray(factors)
     if arr.dtype == object:
-        raise TypeError("factors must be an array of numbers, (L, n, n) or (L, R, n, n)")
+        raise ArgumentTypeError("factors must be an array of numbers, (L, n, n) or (L, R, n, n)")
     complex_ = np.iscomplexobj(arr)
     arr = check_finite_array("factors", arr, dtype=np.complex128 if complex_ else np.float64)
     if arr.ndim not in (3, 4):
-        raise ValueError(f"factors must have shape (L, n, n) or (L, R, n, n), got {arr.shape}")
+        raise ArgumentValueError(f"factors must have shape (L, n, n) or (L, R, n, n), got {arr.shape}")
     batched = arr.ndim == 4
     if not batched:
         arr = arr[:, None]
     L, R, n, n2 = arr.shape
     if n != n2:
-        raise ValueError(f"factors must be square, got {n} x {n2}")
+        raise ArgumentValueError(f"factors must be square, got {n} x {n2}")
     if L < 1 or n < 1 or R < 1:
-        raise ValueError(f"factors must hold at least one non-empty matrix, got shape {np.shape(factors)}")
+        raise ArgumentValueError(f"factors must hold at least one non-empty matrix, got shape {np.shape(factors)}")
     return _Source(n, L, R, "complex" if complex_ else "real", lambda l: arr[l], owned=False), batched
 
 
@@ -268,7 +274,7 @@ class _Kernel:
         else:
             qr, tau, info = self._qrt(self.nb, a, overwrite_a=1)
         if info != 0:  # pragma: no cover - LAPACK argument errors only
-            raise DegeneracyError(f"{self.kind} failed with info={info}")
+            raise NumericalFailure(f"{self.kind} failed with info={info}")
         return qr, tau
 
     def apply_right(self, h, c: np.ndarray) -> np.ndarray:
@@ -278,7 +284,7 @@ class _Kernel:
         else:
             cq, info = self._mqrt(qr, tau, c, side="R", trans="N", overwrite_c=1)
         if info != 0:  # pragma: no cover
-            raise DegeneracyError(f"applying Q failed with info={info}")
+            raise NumericalFailure(f"applying Q failed with info={info}")
         return cq
 
     @staticmethod
@@ -338,7 +344,7 @@ class QRResult:
     def checkpoint_exponents(self) -> np.ndarray:
         """Running exponents at each checkpoint, shape (len(checkpoints), R, n)."""
         if self.checkpoint_sums is None:
-            raise ValueError("no checkpoints were recorded; pass checkpoints= to the engine")
+            raise ArgumentValueError("no checkpoints were recorded; pass checkpoints= to the engine")
         return self.checkpoint_sums / np.asarray(self.checkpoints, dtype=float)[:, None, None]
 
     @property
@@ -355,12 +361,12 @@ def _checkpoints(checkpoints, depth: int) -> tuple[int, ...]:
     try:
         cps = [check_int("checkpoints", c, minimum=1, maximum=depth) for c in checkpoints]
     except TypeError:
-        raise TypeError(f"checkpoints must be integers in [1, {depth}], got {checkpoints!r}") from None
+        raise ArgumentTypeError(f"checkpoints must be integers in [1, {depth}], got {checkpoints!r}") from None
     return tuple(sorted(set(cps)))
 
 
 def _run_benettin(src: _Source, method: str, cps: tuple[int, ...], on_step: Callable[[int], None] | None = None) -> QRResult:
-    """The engine loop; ``on_step(layer)`` (private, used by :mod:`numerics.bench` to time
+    """The engine loop; ``on_step(layer)`` (used by :func:`engine_step_times` to time
     single steps) is called after each layer."""
     n, depth, R, field = src.n, src.depth, src.replicas, src.field
     sums = np.zeros((R, n), dtype=np.float64)
@@ -394,6 +400,26 @@ def _run_benettin(src: _Source, method: str, cps: tuple[int, ...], on_step: Call
             if on_step is not None:
                 on_step(layer)
     return QRResult(sums, depth, cps, cp_out, method)
+
+
+def engine_step_times(n: int, depth: int, *, method: str = "lapack", rng=None) -> np.ndarray:
+    """Wall-clock durations of steps 2..depth of one single-replica :func:`lyapunov_qr` run (real
+    Gaussian factors), for the benchmark: step 1 has no reflectors to apply yet. Each step includes
+    the Gaussian draw.
+
+    Returns ``(depth - 1,)`` seconds.
+
+    >>> engine_step_times(8, 3, rng=0).shape
+    (2,)
+    """
+    import time
+
+    n = check_positive_int("n", n)
+    depth = check_int("depth", depth, minimum=2)
+    stamps: list[float] = []
+    src = _sampler_source(n, depth, 1, "real", ensemble_sampler(n), as_generator(rng), True)
+    _run_benettin(src, _choose_method(method, n, 1), (), on_step=lambda _l: stamps.append(time.perf_counter()))
+    return np.diff(stamps)
 
 
 def lyapunov_qr(
@@ -456,7 +482,7 @@ def lyapunov_qr(
     >>> lyapunov_qr(4, 0)
     Traceback (most recent call last):
     ...
-    ValueError: depth must be a positive integer, got 0
+    degeneracy.errors.ArgumentValueError: depth must be a positive integer, got 0
     """
     src, n, depth, replicas = _sampled_source(n, depth, replicas, field, ensemble, sampler, rng)
     return _run_benettin(src, _choose_method(method, n, replicas), _checkpoints(checkpoints, depth))
@@ -529,7 +555,7 @@ def _sort_desc(logd: np.ndarray, T: np.ndarray):
 def _normalize_rows(logd: np.ndarray, T: np.ndarray):
     rn = np.linalg.norm(T, axis=-1)
     if np.any(rn == 0) or not np.all(np.isfinite(rn)):
-        raise DegeneracyError(
+        raise NumericalFailure(
             "the product is exactly singular (a zero row appeared): its log singular values "
             "include -inf; perturb the factors or count the rank instead"
         )
@@ -541,7 +567,7 @@ def _graded_step(logd, Rm, T):
     dR = np.diagonal(Rm, axis1=-2, axis2=-1)
     adR = np.abs(dR)
     if np.any(adR == 0):
-        raise DegeneracyError(
+        raise NumericalFailure(
             "a QR pivot is exactly zero: the product is exactly singular and some log "
             "singular values are -inf"
         )
@@ -640,7 +666,7 @@ def _scaled_svd_log(logd: np.ndarray, U: np.ndarray) -> np.ndarray:
     X = np.exp(logd - top)[..., :, None] * U
     s = np.linalg.svd(X, compute_uv=False)
     if np.any(s <= 0):
-        raise DegeneracyError("a singular value of the product is exactly zero in float64")
+        raise NumericalFailure("a singular value of the product is exactly zero in float64")
     return np.log(s) + top
 
 
@@ -699,7 +725,7 @@ def graded_log_singular_values(
     T = np.asarray(T)
     T = check_finite_array("T", T, dtype=np.complex128 if np.iscomplexobj(T) else np.float64)
     if logd.ndim < 1 or T.shape != logd.shape + logd.shape[-1:]:
-        raise ValueError(f"T must have shape {logd.shape + logd.shape[-1:]}, got {T.shape}")
+        raise ArgumentValueError(f"T must have shape {logd.shape + logd.shape[-1:]}, got {T.shape}")
     max_sweeps = check_int("max_sweeps", max_sweeps, minimum=0)
     explicit_range = check_real("explicit_range", explicit_range, lo=0.0, hi=EXPLICIT_RANGE)
     batch = logd.shape[:-1]
@@ -726,7 +752,7 @@ def graded_log_singular_values(
         R1 = np.linalg.qr(np.conj(np.swapaxes(U, -1, -2)), mode="r")
         d1 = np.abs(np.diagonal(R1, axis1=-2, axis2=-1))
         if np.any(d1 == 0):
-            raise DegeneracyError("the product is exactly singular in float64 (zero pivot)")
+            raise NumericalFailure("the product is exactly singular in float64 (zero pivot)")
         # R1 D = diag(|R1_ii| D_i) U_new with U_new_ij = (R1_ij / |R1_ii|) (D_j / D_i)
         Unew = (R1 / d1[..., :, None]) * _upper_ratio(ld)
         ldnew = ld + np.log(d1)
@@ -789,10 +815,10 @@ def product_log_singular_values(factors, depth: int | None = None, *, method: st
     """
     if _is_int(factors):
         if depth is None:
-            raise TypeError("product_log_singular_values(n, depth, ...) needs depth")
+            raise ArgumentTypeError("product_log_singular_values(n, depth, ...) needs depth")
         return sample_product_log_singular_values(factors, depth, method=method, max_sweeps=max_sweeps, **sample_kwargs)
     if depth is not None or sample_kwargs:
-        raise TypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
+        raise ArgumentTypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
     src, batched = _factor_source(factors)
     out = _stable_from_source(src, _choose_method(method, src.n, src.replicas), max_sweeps)
     return out if batched else out[0]
@@ -907,7 +933,7 @@ def naive_product_singular_values(factors) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         P = multiply(factors)
     if not np.all(np.isfinite(P)):
-        raise DegeneracyError("the explicit product overflowed in float64 (that is part of the failure)")
+        raise NumericalFailure("the explicit product overflowed in float64 (that is part of the failure)")
     return np.linalg.svd(P, compute_uv=False)
 
 
@@ -982,14 +1008,14 @@ def product_eigenvalues(factors, depth: int | None = None, **sample_kwargs) -> n
     """
     if _is_int(factors):
         if depth is None:
-            raise TypeError("product_eigenvalues(n, depth, ...) needs depth")
+            raise ArgumentTypeError("product_eigenvalues(n, depth, ...) needs depth")
         return sample_product_eigenvalues(factors, depth, **sample_kwargs)
     if depth is not None or sample_kwargs:
-        raise TypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
+        raise ArgumentTypeError("depth, replicas, rng, ... are only accepted with an int n (the sampled form)")
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         P = multiply(factors)
     if not np.all(np.isfinite(P)):
-        raise DegeneracyError("the explicit product overflowed in float64; use a smaller depth")
+        raise NumericalFailure("the explicit product overflowed in float64; use a smaller depth")
     return np.linalg.eigvals(P).astype(np.complex128)
 
 
@@ -1019,7 +1045,7 @@ def sample_product_eigenvalues(
     for _ in range(depth - 1):
         P = np.matmul(gaussian(n, size=replicas, field=field, rng=g), P)
     if not np.all(np.isfinite(P)):
-        raise DegeneracyError("the explicit product over/underflowed; use a smaller depth")
+        raise NumericalFailure("the explicit product over/underflowed; use a smaller depth")
     return np.linalg.eigvals(P).astype(np.complex128)
 
 
@@ -1037,9 +1063,9 @@ def origin_bin_fraction(eigenvalues, width: float = 0.1) -> np.ndarray:
     width = check_real("width", width, lo=0.0, lo_open=True)
     z = np.asarray(eigenvalues)
     if z.ndim < 1 or z.shape[-1] == 0:
-        raise ValueError("eigenvalues must have a non-empty last axis")
+        raise ArgumentValueError("eigenvalues must have a non-empty last axis")
     if not np.all(np.isfinite(z)):
-        raise ValueError("eigenvalues must contain only finite numbers (found NaN or inf)")
+        raise ArgumentValueError("eigenvalues must contain only finite numbers (found NaN or inf)")
     h = width / 2.0
     inside = (np.abs(np.real(z)) <= h) & (np.abs(np.imag(z)) <= h)
     return inside.mean(axis=-1)
@@ -1054,15 +1080,15 @@ def _as_log_sv(s, log: bool, name: str = "s") -> np.ndarray:
     if log:
         arr = np.asarray(s, dtype=np.float64)
         if np.any(np.isnan(arr)) or np.any(arr == np.inf):
-            raise ValueError(f"{name} (log singular values) must not contain NaN or +inf")
+            raise ArgumentValueError(f"{name} (log singular values) must not contain NaN or +inf")
     else:
         arr = check_finite_array(name, s)
         if np.any(arr < 0):
-            raise ValueError(f"{name} (singular values) must be non-negative")
+            raise ArgumentValueError(f"{name} (singular values) must be non-negative")
         with np.errstate(divide="ignore"):
             arr = np.log(arr)
     if arr.ndim < 1 or arr.shape[-1] == 0:
-        raise ValueError(f"{name} must have a non-empty last axis (the spectrum)")
+        raise ArgumentValueError(f"{name} must have a non-empty last axis (the spectrum)")
     return arr
 
 
@@ -1086,7 +1112,7 @@ def participation_ratio(s, *, log: bool = False) -> np.ndarray:
     """
     ls = _as_log_sv(s, log)
     if np.all(np.isneginf(ls), axis=-1).any():
-        raise ValueError("participation ratio of an all-zero spectrum is undefined")
+        raise ArgumentValueError("participation ratio of an all-zero spectrum is undefined")
     N = ls.shape[-1]
     return np.exp(2 * _logsumexp(2 * ls) - _logsumexp(4 * ls) - math.log(N))
 

@@ -13,6 +13,8 @@ from typing import Union
 
 import numpy as np
 
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["RNGLike", "as_generator", "spawn_generators", "replica_generators", "stable_key", "stream_for"]
 
 RNGLike = Union[np.random.Generator, np.random.SeedSequence, int, None]
@@ -33,9 +35,9 @@ def as_generator(rng: RNGLike) -> np.random.Generator:
         return np.random.Generator(np.random.SFC64(rng))
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         if int(rng) < 0:
-            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+            raise ArgumentValueError(f"rng seed must be a non-negative integer, got {rng}")
         return np.random.Generator(np.random.SFC64(int(rng)))
-    raise TypeError(
+    raise ArgumentTypeError(
         f"rng must be a numpy Generator, SeedSequence, non-negative int or None, got {type(rng).__name__}"
     )
 
@@ -64,7 +66,7 @@ def replica_generators(rng, replicas: int) -> list[np.random.Generator]:
     """
     if isinstance(rng, (list, tuple)):
         if len(rng) != replicas:
-            raise ValueError(f"rng sequence must have one entry per replica ({replicas}), got {len(rng)}")
+            raise ArgumentValueError(f"rng sequence must have one entry per replica ({replicas}), got {len(rng)}")
         return [as_generator(g) for g in rng]
     return spawn_generators(rng, replicas)
 
@@ -92,7 +94,7 @@ def stream_for(seed: int | np.random.SeedSequence, *names: str) -> np.random.See
         base_key = tuple(seed.spawn_key)
     else:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+            raise ArgumentValueError(f"seed must be a non-negative integer, got {seed!r}")
         entropy = int(seed)
         base_key = ()
     return np.random.SeedSequence(entropy, spawn_key=base_key + tuple(stable_key(n) for n in names))

@@ -25,7 +25,7 @@ Three parts.
 
 Examples
 --------
->>> from theory.singularities import one_hidden_layer, overlap
+>>> from degeneracy.theory.singularities import one_hidden_layer, overlap
 >>> s = overlap(one_hidden_layer(3, 3), 0, 1)
 >>> fisher_null_count(s, rng=0)[0]
 4
@@ -39,9 +39,15 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from theory._validate import check_choice, check_finite_array, check_int, check_positive_int, check_real
-from theory.errors import CertificationError
-from theory.singularities import SingularSet
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError
+from degeneracy.theory.singularities import SingularSet
+from degeneracy.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive_int,
+    check_real,
+)
 
 from . import fisher as _fisher
 from .measures import gauss_newton_spectrum, near_null_fraction
@@ -79,7 +85,7 @@ def point_on_set(s: SingularSet, rng=None, *, scale: float = 1.0) -> dict:
     parameters follow the set's substitution.
     """
     if not isinstance(s, SingularSet):
-        raise TypeError(f"s must be a SingularSet, got {type(s).__name__}")
+        raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
     scale = check_real("scale", scale, lo=0.0, lo_open=True)
     g = as_generator(rng)
     m = s.model
@@ -122,7 +128,7 @@ def fisher_null_count(
     the identity. See :func:`numerics.fisher.near_zero_count` for the cut and the gap.
     """
     if not isinstance(s, SingularSet):
-        raise TypeError(f"s must be a SingularSet, got {type(s).__name__}")
+        raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
     g = as_generator(rng)
     P = s.model.size
     B = 4 * P if n_samples is None else check_positive_int("n_samples", n_samples)
@@ -348,17 +354,17 @@ def degeneracy_measures(net: NetworkStack, X: np.ndarray, *, gn_samples: int = 6
                     below ``gn_rtol * lambda_max`` (:func:`numerics.measures.near_null_fraction`):
                     near-degenerate directions of the Fisher (a measure, not a rounding-level count).
 
-    >>> from numerics.networks import init_network
+    >>> from degeneracy.numerics.networks import init_network
     >>> net = init_network([4, 4, 4, 1], 2, rng=0, activation="relu")
     >>> m = degeneracy_measures(net, np.random.default_rng(0).standard_normal((4, 32)))
     >>> sorted(m), m["overlap"].shape
     (['dependence', 'eliminated', 'gn_null', 'overlap', 'weight_overlap'], (2,))
     """
     if not isinstance(net, NetworkStack):
-        raise TypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+        raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
     X = check_finite_array("X", X)
     if X.ndim not in (2, 3):
-        raise ValueError(f"X must have shape (d_0, B) or (R, d_0, B), got {X.shape}")
+        raise ArgumentValueError(f"X must have shape (d_0, B) or (R, d_0, B), got {X.shape}")
     cache = net.forward(X)
     L = net.depth
     hidden = range(L - 1) if net.linear_readout else range(L)
@@ -448,7 +454,7 @@ def degeneracy_experiment(
         branch_gain = 1.0 / np.sqrt(depth)
     branch_gain = check_real("branch_gain", branch_gain, lo=0.0, lo_open=True)
     if steps % checkpoints:
-        raise ValueError(f"steps ({steps}) must be a multiple of checkpoints ({checkpoints})")
+        raise ArgumentValueError(f"steps ({steps}) must be a multiple of checkpoints ({checkpoints})")
     variants = tuple(check_choice("variants", v, tuple(SKIP_VARIANTS)) for v in variants)
     gens = spawn_generators(rng, runs)
     tasks = [teacher_task(width, n_samples, rng=g) for g in gens]

@@ -54,7 +54,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats as _sps
 
-from theory.errors import DegeneracyError
+from degeneracy.errors import ArgumentValueError, NumericalFailure
 
 __all__ = [
     "Check",
@@ -90,9 +90,9 @@ def sidak(alpha: float, m: int) -> float:
     0.000100045
     """
     if not (0 < alpha < 1):
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        raise ArgumentValueError(f"alpha must be in (0, 1), got {alpha!r}")
     if m < 1:
-        raise ValueError(f"m must be a positive integer, got {m!r}")
+        raise ArgumentValueError(f"m must be a positive integer, got {m!r}")
     return float(-math.expm1(math.log1p(-alpha) / m))
 
 
@@ -107,7 +107,7 @@ def _float(x) -> float:
 
 def _finite(name: str, what: str, arr: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
-        raise DegeneracyError(f"check {name!r}: {what} contains NaN or inf (a run diverged or overflowed)")
+        raise NumericalFailure(f"check {name!r}: {what} contains NaN or inf (a run diverged or overflowed)")
     return arr
 
 
@@ -177,12 +177,12 @@ class Check:
     def as_dict(self) -> dict:
         """The check as the JSON report's ``checks`` entry (plain finite numbers)."""
         if self.passed is None:
-            raise DegeneracyError(f"check {self.name!r} was not finalized")
+            raise NumericalFailure(f"check {self.name!r} was not finalized")
 
         def num(v: float) -> float:
             v = float(v)
             if math.isnan(v):
-                raise DegeneracyError(f"check {self.name!r} has a NaN field")
+                raise NumericalFailure(f"check {self.name!r} has a NaN field")
             return math.copysign(1e300, v) if math.isinf(v) else v
 
         return {
@@ -215,7 +215,7 @@ def mean_check(name: str, replicas, theory: float, *, detail: str = "") -> Check
     """
     x = _finite(name, "replicas", np.asarray(replicas, dtype=float).ravel())
     if x.size < 2:
-        raise ValueError(f"replicas must hold at least 2 independent values, got {x.size}")
+        raise ArgumentValueError(f"replicas must hold at least 2 independent values, got {x.size}")
     theory = _float(theory)
     mean = float(x.mean())
     se = float(x.std(ddof=1) / math.sqrt(x.size))
@@ -236,10 +236,10 @@ def vector_mean_check(name: str, replicas, theory, *, labels=None, detail: str =
     """
     x = _finite(name, "replicas", np.asarray(replicas, dtype=float))
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"replicas must have shape (R, K) with R >= 2, got {x.shape}")
+        raise ArgumentValueError(f"replicas must have shape (R, K) with R >= 2, got {x.shape}")
     th = np.asarray([_float(t) for t in np.ravel(theory)], dtype=float)
     if th.size != x.shape[1]:
-        raise ValueError(f"theory must have {x.shape[1]} entries, got {th.size}")
+        raise ArgumentValueError(f"theory must have {x.shape[1]} entries, got {th.size}")
     R = x.shape[0]
     mean = x.mean(axis=0)
     se = x.std(axis=0, ddof=1) / math.sqrt(R)
@@ -264,7 +264,7 @@ def group_variance_replicas(values, groups: int) -> np.ndarray:
     """
     v = np.asarray(values, dtype=float)
     if groups < 2 or v.shape[0] // groups < 2:
-        raise ValueError(f"need at least 2 groups of at least 2 values, got {v.shape[0]} values in {groups} groups")
+        raise ArgumentValueError(f"need at least 2 groups of at least 2 values, got {v.shape[0]} values in {groups} groups")
     m = v.shape[0] // groups
     return v[: groups * m].reshape((groups, m) + v.shape[1:]).var(axis=1, ddof=1)
 
@@ -299,7 +299,7 @@ def ecdf_check(name: str, samples, cdf: Callable[[np.ndarray], np.ndarray], grid
     """
     s = _finite(name, "samples", np.asarray(samples, dtype=float))
     if s.ndim != 2 or s.shape[0] < 2:
-        raise ValueError(f"samples must have shape (R, M) with R >= 2 replicas, got {s.shape}")
+        raise ArgumentValueError(f"samples must have shape (R, M) with R >= 2 replicas, got {s.shape}")
     g = _finite(name, "grid", np.asarray(grid, dtype=float).ravel())
     F = np.asarray(cdf(g), dtype=float)
     _finite(name, "predicted cdf", F)
@@ -328,7 +328,7 @@ def ecdf_extrapolation_check(name: str, samples_by_size: dict, cdf: Callable[[np
     sizes = sorted(samples_by_size)
     powers = tuple(powers)
     if len(sizes) < len(powers) + 2:
-        raise ValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {len(sizes)}")
+        raise ArgumentValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {len(sizes)}")
     g = _finite(name, "grid", np.asarray(grid, dtype=float).ravel())
     F = np.asarray(cdf(g), dtype=float)
     _finite(name, "predicted cdf", F)
@@ -336,7 +336,7 @@ def ecdf_extrapolation_check(name: str, samples_by_size: dict, cdf: Callable[[np
     for n in sizes:
         s = _finite(name, f"samples at N={n}", np.asarray(samples_by_size[n], dtype=float))
         if s.ndim != 2 or s.shape[0] < 2:
-            raise ValueError(f"samples at N={n} must have shape (R, M) with R >= 2, got {s.shape}")
+            raise ArgumentValueError(f"samples at N={n} must have shape (R, M) with R >= 2, got {s.shape}")
         E = replica_ecdf(s, g)
         R, M = s.shape
         means.append(E.mean(axis=0))
@@ -372,7 +372,7 @@ def weighted_fit(x, y, se, columns: Sequence[Callable[[np.ndarray], np.ndarray]]
     y = np.asarray(y, dtype=float)
     se = np.asarray(se, dtype=float)
     if np.any(se <= 0):
-        raise ValueError("stderrs must be positive")
+        raise ArgumentValueError("stderrs must be positive")
     X = np.column_stack([f(x) for f in columns])
     w = 1.0 / se
     A = X * w[:, None]
@@ -401,7 +401,7 @@ def extrapolation_check(name: str, sizes, estimates, stderrs, theory: float, *, 
     se = _finite(name, "stderrs", np.asarray(stderrs, dtype=float))
     powers = tuple(powers)
     if n.size < len(powers) + 2:
-        raise ValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {n.size}")
+        raise ArgumentValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {n.size}")
     cols = [lambda v: np.ones_like(v)] + [(lambda v, p=p: v ** (-float(p))) for p in powers]
     coef, cov, chi2, dof = weighted_fit(n, y, se, cols)
     a, sa = float(coef[0]), float(math.sqrt(cov[0, 0]))
@@ -425,9 +425,9 @@ def rate_check(name: str, xs, errors, error_stderrs, expected_rate: float, *, de
     e = _finite(name, "errors", np.asarray(errors, dtype=float))
     s = _finite(name, "error_stderrs", np.asarray(error_stderrs, dtype=float))
     if x.size < 3:
-        raise ValueError(f"need at least 3 points for a rate, got {x.size}")
+        raise ArgumentValueError(f"need at least 3 points for a rate, got {x.size}")
     if np.any(np.abs(e) <= 2 * s):
-        raise DegeneracyError(f"check {name!r}: some errors are not resolved from zero (|error| <= 2 stderr); "
+        raise NumericalFailure(f"check {name!r}: some errors are not resolved from zero (|error| <= 2 stderr); "
                               "use larger errors or more replicas")
     coef, cov, chi2, dof = weighted_fit(np.log(x), np.log(np.abs(e)), s / np.abs(e),
                                         [lambda v: np.ones_like(v), lambda v: v])
@@ -452,7 +452,7 @@ def _welch(a: np.ndarray, b: np.ndarray):
 
 def _direction(direction: str) -> float:
     if direction not in ("greater", "less"):
-        raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+        raise ArgumentValueError(f"direction must be 'greater' or 'less', got {direction!r}")
     return 1.0 if direction == "greater" else -1.0
 
 
@@ -467,7 +467,7 @@ def difference_check(name: str, a, b, direction: str = "greater", *, detail: str
     a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
     b = _finite(name, "b", np.asarray(b, dtype=float).ravel())
     if a.size < 2 or b.size < 2:
-        raise ValueError("a and b must each hold at least 2 independent replicas")
+        raise ArgumentValueError("a and b must each hold at least 2 independent replicas")
     diff = float(a.mean() - b.mean())
     se, df = _welch(a, b)
     c = Check(name, "effect", 0.0, diff, se, sign * _t_z(diff, se), df=df, direction=direction,
@@ -482,7 +482,7 @@ def paired_difference_check(name: str, a, b, direction: str = "greater", *, deta
     a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
     b = _finite(name, "b", np.asarray(b, dtype=float).ravel())
     if a.shape != b.shape or a.size < 2:
-        raise ValueError("a and b must be paired arrays of equal length >= 2")
+        raise ArgumentValueError("a and b must be paired arrays of equal length >= 2")
     d = a - b
     diff = float(d.mean())
     se = float(d.std(ddof=1) / math.sqrt(d.size))
@@ -505,7 +505,7 @@ def exceeds_check(name: str, a, value: float, direction: str = "greater", *, det
     sign = _direction(direction)
     a = _finite(name, "a", np.asarray(a, dtype=float).ravel())
     if a.size < 2:
-        raise ValueError("a must hold at least 2 independent replicas")
+        raise ArgumentValueError("a must hold at least 2 independent replicas")
     value = _float(value)
     diff = float(a.mean() - value)
     se = float(a.std(ddof=1) / math.sqrt(a.size))
@@ -522,11 +522,11 @@ def bound_check(name: str, estimate: float, stderr: float, bound: float, directi
     Passes unless the estimate exceeds the bound by more than the one-sided threshold allows.
     """
     if direction not in ("le", "ge"):
-        raise ValueError(f"direction must be 'le' or 'ge', got {direction!r}")
+        raise ArgumentValueError(f"direction must be 'le' or 'ge', got {direction!r}")
     estimate, stderr, bound = _float(estimate), _float(stderr), _float(bound)
     for what, v in (("estimate", estimate), ("stderr", stderr), ("bound", bound)):
         if not math.isfinite(v):
-            raise DegeneracyError(f"check {name!r}: {what} is not finite")
+            raise NumericalFailure(f"check {name!r}: {what} is not finite")
     sign = 1.0 if direction == "le" else -1.0
     return Check(name, "bound", bound, estimate, stderr, sign * _t_z(estimate - bound, stderr), df=df,
                  direction=direction, detail=detail or f"estimate {'<=' if sign > 0 else '>='} bound")
@@ -560,7 +560,7 @@ def tolerance_check(name: str, theory: float, estimate: float, scale: float, *, 
     """
     theory, estimate, scale = _float(theory), _float(estimate), _float(scale)
     if not (scale > 0 and math.isfinite(scale)):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+        raise ArgumentValueError(f"scale must be a positive finite number, got {scale!r}")
     if not math.isfinite(estimate):
-        raise DegeneracyError(f"check {name!r}: estimate is not finite")
+        raise NumericalFailure(f"check {name!r}: estimate is not finite")
     return Check(name, "tolerance", theory, estimate, scale, _t_z(estimate - theory, scale), detail=reason)

@@ -11,7 +11,7 @@ Examples
 --------
 >>> from hypothesis import given, settings
 >>> import numpy as np
->>> from numerics import strategies as dst
+>>> from degeneracy.numerics import strategies as dst
 >>> @settings(max_examples=5, derandomize=True)
 ... @given(dst.orthogonal_matrices(n=dst.sizes(max_size=6)))
 ... def test_orthogonal(Q):
@@ -29,8 +29,9 @@ from hypothesis import Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from numerics.ensembles import FIELDS, fold, gaussian, haar
-from numerics.rng import as_generator
+from degeneracy.errors import ArgumentValueError
+from degeneracy.numerics.ensembles import FIELDS, fold, gaussian, haar
+from degeneracy.numerics.rng import as_generator
 
 __all__ = [
     "example",
@@ -206,7 +207,7 @@ def factor_stacks(
         return gaussian(n_, size=size, field=f, rng=g)
     if ensemble == "orthogonal":
         return haar(n_, size=size, field=f, rng=g)
-    raise ValueError(f"ensemble must be one of 'gaussian', 'orthogonal', got {ensemble!r}")
+    raise ArgumentValueError(f"ensemble must be one of 'gaussian', 'orthogonal', got {ensemble!r}")
 
 
 @st.composite

@@ -36,7 +36,7 @@ zero so it cannot overflow further), ``TrainingResult.diverged[r]`` is True and
 Examples
 --------
 >>> import numpy as np
->>> from numerics.networks import init_network
+>>> from degeneracy.numerics.networks import init_network
 >>> net = init_network([4, 4, 4], 3, init="orthogonal", rng=0)
 >>> task = PopulationTask(np.eye(4) * 0.5)
 >>> res = train(net, task, optimizer="gd", lr=0.1, steps=200, record_at=(0, 200))
@@ -53,8 +53,18 @@ from typing import Sequence
 
 import numpy as np
 
-from theory._validate import check_choice, check_finite_array, check_nonneg_int, check_positive_int, check_real
-from theory.errors import DegeneracyError
+from degeneracy.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    NumericalFailure,
+)
+from degeneracy.validation import (
+    check_choice,
+    check_finite_array,
+    check_nonneg_int,
+    check_positive_int,
+    check_real,
+)
 
 from .networks import NetworkStack, mse_loss
 from .rng import as_generator, replica_generators
@@ -84,7 +94,7 @@ class PopulationTask:
     def __post_init__(self):
         self.target = check_finite_array("target", self.target)
         if self.target.ndim not in (2, 3):
-            raise ValueError(f"target must have shape (d_out, d_in) or (R, d_out, d_in), got {self.target.shape}")
+            raise ArgumentValueError(f"target must have shape (d_out, d_in) or (R, d_out, d_in), got {self.target.shape}")
 
     def batch(self) -> tuple[np.ndarray, np.ndarray]:
         d0 = self.target.shape[-1]
@@ -110,9 +120,9 @@ class FullBatchTask:
         self.X = check_finite_array("X", self.X)
         self.Y = check_finite_array("Y", self.Y)
         if self.X.ndim not in (2, 3) or self.Y.ndim != self.X.ndim:
-            raise ValueError(f"X and Y must both have shape (d, N) or both (R, d, N), got {self.X.shape} and {self.Y.shape}")
+            raise ArgumentValueError(f"X and Y must both have shape (d, N) or both (R, d, N), got {self.X.shape} and {self.Y.shape}")
         if self.X.shape[-1] != self.Y.shape[-1] or self.X.shape[:-2] != self.Y.shape[:-2]:
-            raise ValueError(f"X and Y must have the same replicas and number of samples (last axis), "
+            raise ArgumentValueError(f"X and Y must have the same replicas and number of samples (last axis), "
                              f"got {self.X.shape} and {self.Y.shape}")
 
     def batch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -131,10 +141,10 @@ class SampledTask:
         self.X = check_finite_array("X", self.X, ndim=2)
         self.Y = check_finite_array("Y", self.Y, ndim=2)
         if self.X.shape[1] != self.Y.shape[1]:
-            raise ValueError(f"X and Y must have the same number of samples (columns), got {self.X.shape[1]} and {self.Y.shape[1]}")
+            raise ArgumentValueError(f"X and Y must have the same number of samples (columns), got {self.X.shape[1]} and {self.Y.shape[1]}")
         self.batch_size = check_positive_int("batch_size", self.batch_size)
         if self.batch_size > self.X.shape[1]:
-            raise ValueError(f"batch_size must be <= the number of samples {self.X.shape[1]}, got {self.batch_size}")
+            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[1]}, got {self.batch_size}")
 
     @property
     def n_samples(self) -> int:
@@ -222,7 +232,7 @@ class TrainingResult:
         in which case its entry is ``inf``)."""
         if np.any(self.diverged) and not allow_diverged:
             bad = np.flatnonzero(self.diverged).tolist()
-            raise DegeneracyError(f"replicas {bad} diverged (loss became inf/NaN); no final loss to report")
+            raise NumericalFailure(f"replicas {bad} diverged (loss became inf/NaN); no final loss to report")
         return self.loss[:, -1].copy()
 
 
@@ -278,7 +288,7 @@ def train(
         minibatch order (they are not resumable bit for bit).
     """
     if not isinstance(net, NetworkStack):
-        raise TypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+        raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_real("lr", lr, lo=0.0, lo_open=True)
     steps = check_nonneg_int("steps", steps)
@@ -288,7 +298,7 @@ def train(
     eps = check_real("eps", eps, lo=0.0, lo_open=True)
     record_at = sorted({check_nonneg_int("record_at", s) for s in record_at})
     if record_at and record_at[-1] > steps:
-        raise ValueError(f"record_at steps must be <= steps={steps}, got {record_at[-1]}")
+        raise ArgumentValueError(f"record_at steps must be <= steps={steps}, got {record_at[-1]}")
     if copy:
         net = net.copy()
     R = net.replicas
@@ -299,14 +309,14 @@ def train(
         Xf, Yf = task.batch()
         for what, arr in (("X", Xf), ("Y", Yf)):
             if arr.ndim == 3 and arr.shape[0] != R:
-                raise ValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
+                raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
         gens = None
     elif isinstance(task, SampledTask):
         Xf, Yf = task.X, task.Y
         gens = replica_generators(rng, R)
         perms = [None] * R
     else:
-        raise TypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
+        raise ArgumentTypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
 
     t0 = 0
     if state is None:
@@ -314,15 +324,15 @@ def train(
         v = [np.zeros_like(p) for p in params] if optimizer == "adam" else None
     else:
         if not isinstance(state, OptimizerState):
-            raise TypeError(f"state must be an OptimizerState (TrainingResult.state), got {type(state).__name__}")
+            raise ArgumentTypeError(f"state must be an OptimizerState (TrainingResult.state), got {type(state).__name__}")
         if state.optimizer != optimizer:
-            raise ValueError(f"state is from optimizer {state.optimizer!r}, cannot resume with {optimizer!r}")
+            raise ArgumentValueError(f"state is from optimizer {state.optimizer!r}, cannot resume with {optimizer!r}")
         t0 = check_nonneg_int("state.step", state.step)
         m = v = None
         if optimizer == "adam":
             shapes = [p.shape for p in params]
             if [a.shape for a in state.m] != shapes or [a.shape for a in state.v] != shapes:
-                raise ValueError("state moments do not match the network's parameter shapes")
+                raise ArgumentValueError("state moments do not match the network's parameter shapes")
             m = [np.array(a, dtype=float) for a in state.m]
             v = [np.array(a, dtype=float) for a in state.v]
     diverged = np.zeros(R, dtype=bool)

@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from numerics.rng import stream_for
+from degeneracy.errors import ArgumentValueError
+from degeneracy.numerics.rng import stream_for
 
 __all__ = ["Context", "MODES", "make_context"]
 
@@ -65,5 +66,5 @@ class Context:
 def make_context(item_id: str, *, seed: int, mode: str, settings: dict | None = None, control: bool = False) -> Context:
     """Build the context of ``item_id`` for run ``seed`` and ``mode``."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        raise ArgumentValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     return Context(item_id, seed, mode, stream_for(seed, item_id), dict(settings or {}), control)

@@ -19,10 +19,12 @@ import math
 import numpy as np
 import sympy as sp
 
-from numerics import ensembles, stats
-from numerics.networks import NetworkStack
-from numerics.training import PopulationTask, train
-from theory import linear_dynamics as ld
+from degeneracy.errors import ArgumentValueError
+from degeneracy.numerics import ensembles, stats
+from degeneracy.numerics.dynamics import decoupled_balanced_init, mode_strengths, time_to_criterion
+from degeneracy.numerics.networks import NetworkStack
+from degeneracy.numerics.training import PopulationTask, train
+from degeneracy.theory import linear_dynamics as ld
 
 from .registry import certificate, claim
 
@@ -188,27 +190,6 @@ def hessian_top_eigenvalue():
 
 
 # =========================================================================== helpers
-def _haar(n, rng):
-    return ensembles.haar_orthogonal(n, rng=rng)
-
-
-def _mode_strengths(net: NetworkStack, U, V) -> np.ndarray:
-    """diag(U^T W_n...W_1 V) per replica: (R, modes)."""
-    P = net.end_to_end()
-    return np.einsum("rij,rik,rkj->rj", U, P, V)
-
-
-def _decoupled_balanced(U, V, a0, n_weights, rng_frames):
-    """W_1 = O_1 D V^T, W_l = O_l D O_{l-1}^T, W_n = U D O_{n-1}^T with D = diag(a0) (per replica)."""
-    R, d, _ = U.shape
-    frames = [V] + [np.stack([_haar(d, g) for g in rng_frames[l]]) for l in range(n_weights - 1)] + [U]
-    D = a0[:, None, :]  # (R, 1, d) scales columns
-    ws = []
-    for l in range(n_weights):
-        ws.append((frames[l + 1] * D) @ np.swapaxes(frames[l], -1, -2))
-    return ws
-
-
 # =========================================================================== claims
 @claim("dynamics.saxe-two-layer",
        title="A one-hidden-layer linear network with whitened data and small balanced decoupled initialization "
@@ -224,19 +205,19 @@ def saxe_two_layer(ctx):
     d, R = ctx.settings["width"], ctx.settings["replicas"]
     t_end, u0 = ctx.settings["t_end"], ctx.settings["u0"]
     rng = ctx.rng
-    U = np.stack([_haar(d, rng) for _ in range(R)])
-    V = np.stack([_haar(d, rng) for _ in range(R)])
+    U = np.stack([ensembles.haar_orthogonal(d, rng=rng) for _ in range(R)])
+    V = np.stack([ensembles.haar_orthogonal(d, rng=rng) for _ in range(R)])
     S = rng.uniform(0.5, 3.0, size=(R, d))  # independent random target spectra per replica
     T = (U * S[:, None, :]) @ np.swapaxes(V, -1, -2)
     frame_rngs = [[np.random.default_rng(rng.integers(2**63)) for _ in range(R)]]
     a0 = np.full((R, d), math.sqrt(u0))
-    base = _decoupled_balanced(U, V, a0, 2, frame_rngs)
+    base = decoupled_balanced_init(U, V, a0, 2, frame_rngs)
     errs = []
     for eta in ctx.settings["lrs"]:
         steps = int(round(t_end / eta))
         traj = []
         train(NetworkStack([w.copy() for w in base]), PopulationTask(T), optimizer="gd", lr=eta, steps=steps,
-              record_at=(), callback=lambda k, net: traj.append(_mode_strengths(net, U, V)))
+              record_at=(), callback=lambda k, net: traj.append(mode_strengths(net, U, V)))
         sim = np.stack(traj, axis=1)  # (R, steps+1, d)
         tgrid = np.arange(steps + 1) * eta
         theo = np.empty_like(sim)
@@ -257,7 +238,7 @@ def _crossing_time(values: np.ndarray, level: float, dt: float) -> float:
     """First time a monotone sampled curve crosses ``level`` (linear interpolation)."""
     idx = np.flatnonzero(values >= level)
     if idx.size == 0 or idx[0] == 0:
-        raise ValueError("curve does not cross the level inside the run")
+        raise ArgumentValueError("curve does not cross the level inside the run")
     k = idx[0]
     f = (level - values[k - 1]) / (values[k] - values[k - 1])
     return (k - 1 + f) * dt
@@ -267,18 +248,18 @@ def _deep_times(n, svals, u0_frac, uf_frac, eta, seed):
     """Crossing times of every mode of a width-d deep linear network (balanced decoupled init)."""
     rng = np.random.default_rng(seed)
     d = len(svals)
-    U = _haar(d, rng)[None]
-    V = _haar(d, rng)[None]
+    U = ensembles.haar_orthogonal(d, rng=rng)[None]
+    V = ensembles.haar_orthogonal(d, rng=rng)[None]
     S = np.asarray(svals, dtype=float)
     T = (U * S[None, None, :]) @ np.swapaxes(V, -1, -2)
     u0 = u0_frac * S
     a0 = (u0 ** (1.0 / n))[None, :]
-    ws = _decoupled_balanced(U, V, a0, n, [[np.random.default_rng(rng.integers(2**63))] for _ in range(n - 1)])
+    ws = decoupled_balanced_init(U, V, a0, n, [[np.random.default_rng(rng.integers(2**63))] for _ in range(n - 1)])
     t_max = 1.5 * max(ld.learning_time(u0[j], uf_frac * S[j], s=S[j], n_weights=n) for j in range(d)) + 10 * eta
     steps = int(math.ceil(t_max / eta))
     traj = []
     train(NetworkStack(ws), PopulationTask(T), optimizer="gd", lr=eta, steps=steps, record_at=(),
-          callback=lambda k, net: traj.append(_mode_strengths(net, U, V)[0]))
+          callback=lambda k, net: traj.append(mode_strengths(net, U, V)[0]))
     traj = np.array(traj)
     return [_crossing_time(traj[:, j], uf_frac * S[j], eta) for j in range(d)]
 
@@ -333,7 +314,7 @@ def conservation(ctx):
     ws = [rng.standard_normal((R, widths[i + 1], widths[i])) / math.sqrt(widths[i]) for i in range(len(widths) - 1)]
     X = rng.standard_normal((widths[0], 20))
     Y = rng.standard_normal((R, widths[-1], 20))
-    from numerics.training import FullBatchTask
+    from degeneracy.numerics.training import FullBatchTask
 
     drifts = []
     one_step_dev = 0.0
@@ -370,7 +351,7 @@ def conservation(ctx):
 
 def _random_balanced(rng, n, d, R):
     """Balanced weights W_l = O_l D O_{l-1}^T with a shared positive diagonal D per replica."""
-    frames = [np.stack([_haar(d, rng) for _ in range(R)]) for _ in range(n + 1)]
+    frames = [np.stack([ensembles.haar_orthogonal(d, rng=rng) for _ in range(R)]) for _ in range(n + 1)]
     D = rng.uniform(0.6, 1.3, size=(R, 1, d))
     return [(frames[l + 1] * D) @ np.swapaxes(frames[l], -1, -2) for l in range(n)]
 
@@ -383,7 +364,7 @@ def _e2e_velocity(W, G, n, control):
     WtW = np.swapaxes(W, -1, -2) @ W
     out = np.zeros_like(W)
     for j in range(1, n + 1):
-        out = out - ld._psd_power(WWt, j / n) @ G @ ld._psd_power(WtW, (n - j) / n)
+        out = out - ld.psd_power(WWt, j / n) @ G @ ld.psd_power(WtW, (n - j) / n)
     return out
 
 
@@ -490,13 +471,6 @@ def activation_gradients_at_init(ctx):
 LR_DEPTH = 0.05
 
 
-def _time_to_criterion(loss: np.ndarray, frac: float) -> np.ndarray:
-    """First step at which loss <= frac * loss[0], per replica (steps + 1 when never)."""
-    hit = loss <= frac * loss[:, :1]
-    first = np.where(hit.any(axis=1), hit.argmax(axis=1), loss.shape[1])
-    return first.astype(float)
-
-
 @claim("dynamics.orthogonal-depth-independence",
        title="Time to learn vs depth is flat for orthogonal initialization and grows for scaled Gaussian "
              "initialization.",
@@ -516,12 +490,12 @@ def orthogonal_depth_independence(ctx):
     times = {}
     for init in ("orthogonal", "gaussian"):
         for n in depths:
-            from numerics.networks import init_network
+            from degeneracy.numerics.networks import init_network
 
             net = init_network([N] * (n + 1), R, init=init, rng=ctx.spawn(init, str(n)))
             res = train(net, PopulationTask(T), optimizer="gd", lr=LR_DEPTH / n, steps=ctx.settings["max_steps"],
                         record_at=())
-            times[init, n] = _time_to_criterion(res.loss, 0.1)  # diverged runs (loss inf) never reach it
+            times[init, n] = time_to_criterion(res.loss, 0.1)  # diverged runs (loss inf) never reach it
             if np.any(res.diverged):
                 ctx.note(f"{init} n={n}: {int(res.diverged.sum())} of {R} runs diverged (counted as never learning)")
     lo, hi = depths[0], depths[-1]

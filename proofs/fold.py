@@ -5,7 +5,7 @@ conditions, each over independent runs:
 
 * **Fold 0**: i.i.d. Gaussian weights of variance ``1/N`` (the "standard" ``1/sqrt(n)`` init);
 * **Fold 1**: the same matrices with the upper half of the rows copied onto the lower half
-  (:func:`numerics.ensembles.fold`, rank ``N/2``);
+  (:func:`degeneracy.numerics.ensembles.fold`, rank ``N/2``);
 * **Fold 2**: folded twice (rank ``N/4``);
 * **Ortho**: Haar orthogonal weights.
 
@@ -29,20 +29,14 @@ on the log scale: the effect checks are one-sided t-tests on log values over ind
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from numerics import ensembles, stats
-from numerics.measures import effective_rank, gauss_newton_spectrum, near_null_fraction
-from numerics.networks import NetworkStack, init_network
-from numerics.products import product_log_singular_values
-from numerics.training import PopulationTask, train
+from degeneracy.errors import NumericalFailure
+from degeneracy.numerics import stats
+from degeneracy.numerics.fold import GN_PROBES, GN_RTOL, LABELS, fold_experiment, setting_name
 
-from .registry import claim
-
-CONDITIONS = ("fold0", "fold1", "fold2", "ortho")
-LABELS = {"fold0": "Fold 0", "fold1": "Fold 1", "fold2": "Fold 2", "ortho": "Ortho"}
+from .registry import MODES, claim
 
 #: (quick, default, full) sizes of the experiment
 SIZES = {
@@ -63,81 +57,19 @@ DEFAULT_TASK = ("whitened inputs, population loss 0.5||W_L...W_1 - T||_F^2 (1 fu
                 "gradient norms at epoch 0 and after 10 epochs; also Adam lr 1e-4 and GD lr 1e-4. "
                 "Full: depth 30, width 64, 10 runs (the essay); default: depth 20, width 32, 16 runs; quick: depth 10, "
                 "width 16, 32 runs, 150 epochs, Adam 1e-3 and GD 1e-3.")
-GN_PROBES = 4          # whitened probe inputs for the Gauss-Newton spectrum
-GN_RTOL = 1e-3         # near-null: eigenvalue below 1e-3 x the largest
-
-_SETTINGS = {k: v for k, v in SIZES.items()}
 
 
-def setting_name(opt: str, lr: float) -> str:
-    """The label of an optimizer setting, e.g. ``"adam lr=1e-3"``."""
-    return f"{opt} lr={lr:.0e}".replace("e-0", "e-")
-
-
-def _mode_index(mode: str) -> int:
-    return ("quick", "default", "full").index(mode)
-
-
-@lru_cache(maxsize=4)
-def fold_experiment(mode: str, seed_entropy: int, spawn_key: tuple, control: bool = False) -> dict:
-    """Run (or fetch from the per-process cache) the whole Fold experiment for ``mode``.
-
-    Returns a dict with, per condition: initial gradient records, Gauss-Newton near-null fraction
-    and end-to-end effective rank at initialization; per optimizer setting and condition: loss
-    curves ``(R, epochs + 1)``, gradient records after ``few`` epochs, divergence flags.
-    """
-    i = _mode_index(mode)
-    N, L, R = SIZES["width"][i], SIZES["depth"][i], SIZES["runs"][i]
-    epochs, few = SIZES["epochs"][i], SIZES["few"][i]
-    ss = np.random.SeedSequence(seed_entropy, spawn_key=spawn_key)
-    s_target, s_gauss, s_ortho, s_probe = ss.spawn(4)
-    T = ensembles.gaussian(N, size=R, rng=np.random.Generator(np.random.SFC64(s_target)))
-    gauss_seeds = s_gauss.spawn(R)
-    ortho_seeds = s_ortho.spawn(R)
-    widths = [N] * (L + 1)
-    nets = {
-        "fold0": init_network(widths, R, init="gaussian", rng=list(gauss_seeds)),
-        "fold1": init_network(widths, R, init="gaussian", fold=1, rng=list(gauss_seeds)),
-        "fold2": init_network(widths, R, init="gaussian", fold=2, rng=list(gauss_seeds)),
-        "ortho": init_network(widths, R, init="orthogonal", rng=list(ortho_seeds)),
-    }
-    probe = np.random.Generator(np.random.SFC64(s_probe)).standard_normal((N, GN_PROBES))
-    out = {"N": N, "L": L, "R": R, "epochs": epochs, "few": few, "init": {}, "runs": {}}
-    for c, net in nets.items():
-        lam = gauss_newton_spectrum(net, probe)
-        logsv = product_log_singular_values(np.stack(net.weights))  # factors[l] = W_{l+1}: (L, R, N, N) -> (R, N)
-        sv = np.exp(logsv - logsv[:, :1])
-        out["init"][c] = {
-            "gn_spectrum": lam,
-            "gn_near_null": near_null_fraction(np.clip(lam, 0, None), rtol=GN_RTOL),
-            "product_erank": effective_rank(sv),
-            "product_logsv": logsv,
-        }
-    # all four conditions as ONE stack of 4R networks
-    stacked = NetworkStack([np.concatenate([nets[c].weights[l] for c in CONDITIONS]) for l in range(L)])
-    Tst = np.concatenate([T] * len(CONDITIONS))
-    for opt, lr in OPTIMIZER_SETTINGS[mode]:
-        res = train(stacked, PopulationTask(Tst), optimizer=opt, lr=lr, steps=epochs, record_at=(0, few, epochs))
-        name = setting_name(opt, lr)
-        per = {}
-        for k, c in enumerate(CONDITIONS):
-            sl = slice(k * R, (k + 1) * R)
-            per[c] = {
-                "loss": res.loss[sl],
-                "diverged": res.diverged[sl],
-                "delta0": res.records[0].delta[sl],
-                "delta_few": res.records[few].delta[sl],
-                "delta_end": res.records[epochs].delta[sl],
-            }
-        out["runs"][name] = per
-    return out
-
-
-def _experiment(ctx) -> dict:
+def shared_experiment(ctx, mode: str | None = None) -> dict:
+    """The Fold experiment of this run, sized by ``mode`` (default ``ctx.mode``): one shared run per
+    (mode, run seed), read by every ``fold.*`` claim and the Fold figures (the same numbers in each)."""
     ss = ctx.seed_sequence
-    # one shared experiment per (mode, run seed): the fold.* claims all read the same runs
+    # drop the item's own key: every item of the run derives the same experiment seed
     base = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key[:-1]) + (0x464F4C44,))
-    return fold_experiment(ctx.mode, int(base.entropy), tuple(base.spawn_key))
+    mode = ctx.mode if mode is None else mode
+    i = MODES.index(mode)
+    sizes = {k: v[i] for k, v in SIZES.items()}
+    return fold_experiment(**sizes, optimizer_settings=OPTIMIZER_SETTINGS[mode],
+                           seed_entropy=int(base.entropy), spawn_key=tuple(base.spawn_key))
 
 
 def _rms(delta: np.ndarray) -> np.ndarray:
@@ -173,9 +105,8 @@ def _effect(name, a, b, direction, *, paired, control):
     elif not paired:
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size < 2 or b.size < 2:
-        from theory.errors import DegeneracyError
 
-        raise DegeneracyError(f"{name}: fewer than 2 non-diverged runs")
+        raise NumericalFailure(f"{name}: fewer than 2 non-diverged runs")
     return f(name, a, b, direction)
 
 
@@ -192,7 +123,7 @@ def _versus_fold0(ctx, cond: str, direction: str):
     """Checks of ``cond`` against Fold 0: gradient norm at init, then per optimizer setting the gradient
     norm after a few epochs and the final loss, all in ``direction``. Fold k runs are folds of the
     same draws as Fold 0 (paired); Ortho runs are independent draws (Welch)."""
-    exp = _experiment(ctx)
+    exp = shared_experiment(ctx)
     _diverged_note(ctx, exp)
     paired = cond != "ortho"
     vs = f"{LABELS[cond]} {'>' if direction == 'greater' else '<'} {LABELS['fold0']}"
@@ -218,7 +149,7 @@ _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; REFERENCE.m
                "(within a factor 10, stated criterion). " + DEFAULT_TASK,
        **_COMMON)
 def fold0_plateau(ctx):
-    exp = _experiment(ctx)
+    exp = shared_experiment(ctx)
     _diverged_note(ctx, exp)
     d0 = exp["runs"][next(iter(exp["runs"]))]["fold0"]["delta0"]
     ratio = np.log10(d0[:, 0] / d0[:, -1])
@@ -271,7 +202,7 @@ def ortho_smaller_gradients(ctx):
                "Ortho < Fold 0 < Fold 1 < Fold 2 (Fold pairs paired, Ortho Welch). " + DEFAULT_TASK,
        **_COMMON)
 def gradient_norm_not_predictive(ctx):
-    exp = _experiment(ctx)
+    exp = shared_experiment(ctx)
     _diverged_note(ctx, exp)
     order = ("ortho", "fold0", "fold1", "fold2")
     first = exp["runs"][next(iter(exp["runs"]))]
@@ -292,7 +223,7 @@ def gradient_norm_not_predictive(ctx):
                "Fold 1 > Fold 0 > Ortho. " + DEFAULT_TASK,
        **_COMMON)
 def effective_dimension(ctx):
-    exp = _experiment(ctx)
+    exp = shared_experiment(ctx)
     _diverged_note(ctx, exp)
     ini = exp["init"]
     yield _effect("init: GN near-null fraction Fold 1 > Fold 0", ini["fold1"]["gn_near_null"], ini["fold0"]["gn_near_null"],

@@ -1,34 +1,29 @@
 """Claims: free probability and dynamical isometry (Pennington, Schoenholz & Ganguli 2017, 2018).
 
-Also ``products.fold-spectrum``: the free-probability law of a product of Fold-k Gaussian
-matrices (the initialization of Orhan's Fold experiment).
-
 Negative controls (``ctx.control``) swap in real, plausible mistakes: the length map without
 the bias variance; the Gaussian and orthogonal ``s_1`` interchanged; the mean counted over
 ``L + 1`` layers; the spectrum of the other weight ensemble; the Fuss-Catalan edge for every
-network; the fold rescaling forgotten; the effect direction reversed.
+network; the effect direction reversed.
 """
 
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import mpmath as mp
 import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from numerics import stats
-from numerics.isometry import (
-    fold_product_squared_singular_values,
+from degeneracy.numerics import stats
+from degeneracy.numerics.isometry import (
     jacobian_moment_estimates,
     simulate_network,
     squared_singular_values,
 )
-from proofs.registry import certificate, claim
-from theory import isometry as th
-from theory.free import STransform, moments_from_s_transform
+from degeneracy.proofs.registry import certificate, claim
+from degeneracy.theory import isometry as th
+from degeneracy.theory.free import moments_from_s_transform
 
 PSG17 = "Pennington, Schoenholz & Ganguli, NeurIPS 2017"
 PSG18 = "Pennington, Schoenholz & Ganguli, AISTATS 2018"
@@ -426,8 +421,8 @@ def relu_no_isometry(ctx):
        settings={"width": (32, 64, 128), "depth": (16, 32, 64), "replicas": (6, 10, 10),
                  "steps": (300, 800, 2000), "lr": (0.05, 0.05, 0.02), "q_star": (0.05, 0.05, 0.05)})
 def trains_faster(ctx):
-    from numerics.networks import init_network
-    from numerics.training import PopulationTask, train
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.training import PopulationTask, train
 
     s = ctx.settings
     n, L, R = s["width"], s["depth"], s["replicas"]
@@ -454,41 +449,3 @@ def trains_faster(ctx):
              f"({int((steps['gaussian'] >= s['steps']).sum())}/{R} Gaussian runs censored at {s['steps']}); "
              f"ratio >= {steps['gaussian'].mean() / steps['orthogonal'].mean():.1f}x")
     yield stats.difference_check("steps to threshold: Gaussian - orthogonal > 0", a, b, direction="greater")
-
-
-def fold_law(depth: int, k: int, *, wrong: bool = False):
-    """Nonzero spectrum of ``P P^T``, ``P`` a product of ``depth`` Fold-k Gaussian matrices.
-
-    ``F = E G`` with ``G`` the top ``N/c x N`` block (``c = 2^k``) and ``E^T E = c I``; the
-    nonzero eigenvalues of ``P P^T`` are ``c`` times those of ``A A^T``,
-    ``A = (G_L E) ... (G_2 E) G_1``, where ``G_l E`` is an ``N/c``-square Gaussian matrix with
-    entry variance ``c/N`` and ``G_1 G_1^T`` is Wishart of ratio ``1/c``:
-    ``S = (1/c) (1 + z)^{-(L-1)} (1 + z/c)^{-1}``.
-    """
-    c = 2**k
-    S = STransform.wishart(Fraction(1, c)) * (STransform.wishart() ** (depth - 1) if depth > 1 else STransform.orthogonal())
-    if not wrong:
-        S = S * STransform.scale(c)
-    return S.law()
-
-
-@claim("products.fold-spectrum",
-       title="The nonzero squared singular values of a product of L Fold-k Gaussian matrices (rank N/2^k) follow the "
-             "free-probability law S = 2^-k (1+z)^-(L-1) (1 + 2^-k z)^-1: Fuss-Catalan-like, scaled up by 2^k.",
-       source="Orhan 2018 (Fold-k initialization; REFERENCE.md s.3); free multiplicative convolution (derived here)",
-       kind="asymptotic",
-       formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48),
-                 "depth": (3, 4, 8)})
-def fold_spectrum(ctx):
-    s = ctx.settings
-    L = s["depth"]
-    for k in (1, 2):
-        law = fold_law(L, k)
-        used = fold_law(L, k, wrong=True) if ctx.control else law  # control: the 2^k rescaling forgotten
-        grid = law.ppf(np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95]))
-        data = {}
-        for n in s["sizes"]:
-            ev = fold_product_squared_singular_values(n, L, k, replicas=s["replicas"], rng=_spawn(ctx, str(k), str(n)))
-            data[n] = ev[:, -(n >> k):]  # the N/2^k nonzero eigenvalues
-        yield stats.ecdf_extrapolation_check(f"Fold-{k}, L={L}", data, used.cdf, grid, powers=(1,))

@@ -14,10 +14,14 @@ import numpy as np
 import sympy as sp
 from scipy import optimize, special
 
-from numerics import stats
-from numerics.pathologies import jacobian_spectra, log_abs_derivative, random_mlp
-from proofs.registry import certificate, claim
-from theory import pathologies as th
+from degeneracy.numerics import stats
+from degeneracy.numerics.pathologies import (
+    jacobian_spectra,
+    log_abs_derivative,
+    random_mlp,
+)
+from degeneracy.proofs.registry import certificate, claim
+from degeneracy.theory import pathologies as th
 
 EPS = float(np.finfo(float).eps)
 DUVENAUD = "Duvenaud, Rippel, Adams & Ghahramani, AISTATS 2014"

@@ -14,10 +14,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from numerics import ensembles, stats
-from numerics import products as nprod
-from theory import products as tp
-from theory.free import moments_from_s_transform
+from degeneracy.numerics import ensembles, stats
+from degeneracy.numerics import products as nprod
+from degeneracy.numerics.isometry import fold_product_squared_singular_values
+from degeneracy.theory import products as tp
+from degeneracy.theory.fold import fold_law
+from degeneracy.theory.free import moments_from_s_transform
 
 from .registry import certificate, claim
 
@@ -460,3 +462,25 @@ def fold_rank(ctx):
     P = W[2] @ W[1] @ W[0]
     rank = int(np.linalg.matrix_rank(P))  # tolerance s_max * n * eps (numpy's default)
     yield stats.exact_check(f"float64 rank of a depth-3 Fold-2 product, n={nf}", nf >> 2 if not ctx.control else nf, rank)
+
+
+@claim("products.fold-spectrum",
+       title="The nonzero squared singular values of a product of L Fold-k Gaussian matrices (rank N/2^k) follow the "
+             "free-probability law S = 2^-k (1+z)^-(L-1) (1 + 2^-k z)^-1: Fuss-Catalan-like, scaled up by 2^k.",
+       source="Orhan 2018 (Fold-k initialization; REFERENCE.md s.3); free multiplicative convolution (derived here)",
+       kind="asymptotic",
+       formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
+       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48),
+                 "depth": (3, 4, 8)})
+def fold_spectrum(ctx):
+    s = ctx.settings
+    L = s["depth"]
+    for k in (1, 2):
+        law = fold_law(L, k)
+        used = fold_law(L, k, wrong=True) if ctx.control else law  # control: the 2^k rescaling forgotten
+        grid = law.ppf(np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95]))
+        data = {}
+        for n in s["sizes"]:
+            ev = fold_product_squared_singular_values(n, L, k, replicas=s["replicas"], rng=ctx.spawn(str(k), str(n)))
+            data[n] = ev[:, -(n >> k):]  # the N/2^k nonzero eigenvalues
+        yield stats.ecdf_extrapolation_check(f"Fold-{k}, L={L}", data, used.cdf, grid, powers=(1,))

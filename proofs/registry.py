@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from degeneracy.errors import ArgumentValueError, SkipClaim
+
 __all__ = [
     "KINDS",
     "AREAS",
@@ -45,10 +47,6 @@ MODES = ("quick", "default", "full")
 AREAS = ("products", "dynamics", "fold", "isometry", "singularities", "pathologies")
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9][a-z0-9-]*)+$")
-
-
-class SkipClaim(Exception):
-    """Raised inside a claim to report it as ``skipped`` (with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ CERTIFICATES: dict[str, Certificate] = {}
 
 def _check_id(kind: str, cid: str) -> None:
     if not isinstance(cid, str) or not _ID.match(cid):
-        raise ValueError(f"{kind} id must look like 'area.short-name' (lowercase, digits, dashes), got {cid!r}")
+        raise ArgumentValueError(f"{kind} id must look like 'area.short-name' (lowercase, digits, dashes), got {cid!r}")
 
 
 def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", settings: dict | None = None):
@@ -121,11 +119,11 @@ def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", set
     """
     _check_id("claim", id)
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise ArgumentValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
     def deco(fn):
         if id in CLAIMS and CLAIMS[id].fn.__qualname__ != fn.__qualname__:
-            raise ValueError(f"claim id {id!r} is registered twice")
+            raise ArgumentValueError(f"claim id {id!r} is registered twice")
         CLAIMS[id] = Claim(id, title, source, kind, fn, formula, dict(settings or {}), fn.__module__)
         return fn
 
@@ -138,7 +136,7 @@ def certificate(id: str, *, statement: str, source: str):
 
     def deco(fn):
         if id in CERTIFICATES and CERTIFICATES[id].fn.__qualname__ != fn.__qualname__:
-            raise ValueError(f"certificate id {id!r} is registered twice")
+            raise ArgumentValueError(f"certificate id {id!r} is registered twice")
         CERTIFICATES[id] = Certificate(id, statement, source, fn, fn.__module__)
         return fn
 
@@ -146,9 +144,9 @@ def certificate(id: str, *, statement: str, source: str):
 
 
 def load_all() -> None:
-    """Import every area module present (``proofs.<area>`` for each of :data:`AREAS`)."""
+    """Import every area module present (``degeneracy.proofs.<area>`` for each of :data:`AREAS`)."""
     for area in AREAS:
-        name = f"proofs.{area}"
+        name = f"degeneracy.proofs.{area}"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
@@ -165,7 +163,7 @@ def select(pattern: str | None, registry: dict | None = None) -> list:
         pats = [p.strip() for p in pattern.split(",") if p.strip()]
         ids = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in pats)]
         if not ids:
-            raise ValueError(f"--only {pattern!r} matches no id; see `degeneracy list`")
+            raise ArgumentValueError(f"--only {pattern!r} matches no id; see `degeneracy list`")
     return [registry[i] for i in ids]
 
 
@@ -175,5 +173,5 @@ def get_claim(claim_id: str) -> Claim:
     if claim_id not in CLAIMS:
         close = [c for c in sorted(CLAIMS) if claim_id.split(".")[0] in c][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `degeneracy list`"
-        raise ValueError(f"unknown claim id {claim_id!r}{hint}")
+        raise ArgumentValueError(f"unknown claim id {claim_id!r}{hint}")
     return CLAIMS[claim_id]

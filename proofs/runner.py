@@ -20,20 +20,17 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
-from numerics.stats import Check, sidak
-from theory._validate import check_int, check_real
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, SkipClaim
+from degeneracy.numerics.stats import Check, sidak
+from degeneracy.validation import check_int, check_real
 
 from .context import MODES, make_context
-from .registry import CLAIMS, Claim, SkipClaim, get_claim, load_all
+from .registry import CLAIMS, Claim, get_claim, load_all
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .cache import ResultCache
-
-__all__ = ["DEFAULT_ALPHA", "ClaimResult", "claim_alpha", "run_claim", "run_claims", "exit_code"]
+__all__ = ["DEFAULT_ALPHA", "ClaimResult", "check_run_arguments", "claim_alpha", "run_claim", "exit_code"]
 
 DEFAULT_ALPHA = 1e-3
 
@@ -83,9 +80,10 @@ def claim_alpha(alpha: float = DEFAULT_ALPHA) -> float:
     return sidak(alpha, max(len(CLAIMS), 1))
 
 
-def _validate(mode: str, seed: int, alpha: float) -> tuple[str, int, float]:
+def check_run_arguments(mode: str, seed: int, alpha: float) -> tuple[str, int, float]:
+    """Validate a run's ``mode``, ``seed`` and ``alpha``; returns them normalized."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        raise ArgumentValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     seed = check_int("seed", seed, minimum=0)
     alpha = check_real("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     return mode, seed, alpha
@@ -108,7 +106,7 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
     alpha : float
         The run's family-wise false-alarm rate.
     """
-    mode, seed, alpha = _validate(mode, seed, alpha)
+    mode, seed, alpha = check_run_arguments(mode, seed, alpha)
     c = get_claim(claim) if isinstance(claim, str) else claim
     ctx = make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control)
     if progress is not None:
@@ -125,7 +123,7 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
             out = c.fn(ctx)
             for item in out if out is not None else ():
                 if not isinstance(item, Check):
-                    raise TypeError(f"claim {c.id} yielded {type(item).__name__}, expected numerics.stats.Check")
+                    raise ArgumentTypeError(f"claim {c.id} yielded {type(item).__name__}, expected numerics.stats.Check")
                 checks.append(item)
         if not checks:
             verdict, message = "error", "the claim produced no checks"
@@ -152,78 +150,6 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
             verdict = "pass" if all(ch.passed for ch in checks) else "fail"
     return ClaimResult(c.id, c.title, c.kind, c.source, verdict, seconds, checks if verdict in ("pass", "fail") else [],
                        message, list(ctx.notes))
-
-
-def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
-               workers: int = 1, executor: Executor | None = None,
-               on_result: Callable[[ClaimResult], None] | None = None,
-               cache: "ResultCache | None" = None, resume: bool = False) -> list[ClaimResult]:
-    """Run ``claims`` and return their results in the given order.
-
-    Each claim is one work unit (:class:`proofs.parallel.ClaimUnit`). With ``workers > 1`` they
-    run in a local process pool, with ``executor`` in any :class:`concurrent.futures.Executor`
-    (e.g. ``distributed.Client(...).get_executor()``); always with one BLAS thread per worker.
-    Every claim draws from its own stream (run seed + claim id), so the results are identical
-    whatever the number of workers or the backend. A unit whose worker dies is recomputed; each
-    result is delivered once.
-
-    Parameters
-    ----------
-    on_result : callable, optional
-        Called as each result arrives (the CLI writes the JSON report there, claim by claim);
-        results taken from the cache come first and have ``cached=True``.
-    cache : proofs.cache.ResultCache, optional
-        Store every computed result there (atomic writes), and the claims' wall times: later runs
-        submit the longest claims first (the results do not depend on the order).
-    resume : bool
-        With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
-        settings, versions, source) from the cache instead of running them. A damaged entry is
-        recomputed.
-
-    Examples
-    --------
-    >>> from proofs.registry import get_claim
-    >>> [r.verdict for r in run_claims([get_claim("products.naive-breakdown")], "quick", 0)]
-    ['pass']
-    """
-    from .parallel import ClaimUnit, run_units
-
-    mode, seed, alpha = _validate(mode, seed, alpha)
-    workers = check_int("workers", workers, minimum=1)
-    claims = list(claims)
-    results: dict[str, ClaimResult] = {}
-    keys: dict[str, str] = {}
-    if cache is not None:
-        for c in claims:
-            keys[c.id] = cache.key(c, mode, seed, alpha)
-    todo = []
-    for c in claims:
-        hit = cache.get(keys[c.id]) if (cache is not None and resume) else None
-        if hit is not None:
-            hit.cached = True
-            results[c.id] = hit
-            if on_result:
-                on_result(hit)
-        else:
-            todo.append(c)
-
-    def arrived(unit, r: ClaimResult) -> None:
-        results[r.id] = r
-        if cache is not None:
-            cache.put(keys[r.id], r)
-        if on_result:
-            on_result(r)
-
-    units = [ClaimUnit(c.id, mode, seed, alpha) for c in todo]
-    if cache is not None:
-        # longest first (times of earlier runs; unknown claims first): a long claim started last
-        # would leave the other workers idle at the end. Only the order of work changes.
-        known = cache.timings(mode)
-        units.sort(key=lambda u: -known.get(u.id, float("inf")))
-    run_units(units, workers=workers, executor=executor, on_result=arrived)
-    if cache is not None and todo:
-        cache.record_timings(mode, {c.id: results[c.id].seconds for c in todo})
-    return [results[c.id] for c in claims]
 
 
 def exit_code(results: Iterable[ClaimResult], *, strict: bool = False) -> int:

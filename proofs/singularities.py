@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from numerics import singularities as ns
-from numerics import stats
-from theory import singularities as ts
-from theory.errors import CertificationError
+from degeneracy.errors import CertificationError
+from degeneracy.numerics import singularities as ns
+from degeneracy.numerics import stats
+from degeneracy.theory import singularities as ts
 
 from .registry import certificate, claim
 

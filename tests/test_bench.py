@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from numerics import bench
-from proofs.cli import main
+from degeneracy import bench
+from degeneracy.cli import main
 
 KERNEL_KEYS = {"name", "n", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_numpy_qr"}
 

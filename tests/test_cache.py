@@ -7,12 +7,13 @@ import os
 
 import pytest
 
-from numerics import stats
-from proofs import cache as cache_mod
-from proofs import registry
-from proofs.cache import ResultCache, default_cache_dir, source_hash
-from proofs.cli import main
-from proofs.runner import run_claim, run_claims
+from degeneracy import cache as cache_mod
+from degeneracy.cache import ResultCache, default_cache_dir, source_hash
+from degeneracy.cli import main
+from degeneracy.execution import run_claims
+from degeneracy.numerics import stats
+from degeneracy.proofs import registry
+from degeneracy.proofs.runner import run_claim
 
 registry.load_all()
 
@@ -50,14 +51,14 @@ def test_key_depends_on_everything_the_numbers_depend_on(tmp_path, monkeypatch):
 def test_source_hash_covers_the_claims_own_module_not_the_other_areas(monkeypatch):
     files = dict(cache_mod._file_hashes())
     assert "proofs/products.py" in files and "numerics/stats.py" in files
-    before_products, before_dynamics = source_hash("proofs.products"), source_hash("proofs.dynamics")
+    before_products, before_dynamics = source_hash("degeneracy.proofs.products"), source_hash("degeneracy.proofs.dynamics")
     edited = tuple((p, "0" * 64 if p == "proofs/products.py" else h) for p, h in files.items())
     monkeypatch.setattr(cache_mod, "_file_hashes", lambda: edited)
-    assert source_hash("proofs.products") != before_products  # its own module changed
-    assert source_hash("proofs.dynamics") == before_dynamics  # another area's module did not matter
+    assert source_hash("degeneracy.proofs.products") != before_products  # its own module changed
+    assert source_hash("degeneracy.proofs.dynamics") == before_dynamics  # another area's module did not matter
     edited = tuple((p, "0" * 64 if p == "numerics/stats.py" else h) for p, h in files.items())
     monkeypatch.setattr(cache_mod, "_file_hashes", lambda: edited)
-    assert source_hash("proofs.dynamics") != before_dynamics  # shared numerics changed
+    assert source_hash("degeneracy.proofs.dynamics") != before_dynamics  # shared numerics changed
 
 
 def damage_truncate(path):
@@ -243,7 +244,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 def test_timings_order_the_work_longest_first_without_changing_results(tmp_path, monkeypatch):
-    from proofs import parallel
+    from degeneracy import execution as parallel
 
     c = ResultCache(str(tmp_path))
     ids = ["products.fold-rank", "products.naive-breakdown", "singularities.overlap"]
@@ -274,7 +275,7 @@ def test_sigint_then_resume_in_a_real_process(tmp_path):
 
     cache_dir = tmp_path / "cache"
     only = "products.fold-rank,products.lyapunov-fluctuations,products.lyapunov-real,products.second-moment-finite-n"
-    cmd = [sys.executable, "-m", "proofs.cli", "verify", "--quick", "--only", only, "--resume", "--cache-dir",
+    cmd = [sys.executable, "-m", "degeneracy", "verify", "--quick", "--only", only, "--resume", "--cache-dir",
            str(cache_dir), "--workers", "2", "--no-progress", "--json", str(tmp_path / "r.json")]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

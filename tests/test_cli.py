@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from proofs.cli import main
-from proofs.registry import CERTIFICATES, CLAIMS, load_all
+from degeneracy.cli import main
+from degeneracy.proofs.registry import CERTIFICATES, CLAIMS, load_all
 
 load_all()
 
@@ -89,22 +89,22 @@ def test_prove_runs_certificates(capsys):
 
 
 def test_console_script_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "proofs.cli", "verify", "--only", "x*"],
+    proc = subprocess.run([sys.executable, "-m", "degeneracy", "verify", "--only", "x*"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
 
 
 def test_readme_tables_are_current():
-    from proofs import readme
+    from degeneracy import readme
 
     with open(readme.README, encoding="utf-8") as fh:
         text = fh.read()
-    assert readme.render(text) == text, "README is stale: run `python -m proofs.readme`"
+    assert readme.render(text) == text, "README is stale: run `python -m degeneracy.readme`"
 
 
 def test_interrupted_verify_keeps_finished_claims(tmp_path, capsys):
-    from numerics import stats
-    from proofs import registry
+    from degeneracy.numerics import stats
+    from degeneracy.proofs import registry
 
     @registry.claim("toy.a-first", title="passes", source="test", kind="finite-n")
     def _first(ctx):
@@ -130,7 +130,7 @@ def test_readme_examples_run():
     """The README's Python examples are doctests."""
     import doctest
 
-    from proofs import readme
+    from degeneracy import readme
 
     with open(readme.README, encoding="utf-8") as fh:
         text = fh.read()

@@ -8,8 +8,8 @@ to FAIL here, and the test pins which checks pass, so a change in the finding is
 
 import pytest
 
-from proofs.registry import CERTIFICATES, load_all
-from proofs.runner import run_claim
+from degeneracy.proofs.registry import CERTIFICATES, load_all
+from degeneracy.proofs.runner import run_claim
 
 load_all()
 
@@ -61,7 +61,7 @@ def test_certificates_hold(cert):
 
 
 def test_certificate_controls_fail():
-    from proofs import dynamics as d
+    from degeneracy.proofs import dynamics as d
 
     assert not d._hessian_top(wrong=True)[0]
     assert not d._learning_time_derivative(wrong=True)[0]

@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from numerics import stats
-from numerics.rng import as_generator, stream_for
-from proofs import registry
-from proofs.report import Report, markdown, table
-from proofs.runner import claim_alpha, exit_code, run_claim, run_claims
-
+from degeneracy.execution import run_claims
+from degeneracy.numerics import stats
+from degeneracy.numerics.rng import as_generator, stream_for
+from degeneracy.proofs import registry
+from degeneracy.proofs.report import Report, markdown, table
+from degeneracy.proofs.runner import claim_alpha, exit_code, run_claim
 
 # ---------------------------------------------------------------- statistics
 
@@ -47,7 +47,7 @@ def test_mean_check_negative_control_has_power():
 
 
 def test_nan_replicas_raise():
-    from theory.errors import DegeneracyError
+    from degeneracy.errors import DegeneracyError
 
     with pytest.raises(DegeneracyError, match="NaN"):
         stats.mean_check("m", [1.0, float("nan")], 0.0)
@@ -171,7 +171,7 @@ def test_workers_give_identical_results(toy_claims):
 
 
 def test_exit_code_empirical_is_a_finding():
-    from proofs.runner import ClaimResult
+    from degeneracy.proofs.runner import ClaimResult
 
     emp = ClaimResult("a.b", "t", "empirical", "s", "fail", 0.1)
     assert exit_code([emp]) == 0 and exit_code([emp], strict=True) == 1

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics import strategies as dst
-from numerics.ensembles import (
+from degeneracy.numerics import strategies as dst
+from degeneracy.numerics.ensembles import (
     batch_shape,
     fold,
     fold_gaussian,
@@ -18,7 +18,7 @@ from numerics.ensembles import (
     haar_orthogonal,
     haar_unitary,
 )
-from numerics.rng import as_generator
+from degeneracy.numerics.rng import as_generator
 
 Z_MAX = 5.0  # fixed seeds; a 5-sigma bound fails by chance with probability ~6e-7
 

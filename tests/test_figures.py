@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from figures.registry import FIGURES, load_all, render
+from degeneracy.figures.registry import FIGURES, load_all, render
 
 load_all()
 
@@ -32,7 +32,7 @@ def test_same_seed_same_image(tmp_path):
 
 
 def test_figure_ids_follow_areas():
-    from proofs.registry import AREAS
+    from degeneracy.proofs.registry import AREAS
 
     for fid, f in FIGURES.items():
         assert f.module.split(".")[-1] in AREAS

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from numerics import fisher as F
-from theory import singularities as ts
+from degeneracy.numerics import fisher as F
+from degeneracy.theory import singularities as ts
 
 EPS = np.finfo(float).eps
 

@@ -11,12 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from theory import free
-from theory.errors import CertificationError
-from theory.free import FreeProductLaw, STransform, moments_from_s_transform, s_transform_from_moments
-from theory.products import fuss_catalan, fuss_catalan_moment
+from degeneracy.errors import CertificationError
+from degeneracy.theory import free
+from degeneracy.theory.free import (
+    FreeProductLaw,
+    STransform,
+    moments_from_s_transform,
+    s_transform_from_moments,
+)
+from degeneracy.theory.products import fuss_catalan, fuss_catalan_moment
 
 sys.path.insert(0, str(Path(__file__).parent))
 from law_conformance import assert_conforms  # noqa: E402

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from numerics.isometry import (
+from degeneracy.numerics.isometry import (
     fold_product_squared_singular_values,
     jacobian_log_singular_values,
     jacobian_moment_estimates,
@@ -16,9 +16,9 @@ from numerics.isometry import (
     simulate_network,
     squared_singular_values,
 )
-from theory import isometry as th
-from theory.activations import activation
-from theory.products import fuss_catalan
+from degeneracy.theory import isometry as th
+from degeneracy.theory.activations import activation
+from degeneracy.theory.products import fuss_catalan
 
 ACTS = ("linear", "relu", "hard_tanh", "erf", "tanh")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from proofs.registry import CERTIFICATES, CLAIMS, load_all
-from proofs.runner import run_claim
+from degeneracy.proofs.registry import CERTIFICATES, CLAIMS, load_all
+from degeneracy.proofs.runner import run_claim
 
 load_all()
 IDS = sorted(c for c in CLAIMS if c.startswith("isometry.")) + ["products.fold-spectrum"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from law_conformance import assert_conforms
-from theory.laws import SpectralLaw
-from theory.products import fuss_catalan, fuss_catalan_moment
+
+from degeneracy.theory.laws import SpectralLaw
+from degeneracy.theory.products import fuss_catalan, fuss_catalan_moment
 
 
 @pytest.mark.parametrize("depth", [1, 2, 5, 10, 100, 200])

@@ -5,9 +5,10 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from theory import linear_dynamics as ld
+from degeneracy.theory import linear_dynamics as ld
 
 
 def quad_time(u0, uf, s, n, tau=1.0):

@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from numerics.networks import NetworkStack, init_network, init_weights, mse_loss
-from theory.activations import ACTIVATIONS
+from degeneracy.numerics.networks import (
+    NetworkStack,
+    init_network,
+    init_weights,
+    mse_loss,
+)
+from degeneracy.theory.activations import ACTIVATIONS
 
 SMOOTH = ("linear", "tanh", "erf")
 
@@ -141,7 +147,7 @@ def test_initializers():
     W1 = init_weights([8, 8], 1, fold=1, rng=7)[0][0]
     assert np.array_equal(W1, np.vstack([W0[:4], W0[:4]]))
     # replica r of a stack equals the single network drawn from the same generator
-    from numerics.rng import spawn_generators
+    from degeneracy.numerics.rng import spawn_generators
 
     seeds = spawn_generators(3, 3)
     A = init_weights([5, 5, 5], 3, rng=spawn_generators(3, 3))

@@ -10,11 +10,10 @@ import time
 
 import pytest
 
-from proofs import parallel
-from proofs.cli import main
-from proofs.parallel import ClaimUnit, FigureUnit, UnitProgress, run_units
-from proofs.registry import get_claim, load_all
-from proofs.runner import run_claims
+from degeneracy import execution as parallel
+from degeneracy.cli import main
+from degeneracy.execution import ClaimUnit, FigureUnit, UnitProgress, run_claims, run_units
+from degeneracy.proofs.registry import get_claim, load_all
 
 load_all()
 
@@ -115,8 +114,8 @@ def test_unit_ids_must_be_unique():
 # ---------------------------------------------------------------- figures
 
 def test_figures_in_workers_are_byte_identical(tmp_path, capsys):
-    from figures.registry import FIGURES, render
-    from figures.registry import load_all as load_figures
+    from degeneracy.figures.registry import FIGURES, render
+    from degeneracy.figures.registry import load_all as load_figures
 
     load_figures()
     ids = ["products-naive-breakdown", "products-lyapunov"]

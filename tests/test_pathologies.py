@@ -5,12 +5,13 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import integrate, optimize, special
 
-from numerics import pathologies as nu
-from theory import pathologies as th
-from theory.errors import DegeneracyError
+from degeneracy.errors import DegeneracyError
+from degeneracy.numerics import pathologies as nu
+from degeneracy.theory import pathologies as th
 
 
 def test_log_abs_moments_by_quadrature():
@@ -83,9 +84,12 @@ def test_lyapunov_exponents_and_threshold():
 
 
 def test_critical_point_chi_equals_one_by_quadrature():
+    from degeneracy.theory.isometry import critical_point
+
     for act in ("tanh", "erf", "hard_tanh", "relu"):
-        sw, sb = th.critical_point(act, 1.0)
-        from theory.activations import activation
+        sw2, sb2 = critical_point(act, 1.0)
+        sw, sb = math.sqrt(sw2), math.sqrt(sb2)
+        from degeneracy.theory.activations import activation
 
         phi, dphi = activation(act)
         f = lambda z, g: g(z) ** 2 * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
@@ -96,7 +100,7 @@ def test_critical_point_chi_equals_one_by_quadrature():
         if act != "relu":
             assert abs(q - 1) < 1e-7
     with pytest.raises(ValueError, match="activation must be one of"):
-        th.critical_point("sigmoid")
+        critical_point("sigmoid", 1.0)
 
 
 def test_connected_jacobian_recursion_matches_finite_differences():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from proofs.registry import load_all
-from proofs.runner import run_claim
+from degeneracy.proofs.registry import load_all
+from degeneracy.proofs.runner import run_claim
 
 load_all()
 

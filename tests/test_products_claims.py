@@ -2,11 +2,11 @@
 
 import pytest
 
-from proofs.registry import CLAIMS, load_all
-from proofs.runner import run_claim
+from degeneracy.proofs.registry import CLAIMS, load_all
+from degeneracy.proofs.runner import run_claim
 
 load_all()
-PRODUCTS = sorted(c for c in CLAIMS if CLAIMS[c].module == "proofs.products")
+PRODUCTS = sorted(c for c in CLAIMS if CLAIMS[c].module == "degeneracy.proofs.products")
 
 
 @pytest.mark.parametrize("claim_id", PRODUCTS)

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import digamma, polygamma
 
-from numerics import products as P
-from numerics import strategies as dst
-from numerics.ensembles import fold_gaussian, gaussian, haar
-from theory.errors import DegeneracyError
+from degeneracy.errors import DegeneracyError
+from degeneracy.numerics import products as P
+from degeneracy.numerics import strategies as dst
+from degeneracy.numerics.ensembles import fold_gaussian, gaussian, haar
 
 Z_MAX = 5.0
 EPS = np.finfo(float).eps
@@ -201,7 +201,7 @@ def test_stable_singular_values_match_mpmath(n, depth, field, seed):
 
 
 def test_graded_sweeps_budget_raises_certification_error():
-    from theory.errors import CertificationError
+    from degeneracy.errors import CertificationError
 
     logd = np.array([0.0, -700.0, -1400.0])
     T = np.linalg.qr(np.arange(9.0).reshape(3, 3) + np.eye(3))[0]
@@ -395,7 +395,7 @@ def test_sampled_forms_match_explicit_forms():
 
 
 def test_bench_quick_schema_without_timing_assertions():
-    from numerics import bench
+    from degeneracy import bench
 
     r = bench.run_bench(quick=True)
     assert set(r) == {"matmul_gflops", "kernels", "threads"}

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from theory import products as P
-from theory.errors import CertificationError  # noqa: F401  (part of the documented contract)
+from degeneracy.errors import CertificationError  # noqa: F401  (part of the documented contract)
+from degeneracy.theory import products as P
 
 
 # ============================================================================ Fuss-Catalan

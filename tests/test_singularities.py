@@ -5,13 +5,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from numerics import fisher as F
-from numerics import singularities as ns
-from numerics.networks import NetworkStack
-from theory import singularities as ts
-from theory.errors import CertificationError
+from degeneracy.errors import CertificationError
+from degeneracy.numerics import fisher as F
+from degeneracy.numerics import singularities as ns
+from degeneracy.numerics.networks import NetworkStack
+from degeneracy.theory import singularities as ts
 
 
 def _vec(model, entries):

@@ -6,12 +6,25 @@ import mpmath
 import numpy as np
 import pytest
 
-from numerics.measures import (effective_rank, gauss_newton_gram, gauss_newton_spectrum, layer_singular_values,
-                               near_null_fraction, participation_ratio)
-from numerics.networks import NetworkStack, init_network
-from numerics.rng import spawn_generators
-from numerics.training import FullBatchTask, OptimizerState, PopulationTask, SampledTask, sample_linear_task, train
-from theory.errors import DegeneracyError
+from degeneracy.errors import DegeneracyError
+from degeneracy.numerics.measures import (
+    effective_rank,
+    gauss_newton_gram,
+    gauss_newton_spectrum,
+    layer_singular_values,
+    near_null_fraction,
+    participation_ratio,
+)
+from degeneracy.numerics.networks import NetworkStack, init_network
+from degeneracy.numerics.rng import spawn_generators
+from degeneracy.numerics.training import (
+    FullBatchTask,
+    OptimizerState,
+    PopulationTask,
+    SampledTask,
+    sample_linear_task,
+    train,
+)
 
 
 @pytest.mark.parametrize("optimizer, lr", [("gd", 0.05), ("adam", 0.01)])
@@ -94,7 +107,7 @@ def test_population_loss_is_frobenius_distance_and_gd_step():
     P = net.end_to_end()
     assert np.allclose(res.loss[:, 0], 0.5 * np.sum((P - T) ** 2, axis=(1, 2)))
     # the recorded parameter-gradient norms equal the chain formula's
-    from theory.linear_dynamics import layer_gradients
+    from degeneracy.theory.linear_dynamics import layer_gradients
 
     G = layer_gradients(net.weights, P - T)
     assert np.allclose(res.records[0].weights, np.stack([np.linalg.norm(g, axis=(1, 2)) for g in G], axis=1))
@@ -138,7 +151,7 @@ def test_bad_task_input():
 def test_product_log_singular_values_of_a_network_stack_vs_high_precision():
     """The convention the fold claims use: ``np.stack(net.weights)`` is ``(L, R, N, N)`` with
     ``factors[l] = W_{l+1}`` (numerics.products), i.e. the product ``W_L ... W_1``."""
-    from numerics.products import product_log_singular_values
+    from degeneracy.numerics.products import product_log_singular_values
 
     rng = np.random.default_rng(4)
     N, L = 4, 40  # L (mu_1 - mu_N) far beyond what the float64 product can resolve
@@ -199,7 +212,7 @@ def test_effective_dimension_measures():
 def test_participation_ratio_conventions():
     """One home (numerics.measures; numerics.pathologies re-exports it); the normalized form of
     numerics.products is participation_ratio(s**2) / n, as the docstring says."""
-    from numerics import pathologies, products
+    from degeneracy.numerics import pathologies, products
 
     s = np.random.default_rng(0).exponential(size=(3, 7))
     np.testing.assert_allclose(participation_ratio(s**2) / 7, products.participation_ratio(s), rtol=1e-12)

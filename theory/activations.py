@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from ._validate import check_choice
+from degeneracy.validation import check_choice
 
 __all__ = ["ACTIVATIONS", "activation", "phi", "dphi"]
 

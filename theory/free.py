@@ -67,8 +67,15 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from ._validate import check_finite_array, check_int, check_positive_int, check_probability, check_real
-from .errors import CertificationError
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError
+from degeneracy.validation import (
+    check_finite_array,
+    check_int,
+    check_positive_int,
+    check_probability,
+    check_real,
+)
+
 from .laws import SpectralLaw
 
 __all__ = [
@@ -181,7 +188,7 @@ class STransform:
         if isinstance(p, (Fraction, sp.Basic)):
             pv = float(p)
             if not 0 < pv <= 1:
-                raise ValueError(f"p must be in (0, 1], got {p!r}")
+                raise ArgumentValueError(f"p must be in (0, 1], got {p!r}")
         else:
             check_probability("p", p, open_left=True)
         return cls(linear=(_Linear(1, 1, 1), _Linear(_exact(p), 1, -1)), atom0=1 - _exact(p))
@@ -201,14 +208,14 @@ class STransform:
         wts = [w if isinstance(w, (numbers.Integral, Fraction, sp.Basic)) else
                check_real("weights", w, lo=0, lo_open=True) for w in weights]
         if len(vals) != len(wts) or not vals:
-            raise ValueError("values and weights must be non-empty and of equal length")
+            raise ArgumentValueError("values and weights must be non-empty and of equal length")
         if any(float(v) < 0 for v in vals) or any(float(w) <= 0 for w in wts):
-            raise ValueError("values must be >= 0 and weights > 0")
+            raise ArgumentValueError("values must be >= 0 and weights > 0")
         total = sum(_exact(w) for w in wts)
         if abs(float(total) - 1) > 1e-12:
-            raise ValueError(f"weights must sum to 1, got {float(total)!r}")
+            raise ArgumentValueError(f"weights must sum to 1, got {float(total)!r}")
         if all(float(v) == 0 for v in vals):
-            raise ValueError("values must not all be 0 (the S-transform of delta_0 does not exist)")
+            raise ArgumentValueError("values must not all be 0 (the S-transform of delta_0 does not exist)")
         # merge equal values
         merged: dict = {}
         for v, w in zip(vals, wts):
@@ -223,7 +230,7 @@ class STransform:
         """Multiplication of the law by ``c > 0``: ``S_{cA} = S_A / c`` (compose with ``*``)."""
         cv = c if isinstance(c, (numbers.Integral, Fraction, sp.Basic)) else check_real("c", c, lo=0, lo_open=True)
         if float(cv) <= 0:
-            raise ValueError(f"c must be > 0, got {c!r}")
+            raise ArgumentValueError(f"c must be > 0, got {c!r}")
         return cls(const=1 / _exact(cv))
 
     # ---- algebra --------------------------------------------------------------------------
@@ -403,7 +410,7 @@ def _series_of_s(S, order: int, z: sp.Symbol | None = None) -> list:
         free = sorted(expr.free_symbols, key=lambda s: s.name)
         cands = [s for s in free if s.name == "z"]
         if not cands:
-            raise ValueError("S must be a sympy expression in a symbol named 'z' (or pass z=)")
+            raise ArgumentValueError("S must be a sympy expression in a symbol named 'z' (or pass z=)")
         z = cands[0]
     ser = sp.series(expr, z, 0, order).removeO()
     return [sp.expand(ser.coeff(z, k)) for k in range(order)]
@@ -438,7 +445,7 @@ def moments_from_s_transform(S, order: int, z: sp.Symbol | None = None) -> list:
     order = check_positive_int("order", order)
     s = _series_of_s(S, order, z)
     if s[0] == 0:
-        raise ValueError("S(0) must be nonzero (it is 1 / mean)")
+        raise ArgumentValueError("S(0) must be nonzero (it is 1 / mean)")
     R = _poly_mul([sp.Integer(1), sp.Integer(1)], _poly_inv(s, order), order)
     return lagrange_moments(R, order)
 
@@ -853,7 +860,7 @@ class FreeProductLaw(SpectralLaw):
 
     def __init__(self, S: STransform):
         if not isinstance(S, STransform):
-            raise TypeError(f"S must be an STransform, got {type(S).__name__}")
+            raise ArgumentTypeError(f"S must be an STransform, got {type(S).__name__}")
         self.S = S
         self._eq = _Equation(S)
         self.atom = S.atom_at_zero

@@ -59,8 +59,11 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, optimize
 
-from ._validate import check_choice, check_positive_int, check_real
-from .activations import ACTIVATIONS, activation as _activation
+from degeneracy.errors import ArgumentValueError
+from degeneracy.validation import check_choice, check_positive_int, check_real
+
+from .activations import ACTIVATIONS
+from .activations import activation as _activation
 from .free import FreeProductLaw, STransform
 
 __all__ = [
@@ -198,9 +201,9 @@ def q_star(activation: str, sigma_w2, sigma_b2, *, q0: float | None = None) -> f
             return sb / (1 - sw * slope)
         if sw * slope == 1 and sb == 0:
             if q0 is None:
-                raise ValueError(f"every q is a fixed point for {activation} at sigma_w2={sw}, sigma_b2=0: pass q0=")
+                raise ArgumentValueError(f"every q is a fixed point for {activation} at sigma_w2={sw}, sigma_b2=0: pass q0=")
             return _q(q0, "q0")
-        raise ValueError(
+        raise ArgumentValueError(
             f"{activation} has no finite fixed point for sigma_w2={sw} (needs sigma_w2 < {1 / slope:g}, "
             f"or = {1 / slope:g} with sigma_b2 = 0)")
     g = lambda q: sw * length_variance(activation, q) + sb - q  # noqa: E731
@@ -259,7 +262,7 @@ def critical_point(activation: str, q_star: float) -> tuple[float, float]:
         if sb > -1e-13 * q:
             sb = 0.0
         else:
-            raise ValueError(f"no critical point with q_star={q} for {activation} (would need sigma_b2={sb:.3g} < 0)")
+            raise ArgumentValueError(f"no critical point with q_star={q} for {activation} (would need sigma_b2={sb:.3g} < 0)")
     return (sw, sb)
 
 

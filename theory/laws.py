@@ -73,7 +73,8 @@ from typing import Any
 import numpy as np
 from scipy import integrate
 
-from ._validate import check_int, check_probability
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+from degeneracy.validation import check_int, check_probability
 
 __all__ = ["SpectralLaw"]
 
@@ -83,9 +84,9 @@ def _as_float_array(name: str, value: Any) -> tuple[np.ndarray, tuple]:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
+        raise ArgumentTypeError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
     if np.isnan(arr).any():
-        raise ValueError(f"{name} must not contain NaN")
+        raise ArgumentValueError(f"{name} must not contain NaN")
     return np.array(arr, dtype=float).reshape(-1), arr.shape
 
 
@@ -105,9 +106,9 @@ def _rng(rng: Any) -> np.random.Generator:
         return np.random.Generator(np.random.SFC64(rng))
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         if int(rng) < 0:
-            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
+            raise ArgumentValueError(f"rng seed must be a non-negative integer, got {rng}")
         return np.random.Generator(np.random.SFC64(int(rng)))
-    raise TypeError(f"rng must be a numpy Generator, SeedSequence, non-negative int or None, got {type(rng).__name__}")
+    raise ArgumentTypeError(f"rng must be a numpy Generator, SeedSequence, non-negative int or None, got {type(rng).__name__}")
 
 
 class SpectralLaw:
@@ -277,7 +278,7 @@ class SpectralLaw:
         """Quantile: the smallest ``x`` in ``[a, b]`` with ``cdf(x) >= q``, for ``0 <= q <= 1``."""
         q, shape = _as_float_array("q", q)
         if ((q < 0) | (q > 1)).any():
-            raise ValueError("q must lie in [0, 1]")
+            raise ArgumentValueError("q must lie in [0, 1]")
         a, b = self.support()
         out = np.where(q >= 1.0, b, a)
         inner = (q > 0) & (q < 1)

@@ -61,9 +61,11 @@ import mpmath
 import numpy as np
 from scipy import special
 
-from ._validate import check_finite_array, check_positive_int, check_real
+from degeneracy.errors import ArgumentValueError
+from degeneracy.validation import check_finite_array, check_positive_int, check_real
 
 __all__ = [
+    "psd_power",
     "saxe_mode_strength",
     "saxe_two_layer_strengths",
     "mode_ode_rhs",
@@ -111,7 +113,7 @@ def saxe_mode_strength(t, *, s: float, u0: float, tau: float = 1.0) -> np.ndarra
     tau = check_real("tau", tau, lo=0.0, lo_open=True)
     t = check_finite_array("t", t)
     if np.any(t < 0):
-        raise ValueError("t must be >= 0")
+        raise ArgumentValueError("t must be >= 0")
     # overflow-free form: u = s / (1 + (s/u0 - 1) e^{-2st/tau})
     return s / (1.0 + (s / u0 - 1.0) * np.exp(-2.0 * s * t / tau))
 
@@ -130,7 +132,7 @@ def saxe_two_layer_strengths(t, *, s: float, a0: float, b0: float, tau: float = 
     a0 = check_real("a0", a0, lo=0.0, lo_open=True)
     b0 = check_real("b0", b0, lo=0.0, lo_open=True)
     if a0 != b0:
-        raise ValueError("only balanced modes (a0 == b0) have the closed form; got a0 != b0")
+        raise ArgumentValueError("only balanced modes (a0 == b0) have the closed form; got a0 != b0")
     u = saxe_mode_strength(t, s=s, u0=a0 * b0, tau=tau)
     return np.sqrt(u), np.sqrt(u)
 
@@ -177,13 +179,13 @@ def _check_endpoints(u0: float, uf: float, s: float) -> None:
     if u0 == uf:
         return
     if (u0 < s) != (uf < s) or u0 == s or uf == s:
-        raise ValueError(
+        raise ArgumentValueError(
             f"u0 and uf must lie on the same side of s (u only approaches s), got u0={u0}, uf={uf}, s={s}"
         )
     if u0 < s and uf < u0:
-        raise ValueError(f"below s the mode strength grows: need u0 < uf < s, got u0={u0}, uf={uf}, s={s}")
+        raise ArgumentValueError(f"below s the mode strength grows: need u0 < uf < s, got u0={u0}, uf={uf}, s={s}")
     if u0 > s and uf > u0:
-        raise ValueError(f"above s the mode strength decays: need s < uf < u0, got u0={u0}, uf={uf}, s={s}")
+        raise ArgumentValueError(f"above s the mode strength decays: need s < uf < u0, got u0={u0}, uf={uf}, s={s}")
 
 
 def learning_time(u0: float, uf: float, *, s: float, n_weights: int, tau: float = 1.0) -> float:
@@ -243,7 +245,7 @@ def learning_time_large_depth(u0: float, uf: float, *, s: float, n_layers: int, 
 
 def check_int_layers(n_layers) -> int:
     """``n_layers`` must be an integer >= 2 (at least one weight matrix)."""
-    from ._validate import check_int
+    from degeneracy.validation import check_int
 
     return check_int("n_layers", n_layers, minimum=2)
 
@@ -276,10 +278,10 @@ def max_stable_learning_rate(*, s: float, n_weights: int) -> float:
 def _as_weights(weights: Sequence) -> list[np.ndarray]:
     ws = [np.asarray(w, dtype=float) for w in weights]
     if not ws:
-        raise ValueError("weights must contain at least one matrix")
+        raise ArgumentValueError("weights must contain at least one matrix")
     for j in range(1, len(ws)):
         if ws[j].shape[-1] != ws[j - 1].shape[-2]:
-            raise ValueError(f"weights[{j}] has {ws[j].shape[-1]} columns but weights[{j-1}] has {ws[j-1].shape[-2]} rows")
+            raise ArgumentValueError(f"weights[{j}] has {ws[j].shape[-1]} columns but weights[{j-1}] has {ws[j-1].shape[-2]} rows")
     return ws
 
 
@@ -354,8 +356,15 @@ def gd_conservation_drift(layer_grads: Sequence, eta: float) -> list[np.ndarray]
     return [eta**2 * (np.swapaxes(gs[j + 1], -1, -2) @ gs[j + 1] - gs[j] @ np.swapaxes(gs[j], -1, -2)) for j in range(len(gs) - 1)]
 
 
-def _psd_power(M: np.ndarray, p: float) -> np.ndarray:
-    """``M^p`` for symmetric positive semidefinite ``M`` (eigendecomposition; eigenvalues clipped at 0)."""
+def psd_power(M: np.ndarray, p: float) -> np.ndarray:
+    """``M^p`` for symmetric positive semidefinite ``M`` (eigendecomposition; eigenvalues clipped at 0).
+
+    ``M`` ``(..., d, d)``; ``p >= 0`` (``M^0 = I``).
+
+    >>> import numpy as np
+    >>> psd_power(np.diag([4.0, 9.0]), 0.5).tolist()
+    [[2.0, 0.0], [0.0, 3.0]]
+    """
     lam, Q = np.linalg.eigh(M)
     lam = np.clip(lam, 0.0, None)
     with np.errstate(divide="ignore"):
@@ -379,7 +388,7 @@ def end_to_end_velocity(W, grad, *, n_weights: int) -> np.ndarray:
     WtW = np.swapaxes(W, -1, -2) @ W
     out = np.zeros_like(W)
     for j in range(1, n + 1):
-        out = out - _psd_power(WWt, (j - 1) / n) @ G @ _psd_power(WtW, (n - j) / n)
+        out = out - psd_power(WWt, (j - 1) / n) @ G @ psd_power(WtW, (n - j) / n)
     return out
 
 
@@ -407,7 +416,7 @@ def activation_gradient_mean_square(*, width: int, distance: int) -> float:
     Each layer multiplies ``E||v||^2`` by ``E chi^2_N / N = 1``.
     """
     check_positive_int("width", width)
-    from ._validate import check_nonneg_int
+    from degeneracy.validation import check_nonneg_int
 
     check_nonneg_int("distance", distance)
     return 1.0
@@ -420,7 +429,7 @@ def activation_gradient_log_mean(*, width: int, distance: int) -> float:
     -0.235596
     """
     N = check_positive_int("width", width)
-    from ._validate import check_nonneg_int
+    from degeneracy.validation import check_nonneg_int
 
     k = check_nonneg_int("distance", distance)
     return float(0.5 * k * (special.digamma(N / 2.0) + np.log(2.0 / N)))
@@ -436,7 +445,7 @@ def activation_gradient_log_variance(*, width: int, distance: int) -> float:
     0.411234
     """
     N = check_positive_int("width", width)
-    from ._validate import check_nonneg_int
+    from degeneracy.validation import check_nonneg_int
 
     k = check_nonneg_int("distance", distance)
     return float(0.25 * k * special.polygamma(1, N / 2.0))

@@ -71,8 +71,8 @@ import mpmath as mp
 import numpy as np
 from scipy import special
 
-from ._validate import check_finite_array, check_positive_int, check_real
-from .errors import CertificationError
+from degeneracy.errors import ArgumentValueError, CertificationError
+from degeneracy.validation import check_finite_array, check_positive_int, check_real
 
 __all__ = [
     "EULER_GAMMA",
@@ -94,7 +94,6 @@ __all__ = [
     "connected_normalized_spectrum_rate",
     "connected_stability_threshold",
     "connected_jacobian",
-    "critical_point",
 ]
 
 EULER_GAMMA = float(mp.euler)
@@ -214,7 +213,7 @@ def constant_derivative_variance() -> float:
 def _distances(r) -> np.ndarray:
     r = check_finite_array("r", r)
     if np.any(r < 0):
-        raise ValueError("r must contain non-negative distances ||x - x'||")
+        raise ArgumentValueError("r must contain non-negative distances ||x - x'||")
     return r
 
 
@@ -308,7 +307,7 @@ def deep_kernel_gap_asymptotic(depth) -> np.ndarray:
     """
     depth = check_finite_array("depth", depth)
     if np.any(depth < 1):
-        raise ValueError("depth must be >= 1")
+        raise ArgumentValueError("depth must be >= 1")
     return depth / 2 + np.log(depth) / 6
 
 
@@ -391,41 +390,15 @@ def connected_jacobian(layer_jacobians: Sequence[np.ndarray]) -> np.ndarray:
     [[0.75]]
     """
     if len(layer_jacobians) == 0:
-        raise ValueError("layer_jacobians must contain at least one (D, 2D) matrix")
+        raise ArgumentValueError("layer_jacobians must contain at least one (D, 2D) matrix")
     first = check_finite_array("layer_jacobians[0]", layer_jacobians[0])
     d = first.shape[-1] // 2
     if first.ndim < 2 or first.shape[-1] != 2 * d or first.shape[-2] != d:
-        raise ValueError(f"layer_jacobians must have shape (..., D, 2D), got {first.shape}")
+        raise ArgumentValueError(f"layer_jacobians must have shape (..., D, 2D), got {first.shape}")
     J = first[..., :, :d]
     for a in layer_jacobians[1:]:
         a = np.asarray(a, dtype=float)
         if a.shape[-2:] != (d, 2 * d):
-            raise ValueError(f"every layer Jacobian must have shape (..., {d}, {2 * d}), got {a.shape}")
+            raise ArgumentValueError(f"every layer Jacobian must have shape (..., {d}, {2 * d}), got {a.shape}")
         J = a[..., :, :d] @ J + a[..., :, d:]
     return J
-
-
-# --------------------------------------------------------------------------------------------
-# Matched criticality for the nonlinearity comparison (mean field; REFERENCE.md s.4)
-
-
-def critical_point(activation: str, q_star: float = 1.0) -> tuple[float, float]:
-    """``(sigma_w, sigma_b)`` on the critical line ``chi = 1`` with pre-activation fixed point ``q*``.
-
-    The standard deviations that :func:`numerics.pathologies.random_mlp` takes, i.e. the square
-    roots of :func:`theory.isometry.critical_point`, which returns the VARIANCES
-    ``(sigma_w^2, sigma_b^2)``: ``sigma_w^2 = 1 / E[phi'(sqrt(q*) z)^2]`` and
-    ``sigma_b^2 = q* - sigma_w^2 E[phi(sqrt(q*) z)^2]`` (mean field, Poole et al. 2016;
-    Pennington et al. 2017). Same activations (``theory.activations``, plain ``erf``). ReLU:
-    ``chi = sigma_w^2/2`` for every ``q``, so ``(sqrt 2, 0)`` with ``q*`` preserved. Raises
-    ``ValueError`` when no critical point with ``sigma_b^2 >= 0`` exists at this ``q*``.
-
-    >>> sw, sb = critical_point("relu"); round(sw ** 2, 12), sb
-    (2.0, 0.0)
-    >>> sw, sb = critical_point("hard_tanh", 1.0); round(sw ** 2, 6), round(sb ** 2, 6)
-    (1.464795, 0.24408)
-    """
-    from .isometry import critical_point as _critical_variances
-
-    sigma_w2, sigma_b2 = _critical_variances(activation, q_star)
-    return math.sqrt(sigma_w2), math.sqrt(sigma_b2)

@@ -31,8 +31,15 @@ import mpmath
 import numpy as np
 from scipy import special
 
-from ._validate import check_choice, check_finite_array, check_int, check_positive_int, check_real
-from .errors import CertificationError
+from degeneracy.errors import ArgumentValueError, CertificationError
+from degeneracy.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive_int,
+    check_real,
+)
+
 from .laws import SpectralLaw
 
 __all__ = [
@@ -462,9 +469,9 @@ class FussCatalan(SpectralLaw):
         arr = np.asarray(q, dtype=float)
         flat = arr.reshape(-1).copy()
         if np.isnan(flat).any():
-            raise ValueError("q must not contain NaN")
+            raise ArgumentValueError("q must not contain NaN")
         if ((flat < 0) | (flat > 1)).any():
-            raise ValueError("q must lie in [0, 1]")
+            raise ArgumentValueError("q must lie in [0, 1]")
         out = np.where(flat <= 0, self._xmax, 0.0)
         small = (flat > 0) & (flat < self._sf_mid)
         if small.any():

@@ -110,8 +110,8 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ._validate import check_choice, check_int, check_positive_int
-from .errors import CertificationError
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError
+from degeneracy.validation import check_choice, check_int, check_positive_int
 
 __all__ = [
     "phi",
@@ -255,7 +255,7 @@ class Model:
         try:
             return self.names.index(name)
         except ValueError:
-            raise ValueError(f"no parameter {name!r} in this model") from None
+            raise ArgumentValueError(f"no parameter {name!r} in this model") from None
 
     def symbol(self, name: str) -> sp.Symbol:
         """The symbol of parameter ``name``."""
@@ -302,9 +302,9 @@ def _make(n, widths, m, skip, bias, activation) -> Model:
     m = check_positive_int("m", m)
     check_choice("activation", activation, ACTIVATIONS)
     if not isinstance(skip, bool) or not isinstance(bias, bool):
-        raise TypeError(f"skip and bias must be booleans, got skip={skip!r}, bias={bias!r}")
+        raise ArgumentTypeError(f"skip and bias must be booleans, got skip={skip!r}, bias={bias!r}")
     if skip and any(w != n for w in widths):
-        raise ValueError(
+        raise ArgumentValueError(
             f"identity skip connections need every hidden width equal to the input dimension n={n}, "
             f"got widths {widths}"
         )
@@ -321,7 +321,7 @@ def one_hidden_layer(
     >>> one_hidden_layer(3, 2, skip=True)
     Traceback (most recent call last):
     ...
-    ValueError: identity skip connections need every hidden width equal to the input dimension n=3, got widths (2,)
+    degeneracy.errors.ArgumentValueError: identity skip connections need every hidden width equal to the input dimension n=3, got widths (2,)
     """
     return _make(n, (H,), m, skip, bias, activation)
 
@@ -366,7 +366,7 @@ class SingularSet:
 
 def _check_model(model):
     if not isinstance(model, Model):
-        raise TypeError(f"model must be a theory.singularities.Model, got {type(model).__name__}")
+        raise ArgumentTypeError(f"model must be a theory.singularities.Model, got {type(model).__name__}")
 
 
 def _check_layer(model: Model, layer) -> int:
@@ -402,14 +402,14 @@ def overlap(model: Model, i: int, j: int, *, layer: int = 1) -> SingularSet:
     >>> overlap(one_hidden_layer(2, 2), 0, 0)
     Traceback (most recent call last):
     ...
-    ValueError: overlap needs two different units, got i = j = 0
+    degeneracy.errors.ArgumentValueError: overlap needs two different units, got i = j = 0
     """
     _check_model(model)
     layer = _check_layer(model, layer)
     i = _check_unit(model, layer, "i", i)
     j = _check_unit(model, layer, "j", j)
     if i == j:
-        raise ValueError(f"overlap needs two different units, got i = j = {i}")
+        raise ArgumentValueError(f"overlap needs two different units, got i = j = {i}")
     S = model.symbol
     subs = {S(b): S(a) for a, b in zip(_incoming(model, layer, i), _incoming(model, layer, j))}
     return SingularSet(model, "overlap", layer, (i, j), subs)
@@ -443,7 +443,7 @@ def linear_dependence(
     >>> linear_dependence(one_hidden_layer(2, 3), 2, (0, 1), (1,))
     Traceback (most recent call last):
     ...
-    ValueError: coeffs must have one coefficient per unit in units (2), got 1
+    degeneracy.errors.ArgumentValueError: coeffs must have one coefficient per unit in units (2), got 1
     """
     _check_model(model)
     layer = _check_layer(model, layer)
@@ -451,18 +451,18 @@ def linear_dependence(
     try:
         units = tuple(units)
     except TypeError:
-        raise TypeError(f"units must be a sequence of unit indices, got {units!r}") from None
+        raise ArgumentTypeError(f"units must be a sequence of unit indices, got {units!r}") from None
     if not units:
-        raise ValueError("units must name at least one unit")
+        raise ArgumentValueError("units must name at least one unit")
     units = tuple(_check_unit(model, layer, f"units[{k}]", u) for k, u in enumerate(units))
     if c in units or len(set(units)) != len(units):
-        raise ValueError(f"units must be distinct and must not contain c={c}, got {units}")
+        raise ArgumentValueError(f"units must be distinct and must not contain c={c}, got {units}")
     if coeffs is None:
         coeffs = tuple(sp.Symbol(f"a{k}", real=True) for k in range(len(units)))
     else:
         coeffs = tuple(sp.sympify(a) for a in coeffs)
         if len(coeffs) != len(units):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"coeffs must have one coefficient per unit in units ({len(units)}), got {len(coeffs)}"
             )
     S = model.symbol
@@ -573,7 +573,7 @@ def null_directions(s: SingularSet, *, certified_only: bool = True) -> list:
     so the list depends on the architecture (e.g. a skip removes the outgoing overlap direction).
     """
     if not isinstance(s, SingularSet):
-        raise TypeError(f"s must be a SingularSet, got {type(s).__name__}")
+        raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
     cands = _candidates(s)
     if not certified_only:
         return cands
@@ -603,10 +603,10 @@ def certify_null_direction(s: SingularSet, u) -> tuple[bool, str]:
     False
     """
     if not isinstance(s, SingularSet):
-        raise TypeError(f"s must be a SingularSet, got {type(s).__name__}")
+        raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
     u = sp.Matrix(u)
     if u.shape != (s.model.size, 1):
-        raise ValueError(f"u must have shape ({s.model.size}, 1), got {u.shape}")
+        raise ArgumentValueError(f"u must have shape ({s.model.size}, 1), got {u.shape}")
     if all(e == 0 for e in u):
         return False, "the zero vector is not a null direction"
     J = _symbolic_jacobian(s.model)
@@ -674,10 +674,10 @@ def exact_jacobian(
     _check_model(model)
     X = np.asarray(X, dtype=object)
     if X.ndim != 2 or X.shape[1] != model.n:
-        raise ValueError(f"X must have shape (B, {model.n}), got {X.shape}")
+        raise ArgumentValueError(f"X must have shape (B, {model.n}), got {X.shape}")
     missing = [k for k in model.names if k not in values]
     if missing:
-        raise ValueError(f"values misses parameters {missing[:3]}{'...' if len(missing) > 3 else ''}")
+        raise ArgumentValueError(f"values misses parameters {missing[:3]}{'...' if len(missing) > 3 else ''}")
     dims = model.dims
     L = model.depth
     lin = model.activation == "linear"
@@ -767,7 +767,7 @@ def exact_null_dimension(s: SingularSet, *, seed: int = 0, extra_samples: int = 
     dimension; otherwise :class:`CertificationError` (an uncertified null direction exists).
     """
     if not isinstance(s, SingularSet):
-        raise TypeError(f"s must be a SingularSet, got {type(s).__name__}")
+        raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
     m = s.model
     rnd = random.Random(seed)
     values, freevals = _point_values(s, rnd)
@@ -1018,12 +1018,12 @@ def critical_line_classification(A, lam) -> str:
     """
     A = np.asarray(A, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix, got shape {A.shape}")
+        raise ArgumentValueError(f"A must be a square matrix, got shape {A.shape}")
     if not np.all(np.isfinite(A)):
-        raise ValueError("A must contain only finite numbers (found NaN or inf)")
+        raise ArgumentValueError("A must contain only finite numbers (found NaN or inf)")
     lam = float(lam)
     if not np.isfinite(lam):
-        raise ValueError(f"lam must be a finite real number, got {lam!r}")
+        raise ArgumentValueError(f"lam must be a finite real number, got {lam!r}")
     ev = np.linalg.eigvalsh(0.5 * (A + A.T)) * lam * (1 - lam)
     tol = 64 * np.finfo(float).eps * max(1.0, float(np.max(np.abs(A)))) * max(1.0, abs(lam * (1 - lam)))
     if np.any(ev < -tol):

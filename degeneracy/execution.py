@@ -39,11 +39,29 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Executor,
+    ProcessPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
+
+from degeneracy.errors import ArgumentValueError, BackendError
+from degeneracy.proofs.registry import Claim
+from degeneracy.proofs.runner import (
+    DEFAULT_ALPHA,
+    ClaimResult,
+    check_run_arguments,
+    run_claim,
+)
+from degeneracy.validation import check_int
+
+from .cache import ResultCache, source_hash
 
 __all__ = [
     "DASK_ENV",
@@ -55,14 +73,11 @@ __all__ = [
     "dask_executor",
     "fingerprint",
     "run_units",
+    "run_claims",
 ]
 
 #: environment variable naming a dask scheduler address (same as ``--dask``)
 DASK_ENV = "DEGENERACY_DASK"
-
-
-class BackendError(RuntimeError):
-    """The execution backend cannot be used (e.g. the dask scheduler is unreachable)."""
 
 
 def default_workers() -> int:
@@ -104,8 +119,6 @@ class ClaimUnit:
         return self.claim_id
 
     def __call__(self):
-        from .runner import run_claim
-
         with _one_blas_thread():
             return run_claim(self.claim_id, self.mode, self.seed, control=self.control, alpha=self.alpha)
 
@@ -151,7 +164,7 @@ class FigureUnit:
         return self.figure_id
 
     def __call__(self) -> FigureResult:
-        from figures.registry import FIGURES, load_all, render
+        from degeneracy.figures.registry import FIGURES, load_all, render
 
         load_all()
         tmp = tempfile.mkdtemp(prefix="degeneracy-fig-")
@@ -289,8 +302,7 @@ def dask_executor(address: str, *, timeout: float | None = None):
 def fingerprint() -> dict:
     """What a worker must share with the client for identical results: the toolkit version and
     source (:func:`proofs.cache.source_hash`) and the numerical stack's versions."""
-    from .cache import source_hash
-    from .report import versions
+    from degeneracy.proofs.report import versions
 
     return {"source": source_hash(), **versions()}
 
@@ -349,7 +361,7 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
     units = list(units)
     ids = [u.id for u in units]
     if len(set(ids)) != len(ids):
-        raise ValueError("work unit ids must be unique")
+        raise ArgumentValueError("work unit ids must be unique")
     results: dict[str, Any] = {}
 
     def deliver(unit, result) -> None:
@@ -458,3 +470,73 @@ def _is_lost_worker(exc: BaseException) -> bool:
     return name in ("KilledWorker", "CommClosedError", "FutureCancelledError") or (
         type(exc).__module__.startswith("distributed") and "worker" in str(exc).lower()
     )
+
+
+def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
+               workers: int = 1, executor: Executor | None = None,
+               on_result: Callable[[ClaimResult], None] | None = None,
+               cache: ResultCache | None = None, resume: bool = False) -> list[ClaimResult]:
+    """Run ``claims`` and return their results in the given order.
+
+    Each claim is one work unit (:class:`ClaimUnit`). With ``workers > 1`` they
+    run in a local process pool, with ``executor`` in any :class:`concurrent.futures.Executor`
+    (e.g. ``distributed.Client(...).get_executor()``); always with one BLAS thread per worker.
+    Every claim draws from its own stream (run seed + claim id), so the results are identical
+    whatever the number of workers or the backend. A unit whose worker dies is recomputed; each
+    result is delivered once.
+
+    Parameters
+    ----------
+    on_result : callable, optional
+        Called as each result arrives (the CLI writes the JSON report there, claim by claim);
+        results taken from the cache come first and have ``cached=True``.
+    cache : degeneracy.cache.ResultCache, optional
+        Store every computed result there (atomic writes), and the claims' wall times: later runs
+        submit the longest claims first (the results do not depend on the order).
+    resume : bool
+        With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
+        settings, versions, source) from the cache instead of running them. A damaged entry is
+        recomputed.
+
+    Examples
+    --------
+    >>> from degeneracy.proofs.registry import get_claim
+    >>> [r.verdict for r in run_claims([get_claim("products.naive-breakdown")], "quick", 0)]
+    ['pass']
+    """
+    mode, seed, alpha = check_run_arguments(mode, seed, alpha)
+    workers = check_int("workers", workers, minimum=1)
+    claims = list(claims)
+    results: dict[str, ClaimResult] = {}
+    keys: dict[str, str] = {}
+    if cache is not None:
+        for c in claims:
+            keys[c.id] = cache.key(c, mode, seed, alpha)
+    todo = []
+    for c in claims:
+        hit = cache.get(keys[c.id]) if (cache is not None and resume) else None
+        if hit is not None:
+            hit.cached = True
+            results[c.id] = hit
+            if on_result:
+                on_result(hit)
+        else:
+            todo.append(c)
+
+    def arrived(unit, r: ClaimResult) -> None:
+        results[r.id] = r
+        if cache is not None:
+            cache.put(keys[r.id], r)
+        if on_result:
+            on_result(r)
+
+    units = [ClaimUnit(c.id, mode, seed, alpha) for c in todo]
+    if cache is not None:
+        # longest first (times of earlier runs; unknown claims first): a long claim started last
+        # would leave the other workers idle at the end. Only the order of work changes.
+        known = cache.timings(mode)
+        units.sort(key=lambda u: -known.get(u.id, float("inf")))
+    run_units(units, workers=workers, executor=executor, on_result=arrived)
+    if cache is not None and todo:
+        cache.record_timings(mode, {c.id: results[c.id].seconds for c in todo})
+    return [results[c.id] for c in claims]

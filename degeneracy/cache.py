@@ -24,7 +24,7 @@ user's own; do not point ``--cache-dir`` at a folder others can write).
 Examples
 --------
 >>> import tempfile
->>> from proofs.runner import run_claim
+>>> from degeneracy.proofs.runner import run_claim
 >>> cache = ResultCache(tempfile.mkdtemp())
 >>> key = cache.key("products.naive-breakdown", "quick", 0, 1e-3)
 >>> cache.get(key) is None
@@ -43,39 +43,47 @@ import json
 import os
 import pickle
 
-from .registry import AREAS, Claim, get_claim
-from .report import write_atomic
+from degeneracy.errors import ArgumentValueError
+from degeneracy.proofs.registry import AREAS, Claim, get_claim
+from degeneracy.proofs.report import write_atomic
 
 __all__ = ["FORMAT", "ResultCache", "default_cache_dir", "source_hash"]
 
 #: bump when the entry layout changes (old entries then simply miss)
 FORMAT = 1
 _MAGIC = "degeneracy-cache"
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def default_cache_dir() -> str:
-    """``$DEGENERACY_CACHE`` if set, else ``$XDG_CACHE_HOME/degeneracy`` (``~/.cache/degeneracy``)."""
+    """``$DEGENERACY_CACHE`` if set, else the user cache directory of ``degeneracy``
+    (:func:`platformdirs.user_cache_dir`: ``$XDG_CACHE_HOME/degeneracy`` or ``~/.cache/degeneracy``
+    on Linux, ``~/Library/Caches/degeneracy`` on macOS)."""
     env = os.environ.get("DEGENERACY_CACHE")
     if env:
         return os.path.abspath(os.path.expanduser(env))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "degeneracy")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("degeneracy", appauthor=False)
 
 
 @functools.lru_cache(maxsize=None)
 def _file_hashes() -> tuple[tuple[str, str], ...]:
+    """``(relative path, sha256)`` of every ``.py`` file of the theory, numerics and proofs layers,
+    found through the installed packages (an editable or a regular install alike)."""
+    import importlib
+
     out = []
     for pkg in ("theory", "numerics", "proofs"):
-        folder = os.path.join(_ROOT, pkg)
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
-            for name in sorted(filenames):
-                if name.endswith(".py"):
-                    path = os.path.join(dirpath, name)
-                    with open(path, "rb") as fh:
-                        out.append((os.path.relpath(path, _ROOT).replace(os.sep, "/"),
-                                    hashlib.sha256(fh.read()).hexdigest()))
+        mod = importlib.import_module(f"degeneracy.{pkg}")
+        for folder in mod.__path__:
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+                for name in sorted(filenames):
+                    if name.endswith(".py"):
+                        path = os.path.join(dirpath, name)
+                        rel = os.path.relpath(path, folder).replace(os.sep, "/")
+                        with open(path, "rb") as fh:
+                            out.append((f"{pkg}/{rel}", hashlib.sha256(fh.read()).hexdigest()))
     return tuple(out)
 
 
@@ -85,7 +93,7 @@ def source_hash(module: str = "") -> str:
     Every ``.py`` file of ``theory/``, ``numerics/`` and ``proofs/``, except the claim-area modules
     ``proofs/<area>.py`` other than ``module`` itself. Computed once per process.
 
-    >>> source_hash("proofs.products") == source_hash("proofs.products") != source_hash("proofs.fold")
+    >>> source_hash("degeneracy.proofs.products") == source_hash("degeneracy.proofs.products") != source_hash("degeneracy.proofs.fold")
     True
     """
     own = module.rsplit(".", 1)[-1] if module else ""
@@ -98,7 +106,7 @@ def source_hash(module: str = "") -> str:
 
 
 def _versions() -> dict:
-    from .report import versions
+    from degeneracy.proofs.report import versions
 
     return versions()
 
@@ -144,7 +152,7 @@ class ResultCache:
     def path(self, key: str) -> str:
         """The file of ``key``."""
         if len(key) != 64 or any(ch not in "0123456789abcdef" for ch in key):
-            raise ValueError(f"key must be a 64-character hex SHA-256, got {key!r}")
+            raise ArgumentValueError(f"key must be a 64-character hex SHA-256, got {key!r}")
         return os.path.join(self.directory, key[:2], key + ".entry")
 
     # ------------------------------------------------------------------ read / write

@@ -48,10 +48,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from numerics.ensembles import gaussian
-from numerics.products import lyapunov_qr
-from numerics.rng import as_generator
-from theory._validate import check_positive_int
+from degeneracy.errors import ArgumentValueError, NumericalFailure
+from degeneracy.numerics.ensembles import gaussian
+from degeneracy.numerics.products import lyapunov_qr
+from degeneracy.numerics.rng import as_generator
+from degeneracy.validation import check_positive_int
 
 __all__ = ["FLOORS", "ENGINE_FLOPS", "SECTIONS", "WORKERS_FLOOR", "matmul_gflops", "engine_seconds_per_step",
            "numpy_qr_seconds_per_step", "trainer_bench", "free_density_bench", "workers_bench", "MonteCarloUnit",
@@ -96,15 +97,11 @@ def matmul_gflops(n: int = 2048, repeats: int = 3, rng=0) -> float:
 
 
 def _engine_step_times(n: int, depth: int, method: str, rng=0) -> np.ndarray:
-    """Durations of steps 2..depth of one :func:`lyapunov_qr` run (step 1 has no reflectors
-    to apply yet), timed through the engine's private per-step hook. Each step includes the
-    Gaussian draw."""
-    from numerics.products import _choose_method, _run_benettin, _sampler_source, ensemble_sampler
+    """Durations of steps 2..depth of one :func:`lyapunov_qr` run (see
+    :func:`degeneracy.numerics.products.engine_step_times`)."""
+    from degeneracy.numerics.products import engine_step_times
 
-    stamps: list[float] = []
-    src = _sampler_source(n, depth, 1, "real", ensemble_sampler(n), as_generator(rng), True)
-    _run_benettin(src, _choose_method(method, n, 1), (), on_step=lambda _l: stamps.append(time.perf_counter()))
-    return np.diff(stamps)
+    return engine_step_times(n, depth, method=method, rng=rng)
 
 
 def _numpy_step_times(n: int, depth: int, rng=0) -> np.ndarray:
@@ -279,8 +276,8 @@ def run_bench(
 def _trainer_step_times(widths, replicas: int, steps: int, rng=0) -> np.ndarray:
     """Durations of the gradient-descent steps 1..steps of one :func:`numerics.training.train`
     call (population task: the forward + backward pass on the full batch and the update)."""
-    from numerics.networks import init_network
-    from numerics.training import PopulationTask, train
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.training import PopulationTask, train
 
     g = as_generator(rng)
     net = init_network(widths, replicas, init="orthogonal", activation="tanh", rng=g)
@@ -303,7 +300,7 @@ def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, qui
     >>> sorted(rows[0])
     ['batch', 'depth', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_vs_replica_loop', 'width']
     """
-    from numerics.training import step_flops
+    from degeneracy.numerics.training import step_flops
 
     say = say or (lambda _m: None)
     configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (256, 10, 4)))
@@ -341,7 +338,7 @@ def free_density_bench(*, depth: int = 100, points: int = 10_000, quick: bool = 
     >>> sorted(rows[0])
     ['activation', 'depth', 'points', 'points_per_second', 'seconds_build', 'seconds_pdf', 'weights']
     """
-    from theory.isometry import critical_point, jacobian_spectrum
+    from degeneracy.theory.isometry import critical_point, jacobian_spectrum
 
     say = say or (lambda _m: None)
     if quick:
@@ -364,7 +361,7 @@ def free_density_bench(*, depth: int = 100, points: int = 10_000, quick: bool = 
             p = law.pdf(x)
             t2 = time.perf_counter()
             if not np.all(np.isfinite(p)):
-                raise RuntimeError(f"free density of {activation}/{weights} returned non-finite values")
+                raise NumericalFailure(f"free density of {activation}/{weights} returned non-finite values")
             t_build, t_pdf = min(t_build, t1 - t0), min(t_pdf, t2 - t1)
         rows.append({"activation": activation, "weights": weights, "depth": depth, "points": points,
                      "seconds_build": float(t_build), "seconds_pdf": float(t_pdf),
@@ -391,7 +388,7 @@ class MonteCarloUnit:
     def __call__(self) -> float:
         from threadpoolctl import threadpool_limits
 
-        from numerics.rng import stream_for
+        from degeneracy.numerics.rng import stream_for
 
         with threadpool_limits(limits=1):
             res = lyapunov_qr(self.n, self.depth, replicas=self.replicas,
@@ -490,7 +487,7 @@ def run_benchmarks(*, quick: bool = False, sections: Sequence[str] | None = None
     sections = tuple(SECTIONS if sections is None else sections)
     for sec in sections:
         if sec not in SECTIONS:
-            raise ValueError(f"sections must be among {', '.join(SECTIONS)}, got {sec!r}")
+            raise ArgumentValueError(f"sections must be among {', '.join(SECTIONS)}, got {sec!r}")
     say = progress or (lambda _m: None)
     if "qr" not in sections:
         kwargs["sizes"] = ()

@@ -1,6 +1,6 @@
 """Keep the README's claim, proof and figure tables in step with the registries.
 
-``python -m proofs.readme`` rewrites the block between ``<!-- claims:start -->`` and
+``python -m degeneracy.readme`` rewrites the block between ``<!-- claims:start -->`` and
 ``<!-- claims:end -->`` (and the figures block) in README.md; the test suite fails when the
 README is stale.
 """
@@ -11,8 +11,12 @@ import os
 import re
 import sys
 
+from degeneracy.errors import ArgumentValueError
+
 __all__ = ["claim_table", "figure_table", "render", "README"]
 
+#: the checkout's README (this module is a development tool: it runs from a checkout, i.e. an
+#: editable install, where the package folder sits beside README.md)
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 
 
@@ -22,7 +26,7 @@ def _cell(text: str) -> str:
 
 def _area_order(item_id: str):
     """Sort key: the essay's order of areas (proofs.registry.AREAS), then the id."""
-    from .registry import AREAS
+    from degeneracy.proofs.registry import AREAS
 
     area = item_id.replace("-", ".").split(".")[0]
     return (AREAS.index(area) if area in AREAS else len(AREAS), item_id)
@@ -30,7 +34,7 @@ def _area_order(item_id: str):
 
 def claim_table() -> str:
     """Markdown table of every registered claim: id, statement, source, kind."""
-    from .registry import CLAIMS, load_all
+    from degeneracy.proofs.registry import CLAIMS, load_all
 
     load_all()
     rows = ["| id | statement | source | kind |", "|---|---|---|---|"]
@@ -42,7 +46,7 @@ def claim_table() -> str:
 
 def figure_table() -> str:
     """Markdown list of every registered figure with its committed PNG."""
-    from figures.registry import FIGURES, load_all
+    from degeneracy.figures.registry import FIGURES, load_all
 
     load_all()
     out = []
@@ -57,12 +61,16 @@ def render(text: str) -> str:
     for name, body in (("claims", claim_table()), ("figures", figure_table())):
         pat = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pat.search(text):
-            raise ValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")
+            raise ArgumentValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")
         text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
 def main() -> int:
+    if not os.path.isfile(README):
+        print("degeneracy.readme: error: no README.md beside the package; run it from a checkout "
+              "(pip install -e .)", file=sys.stderr)
+        return 2
     with open(README, encoding="utf-8") as fh:
         old = fh.read()
     new = render(old)

@@ -31,10 +31,12 @@ import os
 import sys
 import time
 
+from degeneracy.errors import ArgumentValueError
+
 __all__ = ["main"]
 
 
-class UsageError(Exception):
+class UsageError(ArgumentValueError):
     """Bad usage: printed as one line, exit code 2."""
 
 
@@ -77,7 +79,7 @@ def _alpha(text: str) -> float:
 
 
 def _bench_sections() -> tuple:
-    from numerics.bench import SECTIONS
+    from degeneracy.bench import SECTIONS
 
     return SECTIONS
 
@@ -100,7 +102,12 @@ def _backend_args(p: argparse.ArgumentParser) -> None:
 
 def _backend(args):
     """``(executor, client, label)`` for ``--dask`` / ``DEGENERACY_DASK``, else a local pool size."""
-    from .parallel import DASK_ENV, BackendError, dask_executor, default_workers
+    from degeneracy.execution import (
+        DASK_ENV,
+        BackendError,
+        dask_executor,
+        default_workers,
+    )
 
     address = args.dask if args.dask is not None else (os.environ.get(DASK_ENV) or None)
     if address is not None:
@@ -126,7 +133,7 @@ def _mode_args(p: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="degeneracy", description="Derive, prove and check the degeneracy argument of deep learning.")
-    from .report import version
+    from degeneracy.proofs.report import version
 
     p.add_argument("--version", action="version", version=f"degeneracy {version()}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -180,16 +187,15 @@ def _usage(fn, *args):
 
 
 def _progress(total: int, desc: str, disable: bool):
-    from .parallel import UnitProgress
+    from degeneracy.execution import UnitProgress
 
     return UnitProgress(total, desc, unit="claim" if desc == "verify" else "fig", disable=True if disable else None)
 
 
 def _cmd_list(args) -> int:
-    from figures.registry import FIGURES
-    from figures.registry import load_all as load_figures
-
-    from .registry import CERTIFICATES, CLAIMS, load_all
+    from degeneracy.figures.registry import FIGURES
+    from degeneracy.figures.registry import load_all as load_figures
+    from degeneracy.proofs.registry import CERTIFICATES, CLAIMS, load_all
 
     load_all()
     load_figures()
@@ -208,9 +214,10 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from .registry import select
-    from .report import Report, markdown, table, write_atomic
-    from .runner import claim_alpha, exit_code, run_claims
+    from degeneracy.execution import run_claims
+    from degeneracy.proofs.registry import select
+    from degeneracy.proofs.report import Report, markdown, table, write_atomic
+    from degeneracy.proofs.runner import claim_alpha, exit_code
 
     claims = _usage(select, args.only)
     cache = None
@@ -262,7 +269,7 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_prove(args) -> int:
-    from .registry import CERTIFICATES, select
+    from degeneracy.proofs.registry import CERTIFICATES, select
 
     certs = _usage(select, args.only, CERTIFICATES)
     bad = 0
@@ -283,9 +290,8 @@ def _cmd_prove(args) -> int:
 
 
 def _cmd_figures(args) -> int:
-    from figures.registry import DEFAULT_OUT, select_figures
-
-    from .parallel import FigureUnit, run_units
+    from degeneracy.execution import FigureUnit, run_units
+    from degeneracy.figures.registry import DEFAULT_OUT, select_figures
 
     figs = _usage(select_figures, args.only)
     out = args.out or DEFAULT_OUT
@@ -308,20 +314,20 @@ def _cmd_figures(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from numerics import bench
+    from degeneracy import bench
 
     result = bench.run_benchmarks(quick=args.quick, sections=args.only,
                                   progress=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
     print(bench.format_table(result))
     if args.json:
-        from .report import write_atomic
+        from degeneracy.proofs.report import write_atomic
 
         write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
     return 0
 
 
 def _cmd_show(args) -> int:
-    from .registry import CERTIFICATES, MODES, get_claim
+    from degeneracy.proofs.registry import CERTIFICATES, MODES, get_claim
 
     c = _usage(get_claim, args.id)
     print(f"{c.id}  ({c.kind})\n\n{c.title}\n\nSource: {c.source}")

@@ -11,6 +11,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = [
     "check_int",
     "check_positive_int",
@@ -32,16 +34,16 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     >>> check_int("depth", 0, minimum=1)
     Traceback (most recent call last):
     ...
-    ValueError: depth must be an integer >= 1, got 0
+    degeneracy.errors.ArgumentValueError: depth must be an integer >= 1, got 0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
-            raise TypeError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
+            raise ArgumentTypeError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValueError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
+        raise ArgumentValueError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}")
     return value
 
 
@@ -61,14 +63,14 @@ def check_positive_int(name: str, value: Any) -> int:
     >>> check_positive_int("n", 0)
     Traceback (most recent call last):
     ...
-    ValueError: n must be a positive integer, got 0
+    degeneracy.errors.ArgumentValueError: n must be a positive integer, got 0
     """
     try:
         return check_int(name, value, minimum=1)
     except ValueError:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}") from None
+        raise ArgumentValueError(f"{name} must be a positive integer, got {value!r}") from None
     except TypeError:
-        raise TypeError(f"{name} must be a positive integer, got {value!r}") from None
+        raise ArgumentTypeError(f"{name} must be a positive integer, got {value!r}") from None
 
 
 def check_nonneg_int(name: str, value: Any) -> int:
@@ -92,13 +94,13 @@ def check_real(
     >>> check_real("s", float("nan"))
     Traceback (most recent call last):
     ...
-    ValueError: s must be a finite real number, got nan
+    degeneracy.errors.ArgumentValueError: s must be a finite real number, got nan
     """
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+        raise ArgumentTypeError(f"{name} must be a real number, got {value!r}")
     v = float(value)
     if not np.isfinite(v):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+        raise ArgumentValueError(f"{name} must be a finite real number, got {value!r}")
     bad = (lo is not None and (v < lo or (lo_open and v == lo))) or (
         hi is not None and (v > hi or (hi_open and v == hi))
     )
@@ -106,7 +108,7 @@ def check_real(
         left = "(" if lo_open else "["
         right = ")" if hi_open else "]"
         interval = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+        raise ArgumentValueError(f"{name} must be in {interval}, got {value!r}")
     return v
 
 
@@ -121,12 +123,12 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     >>> check_choice("field", "quaternion", ("real", "complex"))
     Traceback (most recent call last):
     ...
-    ValueError: field must be one of 'real', 'complex', got 'quaternion'
+    degeneracy.errors.ArgumentValueError: field must be one of 'real', 'complex', got 'quaternion'
     """
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+        raise ArgumentValueError(f"{name} must be one of {listed}, got {value!r}")
     return value
 
 
@@ -136,14 +138,14 @@ def check_finite_array(name: str, value: Any, *, ndim: int | None = None, dtype=
     >>> check_finite_array("x", [1.0, float("inf")])
     Traceback (most recent call last):
     ...
-    ValueError: x must contain only finite numbers (found NaN or inf)
+    degeneracy.errors.ArgumentValueError: x must contain only finite numbers (found NaN or inf)
     """
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from None
+        raise ArgumentTypeError(f"{name} must be an array of numbers, got {type(value).__name__}") from None
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+        raise ArgumentValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers (found NaN or inf)")
+        raise ArgumentValueError(f"{name} must contain only finite numbers (found NaN or inf)")
     return arr
