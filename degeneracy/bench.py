@@ -8,7 +8,7 @@ numbers are per core and comparable on a shared machine):
 * per size N, the engine step of :func:`numerics.products.lyapunov_qr` on the LAPACK path (draw
   a Gaussian matrix, apply the previous reflectors from the right, Householder QR), as kernel
   ``"qr-engine"`` (the default compact-WY ``geqrt`` + ``gemqrt``) and ``"qr-engine-geqrf"``
-  (``geqrf`` + ``ormqr`` with queried workspaces, REFERENCE.md section 7): ``seconds_per_step``,
+  (``geqrf`` + ``ormqr`` with queried workspaces, docs/performance.md): ``seconds_per_step``,
   ``gflops`` = ``(10/3) N^3 / seconds_per_step`` (Householder QR of N x N costs ``(4/3) N^3``;
   applying N reflectors from the right to an N x N matrix costs ``2 N^3``; the Gaussian draw
   is counted in the time, not in the flops), ``ratio_to_matmul``, and ``speedup_vs_numpy_qr``

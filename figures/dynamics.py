@@ -1,4 +1,4 @@
-"""Figures of deep linear dynamics (Saxe, McClelland & Ganguli 2013; REFERENCE.md section 2)."""
+"""Figures of deep linear dynamics (Saxe, McClelland & Ganguli 2013; docs/formulas.md §2)."""
 
 from __future__ import annotations
 

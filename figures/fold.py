@@ -1,4 +1,4 @@
-"""Figures of the Fold experiment (Orhan 2018, the seed essay; REFERENCE.md section 3).
+"""Figures of the Fold experiment (Orhan 2018, the seed essay; docs/formulas.md §3).
 
 The figures use the essay's sizes (depth 30, width 64, 10 runs) except in ``--quick`` mode, and
 the same shared run as the ``fold.*`` claims (:func:`degeneracy.proofs.fold.shared_experiment`).

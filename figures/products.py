@@ -1,4 +1,4 @@
-"""Figures of products of random matrices (Saxe et al. 2013 Fig. 6; REFERENCE.md s.1)."""
+"""Figures of products of random matrices (Saxe et al. 2013 Fig. 6; docs/formulas.md §1)."""
 
 from __future__ import annotations
 

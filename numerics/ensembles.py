@@ -1,6 +1,6 @@
 """Random weight matrices: Gaussian, Haar orthogonal / unitary, and Fold-k.
 
-Conventions (REFERENCE.md, "Conventions"): an ``m x n`` weight matrix maps R^n to R^m;
+Conventions (docs/formulas.md, "Conventions"): an ``m x n`` weight matrix maps R^n to R^m;
 "Gaussian" means i.i.d. entries of variance ``1/n`` (the fan-in; complex: E|z|^2 = 1/n with
 independent real and imaginary parts of variance ``1/(2n)``); "orthogonal" means Haar
 orthogonal, obtained as the Q factor of a Gaussian matrix whose columns are multiplied by the
@@ -174,7 +174,7 @@ def haar_unitary(n: int, *, size: SizeLike = None, rng: RNGLike = None) -> np.nd
 
 
 def fold(W, k: int) -> np.ndarray:
-    """Fold-k of a weight matrix (Orhan 2018; REFERENCE.md section 3).
+    """Fold-k of a weight matrix (Orhan 2018; docs/formulas.md §3).
 
     One fold copies the upper half of the rows onto the lower half; Fold-k repeats this
     ``k`` times, each time on the block of rows that is still free (the upper half of the

@@ -1,6 +1,6 @@
 """Wide random networks: preactivation variances and input-output Jacobian spectra.
 
-Network (Pennington, Schoenholz & Ganguli 2017; REFERENCE.md s.4), ``R`` independent replicas
+Network (Pennington, Schoenholz & Ganguli 2017; docs/formulas.md §4), ``R`` independent replicas
 batched as stacked arrays: ``h^l = W^l x^{l-1} + b^l``, ``x^l = phi(h^l)``, ``l = 1..L``, square
 ``N x N`` weights ``W ~ N(0, sigma_w^2 / N)`` (``numerics.ensembles.gaussian``) or
 ``sigma_w`` times Haar orthogonal (``numerics.ensembles.haar_orthogonal``), biases

@@ -5,7 +5,7 @@
   :func:`numerics.products.product_log_singular_values` (graded QR, accurate at any depth; pass
   ``np.stack(net.weights)``, shape ``(L, R, N, N)`` with ``factors[l] = W_{l+1}``). Never form the
   product and call ``svd``: that loses every singular value more than ``~ exp(36)`` below the
-  largest (REFERENCE.md section 1).
+  largest (docs/formulas.md §1).
 * :func:`gauss_newton_gram` / :func:`gauss_newton_spectrum` - the nonzero spectrum of the
   Gauss-Newton matrix ``G = (1/B) sum_b J_b^T J_b`` of the squared loss at a point (the Fisher
   information of a Gaussian output model), through the ``(d_L B) x (d_L B)`` Gram matrix

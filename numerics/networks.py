@@ -33,7 +33,7 @@ layer, ``dloss/dW_l = delta^pre_l x_{l-1}^T`` (summed over the batch columns),
 ``dloss/db_l = sum_b delta^pre_l``, and the activation gradients
 ``delta_l = dloss/dx_l`` (``l = 0..L``) and ``delta^pre_l = dloss/dh_l = phi'(h_l) * delta_l``.
 For a deep linear network without skips ``delta_l = delta^pre_l = W_{l+1}^T ... W_L^T G``
-(REFERENCE.md section 2; Saxe et al. 2013) and
+(docs/formulas.md §2; Saxe et al. 2013) and
 ``dloss/dW_l = (W_L ... W_{l+1})^T G x_0^T (W_{l-1} ... W_1)^T``.
 
 Examples
@@ -289,7 +289,7 @@ class NetworkStack:
 
         For singular values of long products use :func:`numerics.products.product_log_singular_values`
         (QR accumulation): forming the product loses every singular value more than about
-        ``exp(36)`` below the largest (REFERENCE.md section 1).
+        ``exp(36)`` below the largest (docs/formulas.md §1).
         """
         if not self.is_linear:
             raise ArgumentValueError("end_to_end is defined for linear networks (linear, no skip, no biases)")

@@ -1,12 +1,12 @@
 """Products of random matrices: the QR (Benettin) engine, stable singular values, spectra.
 
-A product of depth L is ``P = W_L ... W_1`` (REFERENCE.md conventions); ``W_1`` acts first.
+A product of depth L is ``P = W_L ... W_1`` (docs/formulas.md, "Conventions"); ``W_1`` acts first.
 Explicit factor stacks are passed as ``factors[l] = W_{l+1}``, shape ``(L, n, n)`` or
 ``(L, R, n, n)`` for ``R`` independent replicas.
 
 Never multiply many matrices and call ``svd``. In float64, ``svd(W_L ... W_1)`` returns every
 singular value below ``eps * sigma_1`` as rounding noise, so it loses every index with
-``L (mu_1 - mu_i) > -log(eps) ~ 36`` (REFERENCE.md section 1; half the spectrum at L = 100 for
+``L (mu_1 - mu_i) > -log(eps) ~ 36`` (docs/formulas.md §1; half the spectrum at L = 100 for
 N = 64). :func:`naive_product_singular_values` is kept only to demonstrate that failure.
 
 What to use instead:
@@ -15,9 +15,9 @@ What to use instead:
   finite-depth exponents are ``(1/L) sum_l log|diag R_l|`` (Benettin, Galgani, Giorgilli &
   Strelcyn, Meccanica 15 (1980); Newman, Commun. Math. Phys. 103 (1986)). On the LAPACK path
   each step factors ``W_l Q_{l-1}`` by Householder QR and applies the reflectors to the next
-  factor from the right, never forming Q (REFERENCE.md section 7): by default with the
+  factor from the right, never forming Q (docs/performance.md): by default with the
   compact-WY pair ``geqrt`` + ``gemqrt`` (measured 8-17% faster than the ``geqrf`` (workspace
-  queried with ``lwork=-1``) + ``ormqr`` pair that REFERENCE.md describes, which remains
+  queried with ``lwork=-1``) + ``ormqr`` pair (docs/performance.md), which remains
   available as ``method="geqrf"``). For small N a stacked ``numpy.linalg.qr`` over replicas is
   faster; ``method="auto"`` chooses.
 * :func:`product_log_singular_values` / :func:`sample_product_log_singular_values` -- every
@@ -96,7 +96,7 @@ METHODS = ("auto", "lapack", "geqrf", "batched")
 #: Below this size, and with at least :data:`BATCHED_MIN_REPLICAS` replicas, the stacked
 #: ``numpy.linalg.qr`` gufunc beats the per-matrix LAPACK loop (measured here, one thread:
 #: 14 vs 32 us per matrix at N = 4 and 31 vs 46 us at N = 16 with 16 replicas; equal at
-#: N = 24; with one replica the LAPACK loop always wins). REFERENCE.md section 7 quotes ~16.
+#: N = 24; with one replica the LAPACK loop always wins). docs/performance.md quotes ~16.
 LAPACK_MIN_N = 24
 BATCHED_MIN_REPLICAS = 4
 
@@ -220,7 +220,7 @@ def _lwork(field: str, n: int) -> tuple[int, int]:
     """Optimal workspaces of geqrf and ormqr/unmqr for n x n (queried once, lwork=-1).
 
     The default workspace of the f2py wrappers (3n) forces unblocked Householder QR, 3.6x
-    slower at n = 1024 (REFERENCE.md section 7).
+    slower at n = 1024 (docs/performance.md).
     """
     key = (field, n)
     if key not in _LWORK_CACHE:
@@ -251,7 +251,7 @@ class _Kernel:
     ``r(h)`` is the triangular factor, ``diag(h)`` its diagonal.
 
     kind ``"geqrf"``: ``geqrf`` + ``ormqr``/``unmqr`` with queried workspaces (the path of
-    REFERENCE.md section 7). kind ``"geqrt"``: the compact-WY pair ``geqrt`` + ``gemqrt``
+    docs/performance.md). kind ``"geqrt"``: the compact-WY pair ``geqrt`` + ``gemqrt``
     (LAPACK 3.4), which produces the same reflectors and R and is 8-17% faster here at
     n = 256..1024; the default.
     """
@@ -437,7 +437,7 @@ def lyapunov_qr(
     """Finite-depth Lyapunov exponents of ``P = W_L ... W_1`` by the QR (Benettin) method.
 
     ``Q_0 = I``; ``W_l Q_{l-1} = Q_l R_l`` (Householder QR); the estimates are
-    ``(1/L) sum_l log|R_{l,ii}|`` (REFERENCE.md section 1; Benettin et al. 1980). For Gaussian
+    ``(1/L) sum_l log|R_{l,ii}|`` (docs/formulas.md §1; Benettin et al. 1980). For Gaussian
     factors these converge to ``mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)]`` (real; Newman 1986)
     and ``(1/2)[psi(n-i+1) - log n]`` (complex; Forrester 2013) -- and have exactly those
     means at every depth in the engine's index order (module docstring).
@@ -464,7 +464,7 @@ def lyapunov_qr(
     method : {"auto", "lapack", "batched"}
         ``"lapack"``: per matrix, compact-WY ``geqrt`` + ``gemqrt`` (same reflectors as
         ``geqrf``, 8-17% faster here); ``"geqrf"``: per matrix, ``geqrf`` + ``ormqr``/``unmqr``
-        with queried workspaces (REFERENCE.md section 7); ``"batched"``: stacked
+        with queried workspaces (docs/performance.md); ``"batched"``: stacked
         ``numpy.linalg.qr`` over replicas with an explicit Q; ``"auto"``: batched when
         ``n < LAPACK_MIN_N`` and ``replicas >= BATCHED_MIN_REPLICAS``, else ``"lapack"``.
 
@@ -872,8 +872,8 @@ def fuss_catalan_samples(
     """Squared singular values of products of ``depth`` Gaussian ``n x n`` matrices.
 
     Rows are independent replicas, shape (R, n), descending. As ``n -> inf`` their empirical
-    law is the Fuss–Catalan law of order ``depth`` (mean 1, variance ``depth``; REFERENCE.md
-    section 1). Computed with :func:`sample_product_log_singular_values`, so they are exact
+    law is the Fuss–Catalan law of order ``depth`` (mean 1, variance ``depth``; docs/formulas.md
+    §1). Computed with :func:`sample_product_log_singular_values`, so they are exact
     to high relative accuracy at ``depth = 100`` and beyond. With ``log=False`` values below
     ~1e-308 underflow to 0.0 (they are below any grid point); ``log=True`` returns
     ``2 log sigma`` instead, which never underflows.
@@ -915,7 +915,7 @@ def naive_product_singular_values(factors) -> np.ndarray:
 
     Computes ``svd(W_L ... W_1)`` in float64. Every singular value below roughly
     ``eps * sigma_1`` comes back as rounding noise, so every index with
-    ``L (mu_1 - mu_i) > -log(eps) ~ 36`` is lost (REFERENCE.md section 1); at very large depth
+    ``L (mu_1 - mu_i) > -log(eps) ~ 36`` is lost (docs/formulas.md §1); at very large depth
     the product itself over/underflows (values become 0 or inf). Kept only to demonstrate
     the failure (:func:`naive_breakdown`); use :func:`product_log_singular_values`.
 
@@ -966,7 +966,7 @@ class NaiveBreakdown:
 
 
 def naive_breakdown(factors, *, rtol: float = 1e-2) -> NaiveBreakdown:
-    """Which singular values does the naive product + svd lose? (REFERENCE.md section 1)
+    """Which singular values does the naive product + svd lose? (docs/formulas.md §1)
 
     Compares :func:`naive_product_singular_values` with
     :func:`product_log_singular_values` on the same factors; index i is *lost* when the naive

@@ -1,7 +1,7 @@
 """Random-number plumbing: one way to turn ``rng=`` arguments into generators.
 
 The toolkit's generators use the SFC64 bit generator (about 8 ns per normal on the
-project machine, REFERENCE.md section 7). Streams for independent work units are spawned
+project machine, docs/performance.md). Streams for independent work units are spawned
 from a :class:`numpy.random.SeedSequence`, so results do not depend on how work is split.
 """
 

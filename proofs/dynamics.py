@@ -2,7 +2,7 @@
 
 Theory: :mod:`theory.linear_dynamics`. Numerics: :mod:`numerics.networks`,
 :mod:`numerics.training`. Sources: Saxe, McClelland & Ganguli (2013, arXiv:1312.6120);
-Arora, Cohen & Hazan (ICML 2018); Du, Hu & Lee (NeurIPS 2018); REFERENCE.md section 2.
+Arora, Cohen & Hazan (ICML 2018); Du, Hu & Lee (NeurIPS 2018); docs/formulas.md §2.
 
 Negative controls (``ctx.control``) use real, plausible mistakes: the two-layer trajectory
 without the factor 2 in the exponent, the deep learning time with the layer count ``N_l`` in
@@ -184,7 +184,7 @@ def _hessian_top(wrong: bool = False) -> tuple[bool, str]:
 @certificate("dynamics.hessian-top-eigenvalue",
              statement="at the optimum of 0.5 (a_1...a_n - s)^2 the Hessian has top eigenvalue n s^(2-2/n) "
                        "(and n-1 zeros): gradient descent is stable iff eta < 2/(n s^(2-2/n))",
-             source="Saxe et al. 2013 sec. 3 (learning-rate scaling); REFERENCE.md section 2")
+             source="Saxe et al. 2013 sec. 3 (learning-rate scaling); docs/formulas.md §2")
 def hessian_top_eigenvalue():
     return _hessian_top()
 
@@ -434,7 +434,7 @@ def end_to_end(ctx):
 @claim("dynamics.activation-gradients-at-init",
        title="With Gaussian variance-1/N weights, E||delta_l||^2 = ||g||^2 at every layer (no vanishing at "
              "initialization) while Var log||delta_l|| = k psi'(N/2)/4 grows linearly with the distance k to the output.",
-       source="derived here (chi-square increments; cf. Newman 1986, Saxe et al. 2013 sec. 4); REFERENCE.md s.2",
+       source="derived here (chi-square increments; cf. Newman 1986, Saxe et al. 2013 sec. 4); docs/formulas.md §2",
        kind="finite-n",
        formula="||W^T v||^2/||v||^2 ~ chi^2_N/N i.i.d.: E||delta||^2 = ||g||^2, "
                "E log||delta|| = log||g|| + (k/2)[psi(N/2) + log(2/N)], Var log||delta|| = k psi'(N/2)/4",
@@ -528,7 +528,7 @@ def _scalar_chain_gd(n, s, eta, steps=400, delta=1e-3):
 @claim("dynamics.learning-rate-depth",
        title="At the optimum of the balanced scalar chain the Hessian's top eigenvalue is n s^(2-2/n), so the "
              "largest stable gradient-descent step is 2/(n s^(2-2/n)): it shrinks like 1/depth.",
-       source="Saxe et al. 2013 sec. 3; REFERENCE.md section 2",
+       source="Saxe et al. 2013 sec. 3; docs/formulas.md §2",
        kind="identity",
        formula="lambda_max = n s^(2-2/n); GD converges at eta = 0.9 * 2/lambda_max and diverges at 1.1 * 2/lambda_max",
        settings={"depths": ((1, 2, 5, 10), (1, 2, 5, 10, 30), (1, 2, 5, 10, 30, 100)), "s": (0.5, 2.0)})

@@ -137,7 +137,7 @@ def _versus_fold0(ctx, cond: str, direction: str):
                       paired=paired, control=ctx.control)
 
 
-_COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; REFERENCE.md section 3", kind="empirical")
+_COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formulas.md §3", kind="empirical")
 
 
 @claim("fold.fold0-plateau",

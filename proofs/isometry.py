@@ -52,7 +52,7 @@ def _product_rule(wrong: bool = False):
 @certificate("isometry.s-product-rule",
              statement="S_{JJ^T} = ((1/sigma_w^2)(1 + s_1 z) S_{D^2})^L gives mean (sigma_w^2 mu_1)^L = chi^L and "
                        "Var/mean^2 = L (mu_2/mu_1^2 - 1 - s_1) for symbolic depth L",
-             source=f"{PSG17}, eqs. 12-17; REFERENCE.md s.4")
+             source=f"{PSG17}, eqs. 12-17; docs/formulas.md §4")
 def _cert_product_rule():
     return _product_rule()
 
@@ -131,7 +131,7 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
 @claim("isometry.mean-field",
        title="The preactivation variance of a wide random network converges to the fixed point q* of the length "
              "map, and the per-layer mean squared derivative sigma_w^2 E phi'(h)^2 to chi.",
-       source=f"Poole et al. 2016; Schoenholz et al. 2017; {PSG17}, eqs. 3-5; REFERENCE.md s.4",
+       source=f"Poole et al. 2016; Schoenholz et al. 2017; {PSG17}, eqs. 3-5; docs/formulas.md §4",
        kind="asymptotic",
        formula="q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2;  chi = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
        settings={"sizes": ((16, 24, 32, 64, 128), (32, 48, 64, 128, 256), (64, 128, 256, 512, 1024)),
@@ -205,7 +205,7 @@ def _quadrature_closed_forms(qs):
        title="The critical lines chi = 1 of ReLU, hard-tanh and erf networks have closed forms: ReLU (2, 0) for every "
              "q*; hard-tanh (1/erf(a), q* - V(q*)/erf(a)), a = 1/sqrt(2 q*); erf (pi sqrt(1+4q*)/4, "
              "q* - sqrt(1+4q*) asin(2q*/(1+2q*))/2) for plain erf.",
-       source=f"{PSG17}, Table 1 and section 3 (derived here for plain erf(h)); REFERENCE.md s.4",
+       source=f"{PSG17}, Table 1 and section 3 (derived here for plain erf(h)); docs/formulas.md §4",
        kind="identity",
        formula="sigma_w^2 = 1/mu_1(q*),  sigma_b^2 = q* - sigma_w^2 V(q*)")
 def critical_line(ctx):
@@ -239,7 +239,7 @@ def _jm_point(act: str, q_star: float):
 @claim("isometry.jacobian-moments",
        title="The spectrum of J J^T of a wide random network has mean chi^L and normalized variance "
              "L (mu_2/mu_1^2 - 1 - s_1), s_1 = -1 for Gaussian and 0 for orthogonal weights, for every activation.",
-       source=f"{PSG17}, eqs. 12-17; REFERENCE.md s.4 (formula confirmed)",
+       source=f"{PSG17}, eqs. 12-17; docs/formulas.md §4 (formula confirmed)",
        kind="asymptotic",
        formula="mean = chi^L;  Var/mean^2 = L (mu_2/mu_1^2 - 1 - s_1)",
        settings={"sizes": ((16, 24, 32, 48, 64, 96), (32, 48, 64, 96, 128, 192), (64, 96, 128, 192, 256, 384, 512)),

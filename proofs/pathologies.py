@@ -44,7 +44,7 @@ def _log_abs_gaussian_symbolic():
 
 @certificate("pathologies.log-abs-gaussian-moments",
              statement="For g ~ N(0, v): E log|g| = (1/2) log v - (gamma + log 2)/2 and Var log|g| = pi^2/8",
-             source=f"{DUVENAUD}, Sec. 3 (corrected); REFERENCE.md s.5")
+             source=f"{DUVENAUD}, Sec. 3 (corrected); docs/formulas.md §5")
 def _cert_log_abs():
     mean, var, v = _log_abs_gaussian_symbolic()
     r1 = sp.simplify(sp.expand_log(mean - (sp.log(v) / 2 - (sp.EulerGamma + sp.log(2)) / 2), force=True))
@@ -110,7 +110,7 @@ def _cert_recursions():
 @claim("pathologies.log-derivative",
        title="log|f'| of a depth-L 1-D deep GP has mean L[(1/2)log(s2) - (gamma+log 2)/2] and variance "
              "L pi^2/8; the paper's printed N(L m_log, L^2 v_log) disagrees with simulation.",
-       source=f"{DUVENAUD}, Sec. 3 (printed limit corrected); REFERENCE.md s.5",
+       source=f"{DUVENAUD}, Sec. 3 (printed limit corrected); docs/formulas.md §5",
        kind="finite-n",
        formula="E log|f'_{1:L}| = L (log s2 - gamma - log 2)/2, Var = L pi^2/8; printed: L^2 v_log(sigma/ell)",
        settings={"depth": (10, 25, 50), "replicas": (20000, 100000, 400000)})

@@ -1,4 +1,4 @@
-"""Claims and certificates about products of random matrices (REFERENCE.md section 1).
+"""Claims and certificates about products of random matrices (docs/formulas.md §1).
 
 The seed essay's first quantitative point is Saxe et al.'s figure of singular values of
 products of 1, 10 and 100 random matrices: as depth grows the product becomes degenerate.
@@ -84,7 +84,7 @@ def second_moment_recursion_solution(field: str = "real", *, wrong: bool = False
 
 @certificate("products.second-moment-recursion",
              statement="the Wick recursion for E tr (P^T P)^2 solves in closed form and tends to depth + 1",
-             source="Wick contractions; REFERENCE.md s.1 (finite-N second moment)")
+             source="Wick contractions; docs/formulas.md §1 (finite-N second moment)")
 def _cert_second_moment():
     ok_r, d_r = second_moment_recursion_solution("real")
     ok_c, d_c = second_moment_recursion_solution("complex")
@@ -128,7 +128,7 @@ def fold_rank_exact(n: int, k: int, depth: int, seed: int = 0) -> tuple[int, int
 
 @certificate("products.fold-rank-exact",
              statement="Fold-k integer matrices and their products have rank n/2^k over Q (n = 16, k = 0..3)",
-             source="Orhan (2018), the Fold operation; REFERENCE.md s.3")
+             source="Orhan (2018), the Fold operation; docs/formulas.md §3")
 def _cert_fold_rank():
     bad = []
     for k in range(4):
@@ -143,7 +143,7 @@ def _cert_fold_rank():
 @claim("products.fuss-catalan-moments",
        title="The moments of the squared singular values of a product of L Gaussian matrices tend to the "
              "Fuss-Catalan numbers binom((L+1)k, k)/(Lk+1), which follow from the S-transform (1+z)^-L.",
-       source="Penson & Zyczkowski, Phys. Rev. E 83, 061118 (2011); Voiculescu's S-transform; REFERENCE.md s.1",
+       source="Penson & Zyczkowski, Phys. Rev. E 83, 061118 (2011); Voiculescu's S-transform; docs/formulas.md §1",
        kind="asymptotic",
        formula="m_k = binom((L+1)k, k) / (Lk + 1); Monte Carlo m_k(N) = E (1/N) tr (P^T P)^k extrapolated in 1/N",
        settings={"sizes": ((8, 16, 32, 64), (16, 32, 64, 128), (32, 64, 128, 256)),
@@ -168,7 +168,7 @@ def fuss_catalan_moments(ctx):
 @claim("products.second-moment-finite-n",
        title="At finite n the second moment E[(1/n) tr (P^T P)^2] of a product of Gaussian matrices is an exact "
              "rational function of n and the depth (real and complex), tending to depth + 1.",
-       source="Wick contractions; REFERENCE.md s.1",
+       source="Wick contractions; docs/formulas.md §1",
        kind="finite-n",
        formula="(a, b)_{L+1} = M(n) (a, b)_L with a = E tr (P^T P)^2, b = E (tr P^T P)^2",
        settings={"replicas": (4000, 20000, 100000), "cases": (((2, 1), (3, 2), (4, 3)),) * 3})
@@ -223,7 +223,7 @@ def _finite_depth(ctx, field: str):
 @claim("products.lyapunov-real",
        title="The finite-depth Lyapunov exponents of products of real Gaussian matrices average to "
              "mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)] at every depth.",
-       source="Newman, Commun. Math. Phys. 103 (1986); REFERENCE.md s.1",
+       source="Newman, Commun. Math. Phys. 103 (1986); docs/formulas.md §1",
        kind="finite-n",
        formula="mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)]; (1/L) sum_l log|R_l,ii| from the QR (Benettin) engine",
        settings={"n": ((4, 16, 64), (4, 16, 64, 256), (4, 16, 64, 256, 1024)), "depth": (50, 200, 1000),
@@ -238,7 +238,7 @@ def lyapunov_real(ctx):
 @claim("products.lyapunov-complex",
        title="The finite-depth Lyapunov exponents of products of complex Gaussian matrices average to "
              "mu_i = (1/2)[psi(n-i+1) - log n] at every depth.",
-       source="Forrester, J. Stat. Phys. 151 (2013); REFERENCE.md s.1",
+       source="Forrester, J. Stat. Phys. 151 (2013); docs/formulas.md §1",
        kind="finite-n",
        formula="mu_i = (1/2)[psi(n-i+1) - log n]",
        settings={"n": ((4, 16, 64), (4, 16, 64, 128), (4, 16, 64, 256)), "depth": (50, 200, 1000),
@@ -271,7 +271,7 @@ def lyapunov_fluctuations(ctx):
        title="Products of Gaussian matrices become more degenerate with depth: the participation ratio tends to "
              "1/(depth+1), the fraction of tiny squared singular values rises, and the log condition number "
              "grows like depth (mu_1 - mu_n).",
-       source="Saxe et al. (2013) Fig. 6; the seed essay; REFERENCE.md s.1",
+       source="Saxe et al. (2013) Fig. 6; the seed essay; docs/formulas.md §1",
        kind="asymptotic",
        formula="PR = (sum s^2)^2 / (n sum s^4) -> m_1^2/m_2 = 1/(L+1); F_L(eps) increasing in L; "
                "E log(s_1/s_n)/L -> mu_1 - mu_n",
@@ -315,7 +315,7 @@ def depth_degeneracy(ctx):
 
 @claim("products.orthogonal-isometry",
        title="Products of orthogonal matrices keep every singular value at exactly 1 for any depth.",
-       source="Saxe et al. (2013) s.3 (orthogonal initialization); REFERENCE.md s.1",
+       source="Saxe et al. (2013) s.3 (orthogonal initialization); docs/formulas.md §1",
        kind="identity",
        formula="P^T P = I; float64: max_i |s_i - 1| <= sum_l ||Q_l^T Q_l - I||_2 + depth * gamma_n, gamma_n = n eps/(1 - n eps)",
        settings={"n": (32, 64, 128), "depth": (1000, 1000, 2000), "replicas": (4, 8, 8)})
@@ -414,7 +414,7 @@ def complex_finite_n_density(ctx):
 @claim("products.naive-breakdown",
        title="Multiplying the factors and calling svd loses exactly the singular values with "
              "log(s_1/s_i) > -log(eps) (about depth (mu_1 - mu_i) > 36); the QR engine keeps them.",
-       source="REFERENCE.md s.1 and DESIGN.md (numerics that scale)",
+       source="Float64 rounding of the explicit product; docs/formulas.md §1",
        kind="finite-n",
        formula="s_i lost (relative error > 1e-2) iff log(s_1/s_i) > -log(eps) +- log(100 n) margin",
        settings={"n": (12, 16, 24), "depths": ((10, 30, 100), (10, 30, 100, 300), (10, 30, 100, 300)),
@@ -446,7 +446,7 @@ def naive_breakdown(ctx):
 
 @claim("products.fold-rank",
        title="Fold-k matrices, and products of them, have rank n/2^k (generically).",
-       source="Orhan (2018), the Fold operation; REFERENCE.md s.3",
+       source="Orhan (2018), the Fold operation; docs/formulas.md §3",
        kind="identity",
        formula="rank Fold_k(W) = rank(W_L ... W_1) = n / 2^k",
        settings={"n": (16, 16, 32), "ks": ((0, 1, 2, 3),) * 3, "float_n": (64, 256, 512)})
@@ -467,7 +467,7 @@ def fold_rank(ctx):
 @claim("products.fold-spectrum",
        title="The nonzero squared singular values of a product of L Fold-k Gaussian matrices (rank N/2^k) follow the "
              "free-probability law S = 2^-k (1+z)^-(L-1) (1 + 2^-k z)^-1: Fuss-Catalan-like, scaled up by 2^k.",
-       source="Orhan 2018 (Fold-k initialization; REFERENCE.md s.3); free multiplicative convolution (derived here)",
+       source="Orhan 2018 (Fold-k initialization; docs/formulas.md §3); free multiplicative convolution (derived here)",
        kind="asymptotic",
        formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
        settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48),

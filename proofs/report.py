@@ -58,10 +58,10 @@ def write_atomic(path: str, data: str | bytes) -> None:
 
 
 class Report:
-    """Accumulates claim results; renders the JSON schema of DESIGN.md.
+    """Accumulates claim results; renders the JSON report (schema in the README).
 
     ``{"tool", "version", "seed", "mode", "alpha", "claims": [...]}`` plus ``versions`` and
-    ``thresholds`` (how alpha was split), which DESIGN.md asks every report to record.
+    ``thresholds`` (how alpha was split), which every report records.
     """
 
     def __init__(self, *, seed: int, mode: str, alpha: float, claim_alpha: float, path: str | None = None):

@@ -118,7 +118,7 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
         from threadpoolctl import threadpool_limits
 
         # one BLAS thread, as in every worker: on 2 cores a second thread gains little and
-        # collapses when the other core is busy (REFERENCE.md s.7)
+        # collapses when the other core is busy (docs/performance.md)
         with threadpool_limits(limits=1):
             out = c.fn(ctx)
             for item in out if out is not None else ():

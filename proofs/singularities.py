@@ -1,4 +1,4 @@
-"""Claims and certificates about singular manifolds and skip connections (REFERENCE.md section 6).
+"""Claims and certificates about singular manifolds and skip connections (docs/formulas.md §6).
 
 Orhan & Pitkow (2018): learning slows near the singular manifolds of a network's parameter space
 (overlap, elimination, linear dependence of units), and identity skip connections help because
@@ -47,7 +47,7 @@ def _certify_all(s: ts.SingularSet, expected_labels=None):
 @certificate("singularities.overlap-null-directions",
              statement="At an overlap w_i = w_j of f = sum v_k phi(w_k.x), J u = 0 for u = e_{v_i} - e_{v_j} and "
                        "u = v_j e_{w_i,k} - v_i e_{w_j,k} (k = 1..n), every phi (n = 3, with and without biases)",
-             source="Amari, Park & Ozeki (2006); Wei et al. (2008); REFERENCE.md s.6")
+             source="Amari, Park & Ozeki (2006); Wei et al. (2008); docs/formulas.md §6")
 def _overlap_cert():
     a = _certify_all(ts.overlap(_m1(), 0, 1))
     b = _certify_all(ts.overlap(_m1(bias=True), 0, 1))
@@ -57,7 +57,7 @@ def _overlap_cert():
 @certificate("singularities.elimination-null-directions",
              statement="v_i = 0 makes the n incoming weights of unit i null directions; w_i = 0 with phi(0) = 0 makes "
                        "v_i one (plus the bias-absorption direction e_{b_i} - phi'(0) v_i e_c with biases)",
-             source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); REFERENCE.md s.6")
+             source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); docs/formulas.md §6")
 def _elimination_cert():
     parts = [_certify_all(ts.eliminate_outgoing(_m1(), 0)), _certify_all(ts.eliminate_incoming(_m1(), 0)),
              _certify_all(ts.eliminate_incoming(_m1(bias=True), 0))]
@@ -67,7 +67,7 @@ def _elimination_cert():
 @certificate("singularities.linear-dependence-linear-units",
              statement="For linear units, w_c = a w_a + b w_b makes e_o (a e_{V[o,a]} + b e_{V[o,b]} - e_{V[o,c]}) null "
                        "(o = 1..m); for the undefined nonlinear phi it is NOT a null direction",
-             source="Orhan & Pitkow (2018) sec. 2; REFERENCE.md s.6")
+             source="Orhan & Pitkow (2018) sec. 2; docs/formulas.md §6")
 def _lindep_cert():
     lin = ts.linear_dependence(ts.one_hidden_layer(N_IN, N_IN, m=2, activation="linear"), 2, (0, 1))
     h1, d1 = _certify_all(lin)
@@ -98,7 +98,7 @@ def _cl_grad_cert():
 @certificate("singularities.critical-line-hessian",
              statement="On the critical line the Hessian in zeta = w_a - w_b is lambda (1-lambda) A, "
                        "A = v* E[l' phi''(w*.x) x x^T], and decouples from all other directions",
-             source="Fukumizu & Amari (2000), Thm 3; REFERENCE.md s.6")
+             source="Fukumizu & Amari (2000), Thm 3; docs/formulas.md §6")
 def _cl_hess_cert():
     return ts.critical_line_hessian_certificate(2)
 
@@ -151,7 +151,7 @@ def _vec(model, entries):
        title="At an overlap w_i = w_j of a one-hidden-layer network with scalar readout the Fisher information has "
              "exactly n + 1 null directions (e_{v_i} - e_{v_j} and v_j dw_i - v_i dw_j), n + 2 with biases; "
              "none at generic points.",
-       source="Amari, Park & Ozeki (2006); Wei et al. (2008); Orhan & Pitkow (2018); REFERENCE.md s.6",
+       source="Amari, Park & Ozeki (2006); Wei et al. (2008); Orhan & Pitkow (2018); docs/formulas.md §6",
        kind="identity",
        formula="null dim = n + 1 (certified vectors + exact rational rank); numeric: #(s_k <= max(Bm,P) eps s_max)",
        settings={"points": (3, 10, 30)})
@@ -167,7 +167,7 @@ def overlap_claim(ctx):
 @claim("singularities.elimination",
        title="Zero outgoing weight v_i = 0 leaves the n incoming weights of unit i unidentifiable (n null "
              "directions); zero incoming weights w_i = 0 with phi(0) = 0 leave v_i unidentifiable (1).",
-       source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); REFERENCE.md s.6",
+       source="Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); docs/formulas.md §6",
        kind="identity",
        formula="outgoing: null dim n (n + 1 with bias); incoming: 1 (2 with biases: bias absorption)",
        settings={"points": (3, 10, 30)})
@@ -184,7 +184,7 @@ def elimination_claim(ctx):
        title="Linear dependence w_c = a w_a + b w_b is a singularity only when the units act linearly: for a "
              "linear network f = V W x (m = 4 > H = 3) it adds m - H = 1 null direction to the H^2 of GL(H); for a "
              "nonlinear phi the set has no null direction at all.",
-       source="Orhan & Pitkow (2018) sec. 2; REFERENCE.md s.6 (sharpened: the nonlinear case is regular)",
+       source="Orhan & Pitkow (2018) sec. 2; docs/formulas.md §6 (sharpened: the nonlinear case is regular)",
        kind="identity",
        formula="linear: null dim H^2 + (m - H) vs H^2 generic; nonlinear: 0",
        settings={"points": (3, 10, 30)})
@@ -252,7 +252,7 @@ def skip_breaks_claim(ctx):
        title="Splitting a unit of the best 1-unit fit gives a line of critical points whose Hessian in "
              "zeta = w_a - w_b is lambda(1 - lambda) A; gradient descent started eps off its saddle part plateaus "
              "for log(1/eps) / log(1 + 2 eta |mu|) steps (mu = min eig lambda(1-lambda)A), longer as eps -> 0.",
-       source="Fukumizu & Amari (2000), Neural Networks 13, Thms 1 and 3; Amari, Park & Ozeki (2006); REFERENCE.md s.6",
+       source="Fukumizu & Amari (2000), Neural Networks 13, Thms 1 and 3; Amari, Park & Ozeki (2006); docs/formulas.md §6",
        kind="identity",
        formula="H_zeta = lambda(1-lambda) A, A = v* mean[(f* - y) tanh''(w*.x) x x^T]; "
                "T(eps2) - T(eps1) = log(eps1/eps2) / log(1 - 2 eta mu) at lambda = 1/2",

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 # One BLAS thread per process, as in `degeneracy verify`: on 2 cores a second BLAS thread gains
-# little and collapses when the other core is busy (REFERENCE.md s.7).
+# little and collapses when the other core is busy (docs/performance.md).
 _BLAS_LIMIT = threadpool_limits(limits=1)
 
 settings.register_profile(

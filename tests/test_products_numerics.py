@@ -34,7 +34,7 @@ def explicit_product(factors):
 
 
 def newman(n, field):
-    """Exact exponents (descending) by the formulas of REFERENCE.md s.1, via scipy.special."""
+    """Exact exponents (descending) by the formulas of docs/formulas.md §1, via scipy.special."""
     i = np.arange(1, n + 1)
     if field == "real":
         return 0.5 * (np.log(2.0 / n) + digamma((n - i + 1) / 2.0))

@@ -3,7 +3,7 @@
 Source: Pennington, Schoenholz & Ganguli, *Resurrecting the sigmoid in deep learning through
 dynamical isometry*, NeurIPS 2017 (section 2 and Table 1), and *The emergence of spectral
 universality in deep networks*, AISTATS 2018; mean field from Poole et al. 2016 and
-Schoenholz et al. 2017. REFERENCE.md section 4.
+Schoenholz et al. 2017. docs/formulas.md §4.
 
 Network (width ``N -> inf``): ``h^l = W^l x^{l-1} + b^l``, ``x^l = phi(h^l)``, with
 ``W ~ N(0, sigma_w^2 / N)`` (``weights="gaussian"``) or ``sigma_w`` times a Haar orthogonal
@@ -18,7 +18,7 @@ matrix (``weights="orthogonal"``), ``b ~ N(0, sigma_b^2)``.
 * mean of the spectrum of ``J J^T``: ``chi^L``; normalized variance (derived in
   :func:`normalized_variance`, checked symbolically in ``proofs/isometry.py``)
   ``Var / mean^2 = L (mu_2 / mu_1^2 - 1 - s_1)``, ``S_{WW^T}(z) = sigma_w^{-2} (1 + s_1 z + ...)``,
-  ``s_1 = -1`` (Gaussian) and ``0`` (orthogonal). This agrees with REFERENCE.md s.4.
+  ``s_1 = -1`` (Gaussian) and ``0`` (orthogonal). This agrees with docs/formulas.md §4.
 
 Activations (``theory/activations.py``): ``"linear"``, ``"relu"``, ``"hard_tanh"``, ``"erf"``,
 ``"tanh"``. **erf scaling**: the toolkit uses plain ``erf(h)`` (``phi'(0) = 2/sqrt(pi)``), not a
@@ -293,7 +293,7 @@ def jacobian_moments(activation: str, depth: int, *, weights: str, sigma_w2, sig
     """``(mean, variance)`` of the eigenvalues of ``J J^T`` in the wide limit (inputs at q*).
 
     ``mean = chi^L``, ``variance = mean^2 L (mu_2/mu_1^2 - 1 - s_1)`` (Pennington et al. 2017,
-    eqs. 16-17; REFERENCE.md s.4).
+    eqs. 16-17; docs/formulas.md §4).
 
     >>> m, v = jacobian_moments("hard_tanh", 4, weights="orthogonal", sigma_w2=1.25, sigma_b2=0.1)
     >>> round(m, 6), round(v, 6)

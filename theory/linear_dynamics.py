@@ -28,7 +28,7 @@ map with input-output correlation ``Sigma^{yx} = U S V^T``, squared loss
   with ``N_l - 1 = n`` weight matrices.
 * Balanced scalar chain ``l = 0.5 (a_1 ... a_n - s)^2``: at the optimum ``a_i = s^{1/n}`` the Hessian
   is ``s^{2-2/n} 1 1^T``, top eigenvalue ``n s^{2-2/n}``; gradient descent with step ``eta`` is
-  stable there iff ``eta < 2 / (n s^{2 - 2/n})`` (REFERENCE.md section 2).
+  stable there iff ``eta < 2 / (n s^{2 - 2/n})`` (docs/formulas.md §2).
 * Layer gradients ``dl/dW_j = (W_n...W_{j+1})^T G (W_{j-1}...W_1)^T`` with ``G = dl/dW``;
   activation gradients ``delta_j = W_{j+1}^T ... W_n^T g``.
 * Conservation (Arora, Cohen & Hazan 2018; Du, Hu & Lee 2018): ``W_{j+1}^T W_{j+1} - W_j W_j^T``
@@ -299,7 +299,7 @@ def _chain(ws: list[np.ndarray], lo: int, hi: int, dim: int, like: np.ndarray) -
 def layer_gradients(weights: Sequence, grad_end_to_end) -> list[np.ndarray]:
     """``dl/dW_j = (W_n ... W_{j+1})^T G (W_{j-1} ... W_1)^T`` for ``l(W_n...W_1)``, ``G = dl/dW``.
 
-    Works on stacks (leading axes broadcast). REFERENCE.md section 2.
+    Works on stacks (leading axes broadcast). docs/formulas.md §2.
 
     >>> import numpy as np
     >>> W = [np.eye(2) * 2.0, np.eye(2) * 3.0]

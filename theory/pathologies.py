@@ -318,7 +318,7 @@ def deep_kernel_gap_asymptotic(depth) -> np.ndarray:
 def real_lyapunov_exponents(n: int, variance: float = 1.0) -> np.ndarray:
     """Lyapunov exponents of products of ``n x n`` real Gaussian matrices, entry variance ``variance``.
 
-    ``mu_i = (1/2)[log(2 variance) + psi((n - i + 1)/2)]`` (Newman 1986; REFERENCE.md s.1 is the
+    ``mu_i = (1/2)[log(2 variance) + psi((n - i + 1)/2)]`` (Newman 1986; docs/formulas.md §1 is the
     case ``variance = 1/n``): :func:`theory.products.lyapunov_exponents` (variance ``1/n``), shifted
     by ``(1/2) log(n variance)`` (scaling every factor by ``c`` adds ``log c`` to every exponent).
 

@@ -1,4 +1,4 @@
-"""Exact laws of products of random matrices (REFERENCE.md section 1).
+"""Exact laws of products of random matrices (docs/formulas.md §1).
 
 What this module predicts, for products ``P = W_L ... W_1`` of i.i.d. ``n x n`` Gaussian
 matrices with entries of variance ``1/n`` (complex: ``E|w|^2 = 1/n``):
@@ -607,7 +607,7 @@ def naive_lost_count(n: int, depth: int, eps: float = 2.0**-52) -> int:
     Accumulating ``P <- W P`` and calling ``svd`` resolves ``sigma_i`` only if
     ``sigma_i / sigma_1 > eps`` (backward-stable svd: absolute error ``~ eps sigma_1``). With
     ``sigma_i ~ exp(L mu_i)`` (real Gaussian exponents, :func:`lyapunov_exponents`), the
-    predicted number lost is ``#{i : L (mu_1 - mu_i) > -log eps}`` (REFERENCE.md s.1).
+    predicted number lost is ``#{i : L (mu_1 - mu_i) > -log eps}`` (docs/formulas.md §1).
 
     >>> naive_lost_count(64, 1), naive_lost_count(64, 100) > 16
     (0, True)
@@ -644,7 +644,7 @@ def second_moment(n: int, depth: int, *, field: str = "real") -> Fraction:
     """Exact ``E[(1/n) tr (P^T P)^2]`` for ``P`` a product of ``depth`` i.i.d. ``n x n``
     Gaussian matrices with entries of variance ``1/n`` (complex: ``E|w|^2 = 1/n``, ``P^*``).
 
-    Derivation (Wick / Isserlis; REFERENCE.md s.1). For a fixed Hermitian ``A`` and
+    Derivation (Wick / Isserlis; docs/formulas.md §1). For a fixed Hermitian ``A`` and
     ``B = W^* W``, ``E B_ij B_kl = delta_ij delta_kl + (1/n) delta_il delta_jk``
     ``[+ (1/n) delta_ik delta_jl, real]``, so
 
@@ -769,7 +769,7 @@ def finite_n_density(x, n: int, depth: int, *, dps: int = 30):
     (Mellin transform of ``Q_k``: ``(-1)^k Gamma(s)^(M+1) / (k! Gamma(s - k))``, which
     vanishes at ``s = 1..k``: biorthogonality; ``int P_k Q_k = 1``.) The second family is
     evaluated in the ``G^{M+1,0}_{1,M+1}`` form, not the equivalent ``G^{M,1}_{1,M+1}``,
-    which ``mpmath`` can silently return as 0 at large arguments (REFERENCE.md s.1).
+    which ``mpmath`` can silently return as 0 at large arguments (docs/formulas.md §1).
     The returned density is that of ``x = y / n^M``: ``n^M K(n^M x, n^M x) / n``. ``M = 1``
     is the Laguerre (complex Wishart) density ``(1/n) sum_k L_k(y)^2 e^(-y)``.
 

@@ -10,7 +10,7 @@ Models (column vectors, scalar or vector readout)::
 sympy function ``phi`` (with derivatives ``dphi``, ``d2phi``) wherever an argument does not depend on
 its form, so a certificate proved here holds for every smooth activation.
 
-Singular sets (Amari, Park & Ozeki 2006; Wei et al. 2008; Orhan & Pitkow 2018; REFERENCE.md s.6),
+Singular sets (Amari, Park & Ozeki 2006; Wei et al. 2008; Orhan & Pitkow 2018; docs/formulas.md §6),
 as constructors returning a :class:`SingularSet` (a substitution that puts a generic point on the set):
 :func:`overlap` (``w_j = w_i``), :func:`eliminate_incoming` (``w_i = 0``, ``b_i = 0``, with
 ``phi(0) = 0``), :func:`eliminate_outgoing` (the unit's outgoing weights are zero) and
