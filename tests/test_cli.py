@@ -41,7 +41,7 @@ def test_verify_writes_the_json_schema(tmp_path, capsys):
     assert c["id"] == FAST_CLAIM and c["verdict"] == "pass"
     assert set(c) >= {"id", "title", "kind", "source", "verdict", "seconds", "checks"}
     for ch in c["checks"]:
-        assert set(ch) == {"name", "theory", "estimate", "stderr", "z", "threshold", "resolution", "passed"}
+        assert set(ch) >= {"name", "type", "theory", "estimate", "stderr", "z", "threshold", "resolution", "passed"}
     assert FAST_CLAIM in out and "1 claims: 1 pass" in out
     assert FAST_CLAIM in md.read_text()
 
