@@ -36,7 +36,6 @@ True
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -264,7 +263,3 @@ def format_calibration(report: dict) -> str:
             label = "no effect" if sc == "null" else f"effect {sim['effect_sd']} sd"
             text.append(f"  {label}: {parts}; mean runs {d['runs_mean']:.1f}")
     return "\n".join(text)
-
-
-def _elapsed(t0: float) -> float:
-    return time.perf_counter() - t0

@@ -207,6 +207,7 @@ class Check:
     spending: str = "obrien-fleming"
     target: float = 0.05
     target_reason: str = ""
+    target_scale: float | None = None
     look: int | None = None
 
     @property
@@ -244,15 +245,19 @@ class Check:
             return 0.0
         return _quantile(q, self.df)
 
-    def aims(self, rel: float, reason: str = "") -> "Check":
+    def aims(self, rel: float, reason: str = "", *, scale: float | None = None) -> "Check":
         """State the relative mistake in ``theory`` this check must detect (default 5%); returns self.
 
         A check whose design cannot resolve 5% says so here, with the reason (e.g. a
-        heavy-tailed estimator whose variance grows like the depth).
+        heavy-tailed estimator whose variance grows like the depth). ``scale`` is the natural
+        size of the quantity when the prediction is 0 (a mistake is then ``rel * scale``).
         """
         if not (rel > 0 and math.isfinite(rel)):
             raise ArgumentValueError(f"rel must be a positive number, got {rel!r}")
+        if scale is not None and not (scale > 0 and math.isfinite(scale)):
+            raise ArgumentValueError(f"scale must be a positive number, got {scale!r}")
         self.target, self.target_reason = float(rel), str(reason)
+        self.target_scale = None if scale is None else float(scale)
         return self
 
     # ------------------------------------------------------------------ verdicts
@@ -329,8 +334,10 @@ class Check:
         Re-evaluated from the check's own numbers (estimate, stderr, threshold): an agreement
         or tolerance check must fail with ``theory * (1 + rel)`` AND with ``theory * (1 - rel)``;
         a bound must fail when moved by ``rel`` toward the estimate. ``rel`` defaults to the
-        check's ``target``. Returns ``None`` for checks where a relative mistake is undefined
-        (exact, proof, effect checks, or a zero theory value).
+        check's ``target``. Only this check is re-evaluated: every other check of the run (a
+        certificate above all) keeps its verdict, so a claim that fails this way fails because
+        this check saw the mistake. Returns ``None`` where a relative mistake is undefined
+        (exact, proof and effect checks; a zero prediction without a ``scale``, see :meth:`aims`).
 
         >>> c = mean_check("m", [0.99, 1.01, 1.0, 1.02, 0.98], 1.0).finalize(1e-3)
         >>> c.detects(0.05), c.detects(0.001)
@@ -339,9 +346,10 @@ class Check:
         if self.threshold is None:
             raise NumericalFailure(f"check {self.name!r} was not finalized")
         rel = self.target if rel is None else float(rel)
-        if self.test not in ("agreement", "tolerance", "bound") or self.theory == 0:
+        base = abs(self.theory) if self.theory != 0 else self.target_scale
+        if self.test not in ("agreement", "tolerance", "bound") or not base:
             return None
-        shift = rel * abs(self.theory)
+        shift = rel * base
         if self.test == "bound":
             moved = self.theory - shift if self.direction == "le" else self.theory + shift
             zb = (self.estimate - moved) / self.stderr if self.stderr > 0 else math.copysign(_Z_CAP, self.estimate - moved)
@@ -396,6 +404,8 @@ class Check:
             d["target"] = num(self.target)
             if self.target_reason:
                 d["target_reason"] = self.target_reason
+            if self.target_scale is not None:
+                d["target_scale"] = num(self.target_scale)
         if self.detail:
             d["detail"] = self.detail
         return d
