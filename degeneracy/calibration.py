@@ -83,16 +83,18 @@ def _rate(k: int, n: int, alpha: float) -> dict:
 
 def run_calibration(claims: Iterable[Claim], seeds: int, mode: str = "quick", *, alpha: float = DEFAULT_ALPHA,
                     workers: int = 1, executor: Executor | None = None,
-                    on_result: Callable[[SeedUnit, ClaimResult], None] | None = None) -> dict:
-    """Run every claim at run seeds ``0 .. seeds-1``; returns ``{(claim id, seed): ClaimResult}``.
+                    on_result: Callable[[SeedUnit, ClaimResult], None] | None = None, first_seed: int = 0) -> dict:
+    """Run every claim at run seeds ``first_seed .. first_seed + seeds - 1``; returns
+    ``{(claim id, seed): ClaimResult}``.
 
     The units are ordered seed by seed (claims that share an experiment then find it in their
     worker's cache), and run like ``verify``'s (:func:`degeneracy.execution.run_units`).
     """
     seeds = check_int("seeds", seeds, minimum=1)
+    first_seed = check_int("first_seed", first_seed, minimum=0)
     mode, _, alpha = check_run_arguments(mode, 0, alpha)
     claims = list(claims)
-    units = [SeedUnit(c.id, mode, s, alpha) for s in range(seeds) for c in claims]
+    units = [SeedUnit(c.id, mode, s, alpha) for s in range(first_seed, first_seed + seeds) for c in claims]
     results = run_units(units, workers=workers, executor=executor, on_result=on_result)
     return {(u.claim_id, u.seed): r for u, r in zip(units, results)}
 
@@ -102,7 +104,8 @@ def summarize(results: dict, claims: Iterable[Claim], *, seeds: int, mode: str, 
     """The calibration report (the JSON schema of the README's "Calibration" section)."""
     out_claims = []
     for c in claims:
-        runs = [results[(c.id, s)] for s in range(seeds) if (c.id, s) in results]
+        seeded = [(s, r) for (cid, s), r in sorted(results.items(), key=lambda kv: kv[0][1]) if cid == c.id]
+        runs = [r for _, r in seeded]
         verdicts = Counter(r.verdict for r in runs)
         secs = [r.seconds for r in runs]
         entry = {"id": c.id, "kind": c.kind, "seeds": len(runs),
@@ -110,7 +113,7 @@ def summarize(results: dict, claims: Iterable[Claim], *, seeds: int, mode: str, 
                  "seconds": {"mean": float(np.mean(secs)) if secs else 0.0,
                              "max": float(np.max(secs)) if secs else 0.0},
                  "shared": next((r.shared for r in runs if r.shared), ""),
-                 "errors": [f"seed {s}: {r.message.splitlines()[0]}" for s, r in enumerate(runs) if r.verdict == "error"]}
+                 "errors": [f"seed {s}: {(r.message.splitlines() or [''])[0]}" for s, r in seeded if r.verdict == "error"]}
         by_name: dict[str, list] = {}
         for r in runs:
             for ch in r.checks:
@@ -149,7 +152,7 @@ def summarize(results: dict, claims: Iterable[Claim], *, seeds: int, mode: str, 
         entry["checks"] = checks
         out_claims.append(entry)
     return {"tool": "degeneracy", "command": "calibrate", "version": version(), "mode": mode,
-            "seeds": list(range(seeds)), "alpha": alpha, "per_claim_alpha": claim_alpha(alpha),
+            "seeds": sorted({s for _, s in results}), "alpha": alpha, "per_claim_alpha": claim_alpha(alpha),
             "excess_p": EXCESS_P, "seconds": None if seconds is None else round(float(seconds), 3),
             "claims": out_claims, "null_simulation": null, "versions": versions()}
 
