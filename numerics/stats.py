@@ -270,6 +270,7 @@ class Check:
         first look whose statistic crosses its alpha-spending boundary.
         """
         self.alpha = float(alpha)
+        self.outcome, self.detectable, self.ci = None, None, None
         if self.looks and self.directional:
             self._finalize_sequential(alpha, three_way)
         else:
