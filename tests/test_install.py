@@ -1,20 +1,21 @@
 """The toolkit installs like a library (issue 10, item 7).
 
-One module-scoped fixture builds a wheel from a copy of the checkout's tracked files (as a clean
-clone would be), installs it with ``--no-deps`` into a fresh virtual environment, and only then gives
-that environment the test interpreter's dependencies (numpy, scipy, ...) through one ``.pth`` line:
-nothing is downloaded. A ``.pth`` line only appends a folder to ``sys.path``; the ``.pth`` files *in*
-that folder are not processed (only ``site.addsitedir`` does that), so the outer editable install's
-``__editable__`` finder is never activated inside the new environment. ``test_no_editable_leak``
-verifies it instead of trusting it.
+One module-scoped fixture builds a wheel from a copy of the checkout's files that git does not
+ignore (what a clean clone holds, plus new files not yet committed), installs it with ``--no-deps``
+into a fresh virtual environment, and only then gives that environment the test interpreter's
+dependencies (numpy, scipy, ...) through one ``.pth`` line: nothing is downloaded. A ``.pth`` line
+only appends a folder to ``sys.path``; the ``.pth`` files *in* that folder are not processed (only
+``site.addsitedir`` does that), so the outer editable install's ``__editable__`` finder is never
+activated inside the new environment. ``test_no_editable_leak`` verifies it instead of trusting it.
 
 Every command then runs from a temporary folder that holds decoy ``theory/`` and ``figures/``
-packages of its own (importable, but their ``products``, ``registry`` and ``style`` modules raise), with ``HOME`` and ``XDG_CACHE_HOME`` pointed into the
-temporary tree. The tests check that the wheel holds one top-level import name, that the CLI verifies,
-draws and resumes there, and that nothing is written into the environment's site-packages.
+packages of its own (importable, but their ``products``, ``registry`` and ``style`` modules raise),
+with ``HOME`` and ``XDG_CACHE_HOME`` pointed into the temporary tree. The tests check that the wheel
+holds one top-level import name, that the CLI verifies, draws and resumes there, and that nothing is
+written into the environment's site-packages.
 
-The whole module takes about 30 s on the 2-core machine (wheel build, install, a handful of CLI
-runs); it is in the default suite so CI runs it.
+The module takes about 15 s on the 2-core machine at load average 2-3 (about 50 s at load 11):
+wheel build, install, a handful of CLI runs. It is in the default suite, so CI runs it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ CLAIMS = "products.orthogonal*"
 
 
 def _tracked_files() -> list[str]:
-    """The checkout's tracked files under BUILD_INPUTS (git when available, else a filtered walk)."""
+    """The checkout's files under BUILD_INPUTS that git does not ignore (else a filtered walk)."""
     if (ROOT / ".git").exists() and shutil.which("git"):
-        out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", *BUILD_INPUTS],
-                             check=True, capture_output=True).stdout.decode()
-        return [p for p in out.split("\0") if p and (ROOT / p).is_file()]
+        files = []
+        for extra in ((), ("--others", "--exclude-standard")):   # tracked, then new files not ignored
+            out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", *extra, "--", *BUILD_INPUTS],
+                                 check=True, capture_output=True).stdout.decode()
+            files += [p for p in out.split("\0") if p and (ROOT / p).is_file()]
+        return files
     files = []
     for top in BUILD_INPUTS:
         path = ROOT / top
@@ -109,7 +113,7 @@ class Installed:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """A wheel built from a copy of the checkout's tracked files (no build isolation: offline)."""
+    """A wheel built from a copy of the checkout's source files (no build isolation: offline)."""
     if importlib.util.find_spec("setuptools") is None:
         pytest.fail("building the wheel needs setuptools in the test environment (pip install -e '.[test]')")
     base = tmp_path_factory.mktemp("build")
@@ -135,8 +139,8 @@ def installed(wheel, tmp_path_factory) -> Installed:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(inst.venv)], check=True, timeout=120)
     # install first, with the outer pip driving the new interpreter, while the new environment still sees
     # nothing of the outer one (so pip cannot mistake the outer editable install for this one)
-    subprocess.run([sys.executable, "-m", "pip", "--python", inst.python, "install", "--no-deps", "--no-index", "--no-cache-dir",
-                    "--quiet", str(wheel)], check=True, timeout=300, env=inst.env)
+    subprocess.run([sys.executable, "-m", "pip", "--python", inst.python, "install", "--no-deps", "--no-index",
+                    "--no-cache-dir", "--quiet", str(wheel)], check=True, timeout=300, env=inst.env)
     purelib = inst.py("import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=inst.base).stdout.strip()
     inst.site = Path(purelib)
     # then the dependencies: one .pth line per outer site folder, appended after the environment's own
@@ -151,6 +155,17 @@ def installed(wheel, tmp_path_factory) -> Installed:
     inst.site_before = _listing(inst.site)
     inst.work_before = _listing(inst.work)
     return inst
+
+
+@pytest.mark.skipif(not ((ROOT / ".git").exists() and shutil.which("git")), reason="not a git checkout")
+def test_build_artifacts_are_not_tracked():
+    out = subprocess.run(["git", "-C", str(ROOT), "ls-files"], check=True, capture_output=True, text=True).stdout
+    bad = [p for p in out.splitlines() if any(part.endswith(".egg-info") or part in ("build", "dist", "__pycache__")
+                                              for part in p.split("/"))]
+    assert not bad, bad
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index",
+                              "degeneracy.egg-info/PKG-INFO"])
+    assert ignored.returncode == 0, "*.egg-info/ should be in .gitignore"
 
 
 def test_wheel_has_one_import_name(wheel):
