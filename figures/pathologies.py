@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from degeneracy.figures.registry import claim_settings, figure
-from degeneracy.figures.style import COLORS, new_figure
+from degeneracy.figures.style import COLORS, mean_band, new_figure, plain_log_ticks
 from degeneracy.numerics.pathologies import jacobian_spectra, random_mlp, warp_points
 from degeneracy.theory import pathologies as th
 
@@ -184,31 +184,36 @@ def spectra(ctx):
 
 @figure("pathologies-participation",
         title="Participation ratio of hidden representations vs depth, per nonlinearity at matched criticality "
-              "(left) and per normalization (right)",
-        claims=("pathologies.hidden-dimension-collapse", "pathologies.normalization"))
+              "(left) and per normalization (middle, right)",
+        claims=("pathologies.hidden-dimension-collapse", "pathologies.normalization"),
+        caption="Participation ratio (sum lambda)^2 / sum lambda^2 of the covariance of the hidden units over the "
+                "inputs, per layer: mean over independent random networks (line) with a band of +- 2 standard "
+                "errors (the number of networks is in the title). Dashed: the input connected to every layer. "
+                "All networks at the critical point chi = 1, q* = 1 of their nonlinearity; width, depth, number "
+                "of inputs and networks are those of the claims pathologies.hidden-dimension-collapse and "
+                "pathologies.normalization in the same mode. The panels share their y axis.")
 def participation(ctx):
-    depth = ctx.size(20, 50, 50)
-    R = ctx.size(6, 16, 32)
+    st = claim_settings(ctx, "pathologies.hidden-dimension-collapse")
+    depth, R, width, P, q = st["depth"], st["replicas"], st["width"], st["inputs"], st["q_star"]
     layers = list(range(1, depth + 1))
-    fig, axes = new_figure(1, 3, width=11, height=3.6)
+    fig, axes = new_figure(1, 3, width=12.0, height=4.6, sharey=True)
+    kw = dict(width=width, depth=depth, inputs=P, replicas=R, q_star=q, layers=layers, jacobian=False)
     for k, act in enumerate(("tanh", "erf", "hard_tanh", "relu")):
         for conn, ls in ((False, "-"), (True, "--")):
-            s = random_mlp(act, depth=depth, replicas=R, layers=layers, jacobian=False, connected=conn,
-                           rng=ctx.spawn("act", act, str(conn)))
-            m, e = s.hidden_pr.mean(0), s.hidden_pr.std(0, ddof=1) / np.sqrt(R)
-            axes[0].errorbar(layers, m, yerr=e, color=COLORS[k], ls=ls, lw=1.2, capsize=0,
-                             label=act + (" (connected)" if conn else ""))
-    axes[0].set_title("nonlinearity (chi = 1, q* = 1)")
+            s = random_mlp(act, connected=conn, rng=ctx.spawn("act", act, str(conn)), **kw)
+            mean_band(axes[0], layers, s.hidden_pr, color=COLORS[k], ls=ls, lw=1.3,
+                      label=act + (" (connected)" if conn else ""))
+    axes[0].set_title(f"nonlinearity (chi = 1, q* = {q:g}), {R} networks", fontsize=9.5)
     for ax, act in zip(axes[1:], ("tanh", "relu")):
         for k, norm in enumerate(("none", "batch", "layer", "divisive")):
-            s = random_mlp(act, depth=depth, replicas=R, layers=layers, jacobian=False, normalization=norm,
-                           rng=ctx.spawn("norm", act, norm))
-            m, e = s.hidden_pr.mean(0), s.hidden_pr.std(0, ddof=1) / np.sqrt(R)
-            ax.errorbar(layers, m, yerr=e, color=COLORS[k], lw=1.2, label=norm)
-        ax.set_title(f"{act}: normalization")
+            s = random_mlp(act, normalization=norm, rng=ctx.spawn("norm", act, norm), **kw)
+            mean_band(ax, layers, s.hidden_pr, color=COLORS[k], lw=1.3, label=norm)
+        ax.set_title(f"{act}: normalization, {R} networks", fontsize=9.5)
     for ax in axes:
         ax.set_xlabel("layer")
         ax.set_yscale("log")
-        ax.legend(fontsize=7)
-    axes[0].set_ylabel("participation ratio (64 inputs, width 100)")
+        ax.set_ylabel(f"participation ratio ({P} inputs, width {width})")
+        ax.tick_params(labelleft=True)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
+    plain_log_ticks(axes[0])
     return fig

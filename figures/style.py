@@ -13,9 +13,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 __all__ = ["STYLE", "COLORS", "FORMATS", "CLIP_GID", "README_WIDTH_PX", "MIN_FONT_PX", "new_figure", "finalize",
-           "save", "mark_clipped"]
+           "save", "mark_clipped", "plain_log_ticks", "mean_band"]
 
 #: colour cycle (colour-blind safe, Okabe & Ito 2008)
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -117,3 +118,37 @@ def mark_clipped(ax, text: str, *, x: float = 0.02, y: float = 0.02, ha: str = "
     t = ax.text(x, y, text, **kw)
     t.set_gid(CLIP_GID)
     return t
+
+
+def plain_log_ticks(ax, axis: str = "y"):
+    """Label a log axis with plain numbers (``2``, ``10``, ``30``) instead of ``3 x 10^1``.
+
+    >>> fig, ax = new_figure(); ax.set_yscale("log"); plain_log_ticks(ax); plt.close(fig)
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
+
+
+def mean_band(ax, x, runs, *, color, label=None, k: float = 2.0, log: bool = False, **kwargs):
+    """Plot the mean over independent runs (axis 0 of ``runs``) with a band of +- ``k`` standard errors.
+
+    With ``log=True`` the mean and standard error are taken of ``log(runs)`` and drawn back on
+    the original scale (a geometric mean with a multiplicative band), which keeps the band
+    positive on a log axis. Returns the mean line.
+
+    >>> fig, ax = new_figure(); ln = mean_band(ax, [0, 1], np.ones((3, 2)), color="k"); plt.close(fig)
+    """
+    runs = np.asarray(runs, dtype=float)
+    v = np.log(runs) if log else runs
+    m = v.mean(axis=0)
+    se = v.std(axis=0, ddof=1) / np.sqrt(v.shape[0]) if v.shape[0] > 1 else np.zeros_like(m)
+    lo, hi = m - k * se, m + k * se
+    if log:
+        m, lo, hi = np.exp(m), np.exp(lo), np.exp(hi)
+    (line,) = ax.plot(x, m, color=color, label=label, **kwargs)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.22, linewidth=0)
+    return line
