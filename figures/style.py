@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 __all__ = ["STYLE", "COLORS", "FORMATS", "CLIP_GID", "README_WIDTH_PX", "MIN_FONT_PX", "new_figure", "finalize",
-           "save", "mark_clipped", "plain_log_ticks", "mean_band"]
+           "save", "mark_clipped", "plain_log_ticks", "mean_band", "figure_legend"]
 
 #: colour cycle (colour-blind safe, Okabe & Ito 2008)
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -152,3 +152,19 @@ def mean_band(ax, x, runs, *, color, label=None, k: float = 2.0, log: bool = Fal
     (line,) = ax.plot(x, m, color=color, label=label, **kwargs)
     ax.fill_between(x, lo, hi, color=color, alpha=0.22, linewidth=0)
     return line
+
+
+def figure_legend(fig, ax=None, *, handles=None, labels=None, ncol: int = 4, top: float = 0.88, fontsize=8.5):
+    """One legend for the whole figure, in a band above the panels (it can never cover data).
+
+    Takes the handles of ``ax`` (or the given ``handles``/``labels``) and reserves the top
+    ``1 - top`` of the figure for it through the tight layout engine.
+
+    >>> fig, ax = new_figure(); _ = ax.plot([0, 1], label="a"); lg = figure_legend(fig, ax); plt.close(fig)
+    """
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    lg = fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False, bbox_to_anchor=(0.5, 1.0),
+                    fontsize=fontsize)
+    fig.set_layout_engine("tight", rect=(0, 0, 1, top))
+    return lg
