@@ -121,14 +121,19 @@ def mark_clipped(ax, text: str, *, x: float = 0.02, y: float = 0.02, ha: str = "
 
 
 def plain_log_ticks(ax, axis: str = "y"):
-    """Label a log axis with plain numbers (``2``, ``10``, ``30``) instead of ``3 x 10^1``.
+    """Label a log axis spanning at most 4 decades with plain numbers (``2``, ``10``, ``50``) instead of
+    ``2 x 10^1``; call it after plotting (it reads the current limits).
 
     >>> fig, ax = new_figure(); ax.set_yscale("log"); plain_log_ticks(ax); plt.close(fig)
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    decades = np.log10(hi / lo) if lo > 0 else 99.0
+    if decades > 4:
+        return  # matplotlib's 10^k labels are the clearest there
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_formatter(NullFormatter())
 
