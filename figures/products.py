@@ -41,7 +41,7 @@ def singular_values(ctx):
                 label=f"Monte Carlo\n(n = {n}, {reps} replicas)")
         law = tp.fuss_catalan(L)
         a, b = law.support()
-        u = np.linspace(bins[0], np.log10(b) - 1e-9, 800)
+        u = np.linspace(max(bins[0], -300.0), np.log10(b) - 1e-9, 800)
         x = 10.0**u
         ax.plot(u, law.pdf(x) * x * LN10, color=COLORS[1], lw=2, zorder=3, label="Fuss–Catalan law")
         ax.set_title(f"{L} Gaussian factor{'s' if L > 1 else ''}")
