@@ -12,7 +12,7 @@ from degeneracy.proofs.dynamics import LR_DEPTH
 from degeneracy.theory import linear_dynamics as ld
 
 from .registry import claim_settings, figure
-from .style import COLORS, figure_legend, new_figure
+from .style import COLORS, new_figure
 
 
 def _gd_modes(U, V, T, u0s, n, eta, t_end, rng):

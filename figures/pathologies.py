@@ -6,7 +6,7 @@ import numpy as np
 
 from degeneracy.figures.registry import claim_settings, figure
 from degeneracy.figures.style import COLORS, mean_band, new_figure, plain_log_ticks
-from degeneracy.numerics.pathologies import jacobian_spectra, random_mlp, warp_points
+from degeneracy.numerics.pathologies import random_mlp, warp_points
 from degeneracy.theory import pathologies as th
 
 WARP_DEPTHS = (0, 1, 2, 10, 40)

@@ -79,7 +79,8 @@ def claim_settings(ctx, claim_id: str) -> dict:
     >>> claim_settings(make_context("x", seed=0, mode="quick"), "pathologies.jacobian-collapse")["dim"]
     5
     """
-    from degeneracy.proofs.registry import get_claim, load_all as load_claims
+    from degeneracy.proofs.registry import get_claim
+    from degeneracy.proofs.registry import load_all as load_claims
 
     load_claims()
     return get_claim(claim_id).settings_for(ctx.mode)

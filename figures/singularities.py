@@ -6,12 +6,11 @@ import numpy as np
 
 from degeneracy.numerics import fisher as F
 from degeneracy.numerics import singularities as ns
+from degeneracy.proofs.context import make_context
 from degeneracy.theory import singularities as ts
 
-from degeneracy.proofs.context import make_context
-
 from .registry import claim_settings, figure
-from .style import COLORS, figure_legend, new_figure
+from .style import COLORS, new_figure
 
 
 def _loss_grid(params, X, y, skip, dirs, ts_a, ts_b):

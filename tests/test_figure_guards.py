@@ -46,7 +46,8 @@ def test_figure_passes_the_guards(fig_id, tmp_path, request):
 
 
 def test_every_figure_has_a_caption_and_claims():
-    from degeneracy.proofs.registry import CLAIMS, load_all as load_claims
+    from degeneracy.proofs.registry import CLAIMS
+    from degeneracy.proofs.registry import load_all as load_claims
 
     load_claims()
     for fid, f in FIGURES.items():

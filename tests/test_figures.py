@@ -3,7 +3,6 @@ are in test_figure_guards.py)."""
 
 import hashlib
 
-
 from degeneracy.figures.registry import FIGURES, load_all, render
 
 load_all()
