@@ -65,7 +65,11 @@ def loss_slices(ctx):
         ax.set_ylabel(yl)
         ax.set_title(f"{label},\n{'identity skip' if skip else 'plain'}", fontsize=9.5)
         ax.grid(False)
-    fig.colorbar(cs, ax=list(axes.ravel()), label=r"$\log_{10}$ loss (shared scale)", shrink=0.9)
+    from matplotlib.ticker import MaxNLocator
+
+    cb = fig.colorbar(cs, ax=list(axes.ravel()), label=r"$\log_{10}$ loss (shared scale)", shrink=0.9)
+    cb.locator = MaxNLocator(7)
+    cb.update_ticks()
     fig.set_layout_engine("constrained")
     return fig
 
