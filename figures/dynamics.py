@@ -69,7 +69,7 @@ def saxe_trajectories(ctx):
         ax.set_ylabel("mode strength u")
         u0_text = f"u0 = {u0_abs:g}" if u0_rel is None else f"u0 = {u0_rel:g} s"
         ax.set_title(f"{n} weight matrices, {u0_text}, GD lr {eta:g}", fontsize=9.5)
-        ax.set_xlim(0, t_end)
+        ax.set_xlim(0, max(t_end, t[-1]))
         ax.set_ylim(0, 1.08 * svals.max())
         from matplotlib.lines import Line2D
 
