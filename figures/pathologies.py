@@ -36,7 +36,7 @@ def warping(ctx):
     g = np.linspace(-2.5, 2.5, n)
     X, Y = np.meshgrid(g, g)
     pts = np.stack([X.ravel(), Y.ravel()])
-    fig, axes = new_figure(2, len(WARP_DEPTHS), width=11, height=4.8)
+    fig, axes = new_figure(2, len(WARP_DEPTHS), width=11, height=5.2)
     for row, connected in enumerate((False, True)):
         maps = warp_points(pts, max(WARP_DEPTHS), connected=connected, record=WARP_DEPTHS,
                            rng=ctx.spawn("warp", str(connected)))
@@ -51,6 +51,7 @@ def warping(ctx):
                          (" (connected)" if connected and L > 0 else ""))
         axes[row, 0].set_ylabel("input-connected" if connected else "standard")
     fig.suptitle("colour = position of f(x); tanh layers with 100 hidden units, 2 outputs", fontsize=9)
+    fig.set_layout_engine("constrained")  # keeps titles clear of the equal-aspect images of the row above
     return fig
 
 
