@@ -171,17 +171,25 @@ def training_speed(ctx):
     T = np.linalg.qr(g.standard_normal((n, n)))[0]
     task = PopulationTask(T)
     fig, ax = new_figure(1, 1, width=6.4, height=4.6)
+    diverged = []
     for i, init in enumerate(("orthogonal", "gaussian")):
         net = init_network([n] * (L + 1), R, init=init, gain=math.sqrt(sw2), activation="tanh",
                            bias_std=math.sqrt(sb2), rng=ctx.spawn(init))
         res = train(net, task, optimizer="gd", lr=lr, steps=steps, record_at=())
-        loss = res.loss / res.loss[:, :1]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            loss = res.loss / res.loss[:, :1]
+        ok = np.all(np.isfinite(loss) & (loss > 0), axis=1) & (np.nanmax(loss, axis=1) < 1e6)
         x = np.arange(loss.shape[1])
-        for r in range(R):
+        for r in np.flatnonzero(ok):
             ax.plot(x, loss[r], color=COLORS[i], alpha=0.25, lw=0.8)
-        ax.plot(x, np.exp(np.mean(np.log(loss), axis=0)), color=COLORS[i], lw=2.2,
-                label=f"{init} weights (geometric mean of {R} runs)")
+        if ok.sum():
+            ax.plot(x, np.exp(np.mean(np.log(loss[ok]), axis=0)), color=COLORS[i], lw=2.2,
+                    label=f"{init} weights (geometric mean of {int(ok.sum())} runs)")
+        if (~ok).any():
+            diverged.append(f"{init}: {int((~ok).sum())} of {R} runs diverged (not drawn)")
     ax.axhline(0.1, color="k", ls=":", lw=1, label="10% of the initial loss")
+    if diverged:
+        mark_clipped(ax, "; ".join(diverged), x=0.02, y=0.03, fontsize=7.5)
     ax.set_yscale("log")
     ax.set_xlabel("gradient step")
     ax.set_ylabel("loss / initial loss")
