@@ -45,14 +45,17 @@ def claim_table() -> str:
 
 
 def figure_table() -> str:
-    """Markdown list of every registered figure with its committed PNG."""
+    """Markdown list of every registered figure with its committed PNG, its caption and its claims."""
     from degeneracy.figures.registry import FIGURES, load_all
 
     load_all()
     out = []
     for fid in sorted(FIGURES, key=_area_order):
         f = FIGURES[fid]
-        out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png)\n")
+        claims = ", ".join(f"`{c}`" for c in f.claims)
+        caption = f"\n\n{_cell(f.caption)}" if f.caption else ""
+        illustrates = f" Illustrates {claims}." if claims else ""
+        out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png){caption}{illustrates}\n")
     return "\n".join(out)
 
 
