@@ -21,10 +21,12 @@ import sympy as sp
 
 from degeneracy.errors import ArgumentValueError
 from degeneracy.numerics import ensembles, stats
+from degeneracy.numerics import dynamics as ns_dyn
 from degeneracy.numerics.dynamics import decoupled_balanced_init, mode_strengths, time_to_criterion
 from degeneracy.numerics.networks import NetworkStack
 from degeneracy.numerics.training import PopulationTask, train
 from degeneracy.theory import linear_dynamics as ld
+from degeneracy.theory import mode_equations as me
 
 from .registry import certificate, claim
 
@@ -189,49 +191,217 @@ def hessian_top_eigenvalue():
     return _hessian_top()
 
 
+@certificate("dynamics.mode-equations-derived",
+             statement="sympy derives the gradient flow of 0.5||W_n...W_1 - Sigma||_F^2 (matrix calculus on "
+                       "non-commuting symbols), restricts it to the decoupled ansatz W_j = O_j D_j O_(j-1)^T and finds "
+                       "Saxe's mode equations tau da_j/dt = prod_(k!=j) a_k (s - prod a_k), the conserved a_(j+1)^2 - a_j^2 "
+                       "and W_(j+1)^T W_(j+1) - W_j W_j^T, and tau du/dt = n u^(2-2/n)(s-u) for balanced modes; n = 1..4",
+             source="Saxe, McClelland & Ganguli 2013, eqs. (3)-(5) and sec. 3; Arora, Cohen & Hazan 2018")
+def mode_equations_derived():
+    parts = [me.certify_mode_equations(n) for n in range(1, 5)]
+    return all(p[0] for p in parts), " | ".join(p[1] for p in parts)
+
+
+def _unbalanced_solution(wrong: bool = False) -> tuple[bool, str]:
+    """The Riccati solution behind :func:`theory.linear_dynamics.saxe_two_layer_strengths`, in sympy."""
+    t, tau, s = sp.symbols("t tau s", positive=True)
+    C, X0 = sp.symbols("C X_0", real=True)
+    res = []
+    for sigma in (s, -s):  # P = (a + b)^2 solves the s-equation, Q = (a - b)^2 the (-s)-equation
+        D = sp.sqrt(sigma**2 + C**2 / 4)
+        xp, xm = 2 * (sigma + D), 2 * (sigma - D)
+        E = sp.exp(-(1 if wrong else 2) * D * t / tau)  # control: the rate D instead of 2D
+        X = (xp * (X0 - xm) - xm * (X0 - xp) * E) / ((X0 - xm) - (X0 - xp) * E)
+        res.append(sp.simplify(tau * sp.diff(X, t) - (2 * sigma * X - X**2 / 2 + C**2 / 2)))
+        res.append(sp.simplify(X.subs(t, 0) - X0))
+    # a = (p + C/p)/2, b = (p - C/p)/2 with tau dp/dt = (2 s P - P^2/2 + C^2/2)/(2p), P = p^2, solve the mode equations
+    p = sp.Symbol("p", real=True, nonzero=True)
+    dp = (2 * s * p**2 - p**4 / 2 + C**2 / 2) / (2 * p * tau)
+    a, b = (p + C / p) / 2, (p - C / p) / 2
+    res.append(sp.simplify(tau * sp.diff(a, p) * dp - b * (s - a * b)))
+    res.append(sp.simplify(tau * sp.diff(b, p) * dp - a * (s - a * b)))
+    res.append(sp.simplify(a**2 - b**2 - C))
+    Q = C**2 / p**2  # (a - b)^2 = C^2 / P: the Q-equation is consistent with the P-equation
+    res.append(sp.simplify(tau * sp.diff(Q, p) * dp - (-2 * s * Q - Q**2 / 2 + C**2 / 2)))
+    holds = all(r == 0 for r in res)
+    return holds, (f"{len(res)} residuals {'all 0' if holds else res}: X(t) solves tau dX/dt = +-2sX - X^2/2 + C^2/2 "
+                   "with X(0) = X_0; a = (p + C/p)/2, b = (p - C/p)/2 solve tau da/dt = b(s - ab), "
+                   "tau db/dt = a(s - ab) and keep a^2 - b^2 = C")
+
+
+@certificate("dynamics.unbalanced-solution",
+             statement="With C = a^2 - b^2 conserved, P = (a+b)^2 and Q = (a-b)^2 solve constant-coefficient Riccati "
+                       "equations whose solutions X(t) = [X+(X0 - X-) - X-(X0 - X+)E]/[(X0 - X-) - (X0 - X+)E], "
+                       "E = exp(-2Dt/tau), D = sqrt(s^2 + C^2/4), give the exact unbalanced two-layer mode (a(t), b(t))",
+             source="derived here from Saxe, McClelland & Ganguli 2013, eqs. (3)-(4) (conserved a^2 - b^2, sec. 2)")
+def unbalanced_solution():
+    return _unbalanced_solution()
+
+
 # =========================================================================== helpers
+def _flow_scale(runs, values_of_flow, extra: float = 0.0) -> float:
+    """Error scale of the tight flow: its distance to the loose one (rtol 1000x larger) plus rounding."""
+    tight, loose = sorted(runs.flow)
+    return float(np.max(np.abs(values_of_flow(tight) - values_of_flow(loose)))) + extra
+
+
+def _gd_richardson(runs, values_of_gd):
+    """``(residual, bound)`` arrays on the common grid: GD Richardson-extrapolated (steps eta, eta/2)."""
+    e1, e2 = sorted(runs.gd)[::-1]  # eta, eta / 2
+    k1 = int(round(runs.t[-1] / e1)) // (runs.t.size - 1)
+    v1 = values_of_gd(e1)[:, ::k1]
+    v2 = values_of_gd(e2)[:, ::2 * k1]
+    return 2 * v2 - v1, np.abs(v1 - v2)
+
+
 # =========================================================================== claims
 @claim("dynamics.saxe-two-layer",
        title="A one-hidden-layer linear network with whitened data and small balanced decoupled initialization "
-             "follows u(t) = s e^{2st}/(e^{2st} - 1 + s/u0) for every mode; the gradient-descent error shrinks "
-             "linearly with the learning rate.",
+             "follows u(t) = s e^{2st}/(e^{2st} - 1 + s/u0) for every mode, exactly under gradient flow and to "
+             "first order in the learning rate under gradient descent.",
        source="Saxe, McClelland & Ganguli 2013, eq. (6)",
        kind="finite-n",
-       formula="max_t |u_GD(t) - u(t)| = O(eta): fitted slope of log error vs log eta = 1; "
-               "u(t) = s / (1 + (s/u0 - 1) e^{-2 s t / tau}), t = step * eta (tau = 1)",
+       formula="u(t) = s / (1 + (s/u0 - 1) e^{-2 s t / tau}) vs (i) the gradient flow of the whole network "
+               "(solve_ivp, every layer), within its distance to a 1000x looser solve; (ii) gradient descent, "
+               "Richardson-extrapolated from steps eta and eta/2, within |u(eta) - u(eta/2)|",
        settings={"width": (4, 6, 8), "replicas": (6, 10, 20), "t_end": 6.0, "u0": 1e-3,
-                 "lrs": ((0.04, 0.02, 0.01), (0.04, 0.02, 0.01, 0.005), (0.04, 0.02, 0.01, 0.005))})
+                 "eta": (0.01, 0.005, 0.0025)})
 def saxe_two_layer(ctx):
     d, R = ctx.settings["width"], ctx.settings["replicas"]
-    t_end, u0 = ctx.settings["t_end"], ctx.settings["u0"]
-    rng = ctx.rng
-    U = np.stack([ensembles.haar_orthogonal(d, rng=rng) for _ in range(R)])
-    V = np.stack([ensembles.haar_orthogonal(d, rng=rng) for _ in range(R)])
-    S = rng.uniform(0.5, 3.0, size=(R, d))  # independent random target spectra per replica
-    T = (U * S[:, None, :]) @ np.swapaxes(V, -1, -2)
-    frame_rngs = [[np.random.default_rng(rng.integers(2**63)) for _ in range(R)]]
+    t_end, u0, eta = ctx.settings["t_end"], ctx.settings["u0"], ctx.settings["eta"]
+    S = ctx.rng.uniform(0.5, 3.0, size=(R, d))  # independent random target spectra per replica
     a0 = np.full((R, d), math.sqrt(u0))
-    base = decoupled_balanced_init(U, V, a0, 2, frame_rngs)
-    errs = []
-    for eta in ctx.settings["lrs"]:
-        steps = int(round(t_end / eta))
-        traj = []
-        train(NetworkStack([w.copy() for w in base]), PopulationTask(T), optimizer="gd", lr=eta, steps=steps,
-              record_at=(), callback=lambda k, net: traj.append(mode_strengths(net, U, V)))
-        sim = np.stack(traj, axis=1)  # (R, steps+1, d)
-        tgrid = np.arange(steps + 1) * eta
-        theo = np.empty_like(sim)
-        for r in range(R):
-            for j in range(d):
-                if ctx.control:  # mistake: exponent s t instead of 2 s t
-                    theo[r, :, j] = S[r, j] / (1 + (S[r, j] / u0 - 1) * np.exp(-S[r, j] * tgrid))
-                else:
-                    theo[r, :, j] = ld.saxe_mode_strength(tgrid, s=S[r, j], u0=u0)
-        errs.append(np.max(np.abs(sim - theo), axis=(1, 2)))  # one value per replica
-    errs = np.array(errs)  # (n_lr, R)
-    yield stats.rate_check("max_t |u_GD - u_theory| vs learning rate", ctx.settings["lrs"], errs.mean(axis=1),
-                           errs.std(axis=1, ddof=1) / math.sqrt(R), 1.0,
-                           detail=f"{R} replicas with random targets (s ~ U[0.5, 3]), width {d}, t in [0, {t_end}]")
+    runs = ns_dyn.two_layer_runs(S, a0, a0, t_end=t_end, etas=(eta, eta / 2), rng=ctx.spawn("frames"))
+    rate = 1.0 if ctx.control else 2.0  # control: exponent s t instead of 2 s t
+    theo = S[:, None, :] / (1 + (S[:, None, :] / u0 - 1) * np.exp(-rate * S[:, None, :] * runs.t[None, :, None]))
+    u_flow = lambda rtol: runs.flow[rtol][0] * runs.flow[rtol][1]  # noqa: E731
+    tight = min(runs.flow)
+    scale = _flow_scale(runs, u_flow, 64 * EPS * float(S.max()))
+    yield stats.tolerance_check(f"gradient flow of the whole network vs u(t), {R} x {d} modes, t in [0, {t_end}]",
+                                0.0, float(np.max(np.abs(u_flow(tight) - theo))), scale,
+                                reason="DOP853 at rtol 1e-10: its error is below its distance to the rtol 1e-7 solve; "
+                                       "plus 64 eps s_max rounding")
+    resid, bound = _gd_richardson(runs, lambda e: runs.gd[e][0] * runs.gd[e][1])
+    yield stats.tolerance_check(f"gradient descent (eta = {eta}, {eta / 2}), Richardson-extrapolated, vs u(t)", 0.0,
+                                float(np.max(np.abs(resid - theo))), float(np.max(bound)),
+                                reason="O(eta^2) Richardson remainder bounded by the O(eta) difference |u(eta) - u(eta/2)|")
+
+
+def _unbalanced_theory(S, a0, b0, t, control):
+    """Closed-form (a, b) per mode; control: the imbalance ignored (Saxe's balanced solution from |u0| = |a0 b0|)."""
+    R, d = S.shape
+    a = np.empty((R, t.size, d))
+    b = np.empty_like(a)
+    for r in range(R):
+        for j in range(d):
+            x, y = a0[r, j], b0[r, j]
+            if control:
+                x = y = math.sqrt(abs(x * y))
+            a[r, :, j], b[r, :, j] = ld.saxe_two_layer_strengths(t, s=S[r, j], a0=x, b0=y)
+    return a, b
+
+
+def _half_times(S, a0, b0, control):
+    u0 = a0 * b0
+    out = np.empty_like(S)
+    for idx in np.ndindex(S.shape):
+        x, y = a0[idx], b0[idx]
+        if control:
+            x = y = math.sqrt(abs(x * y))
+        out[idx] = ld.two_layer_learning_time((u0[idx] + S[idx]) / 2, s=S[idx], a0=x, b0=y)
+    return out
+
+
+def _flow_half_times(runs, rtol, levels, t_grid_u):
+    """Crossing times of u = ab through ``levels`` along the flow: bracket on the grid, brentq on the dense output."""
+    from scipy import optimize
+
+    V, O, U = runs.frames
+    at = runs.flow_at[rtol]
+
+    def u_of(time, r, j):
+        W1, W2 = at(time)
+        return float(U[r, :, j] @ W2[r] @ W1[r] @ V[r, :, j])
+
+    out = np.empty(levels.shape)
+    for r, j in np.ndindex(levels.shape):
+        k = int(np.flatnonzero(t_grid_u[r, :, j] >= levels[r, j])[0])
+        out[r, j] = optimize.brentq(lambda x: u_of(x, r, j) - levels[r, j], runs.t[k - 1], runs.t[k], xtol=1e-14,
+                                    rtol=4 * EPS)
+    return out
+
+
+@claim("dynamics.unbalanced-modes",
+       title="From any small decoupled initial condition, balanced or not, every mode of a one-hidden-layer linear "
+             "network follows the exact solution through the conserved a^2 - b^2, and reaches half strength at the "
+             "exact time t_alpha; from equal small strengths the modes are learned one after another in the order "
+             "of their singular values s_alpha (stage-like transitions).",
+       source="Saxe, McClelland & Ganguli 2013, eqs. (3)-(4) (a^2 - b^2 conserved) and Fig. 3; exact unbalanced "
+              "solution derived here; Saxe, McClelland & Ganguli, PNAS 2019 (stage-like transitions)",
+       kind="finite-n",
+       formula="(a+b)^2, (a-b)^2 solve Riccati equations (dynamics.unbalanced-solution); t_alpha = time at which "
+               "u = ab reaches (u0 + s)/2; checked on the gradient flow of the whole network (solve_ivp) and on "
+               "gradient descent (Richardson, steps eta and eta/2)",
+       settings={"width": 4, "replicas": (4, 8, 16), "t_end": 24.0, "eta": (0.02, 0.01, 0.005)})
+def unbalanced_modes(ctx):
+    d, R, t_end, eta = ctx.settings["width"], ctx.settings["replicas"], ctx.settings["t_end"], ctx.settings["eta"]
+    rng = ctx.rng
+    s_ladder = 3.0 * 0.5 ** np.arange(d)
+    configs = {}
+    # arbitrary small unbalanced strengths: magnitudes 10^U(-2, -0.5), independent random signs, a0 + b0 != 0
+    S = s_ladder * rng.uniform(0.8, 1.25, size=(R, d))
+    mag = 10 ** rng.uniform(-2.0, -0.5, size=(2, R, d))
+    sign = np.where(rng.random((2, R, d)) < 0.5, -1.0, 1.0)
+    a0, b0 = mag * sign
+    S[0, 0], a0[0, 0], b0[0, 0] = 3.0, 0.5, 0.02  # a user's example: a0 = 25 b0
+    configs["unbalanced"] = (S, a0, b0)
+    u0 = 1e-4  # equal small balanced strengths: the stage-like sequence
+    S2 = s_ladder * rng.uniform(0.9, 1.1, size=(R, d))
+    configs["balanced u0=1e-4"] = (S2, np.full((R, d), math.sqrt(u0)), np.full((R, d), math.sqrt(u0)))
+    for label, (S, a0, b0) in configs.items():
+        runs = ns_dyn.two_layer_runs(S, a0, b0, t_end=t_end, etas=(eta, eta / 2), n_times=241,
+                                     rng=ctx.spawn("frames", label))
+        tight, loose = sorted(runs.flow)
+        a_th, b_th = _unbalanced_theory(S, a0, b0, runs.t, ctx.control)
+        both = lambda rtol: np.concatenate(runs.flow[rtol], axis=-1)  # noqa: E731
+        scale = _flow_scale(runs, both, 64 * EPS * float(np.sqrt(S.max())))
+        dev = float(np.max(np.abs(both(tight) - np.concatenate([a_th, b_th], axis=-1))))
+        yield stats.tolerance_check(f"{label}: a(t), b(t) of the whole network's gradient flow vs exact", 0.0, dev,
+                                    scale, reason="DOP853 at rtol 1e-10 within its distance to the rtol 1e-7 solve; "
+                                                  "plus 64 eps sqrt(s_max) rounding")
+        C = (a0**2 - b0**2)[:, None, :]
+        drift = lambda rtol: runs.flow[rtol][0] ** 2 - runs.flow[rtol][1] ** 2  # noqa: E731
+        yield stats.tolerance_check(f"{label}: a^2 - b^2 conserved along the flow", 0.0,
+                                    float(np.max(np.abs(drift(tight) - C))),
+                                    _flow_scale(runs, drift, 64 * EPS * float(S.max())),
+                                    reason="as above, for a^2 - b^2")
+        levels = (a0 * b0 + S) / 2
+        t_half = _half_times(S, a0, b0, ctx.control)
+        th_hi = _flow_half_times(runs, tight, levels, runs.flow[tight][0] * runs.flow[tight][1])
+        th_lo = _flow_half_times(runs, loose, levels, runs.flow[loose][0] * runs.flow[loose][1])
+        yield stats.tolerance_check(f"{label}: half-strength times t_alpha on the flow vs exact", 0.0,
+                                    float(np.max(np.abs(th_hi - t_half))),
+                                    float(np.max(np.abs(th_hi - th_lo))) + 64 * EPS * t_end,
+                                    reason="brentq on the dense output (xtol 1e-14); DOP853 rtol 1e-10 error within its "
+                                           "distance to rtol 1e-7")
+        gd_times = {}
+        for e in runs.gd:
+            ugd = runs.gd[e][0] * runs.gd[e][1]
+            gd_times[e] = np.array([[ns_dyn.crossing_time(ugd[r, :, j], levels[r, j], e) for j in range(d)]
+                                    for r in range(R)])
+        t1, t2 = gd_times[eta], gd_times[eta / 2]
+        yield stats.tolerance_check(f"{label}: half-strength times under gradient descent (Richardson) vs exact", 0.0,
+                                    float(np.max(np.abs(2 * t2 - t1 - t_half))),
+                                    float(np.max(np.abs(t1 - t2))) + 64 * EPS * t_end,
+                                    reason="O(eta^2) Richardson remainder (and O(eta^2) interpolation) bounded by the "
+                                           "O(eta) difference |t(eta) - t(eta/2)|")
+        if label.startswith("balanced"):
+            order = np.argsort(2 * t2 - t1, axis=1)
+            expect = np.argsort(-S, axis=1)[:, ::-1] if ctx.control else np.argsort(-S, axis=1)
+            yield stats.exact_check(f"{label}: modes learned in the order of s (every replica)", True,
+                                    bool(np.all(order == expect)),
+                                    detail="half-strength times " + "; ".join(
+                                        ", ".join(f"{x:.2f}" for x in row) for row in (2 * t2 - t1)[:2]) + " ...")
 
 
 def _crossing_time(values: np.ndarray, level: float, dt: float) -> float:
