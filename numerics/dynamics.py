@@ -16,10 +16,11 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, optimize
 
 from degeneracy.errors import ArgumentValueError, NumericalFailure
 from degeneracy.numerics import ensembles
@@ -27,10 +28,11 @@ from degeneracy.numerics.networks import NetworkStack
 from degeneracy.numerics.rng import as_generator
 from degeneracy.numerics.training import PopulationTask, train
 from degeneracy.theory import linear_dynamics as ld
-from degeneracy.validation import check_finite_array, check_real
+from degeneracy.validation import check_finite_array, check_positive_int, check_real
 
 __all__ = ["mode_strengths", "decoupled_init", "decoupled_balanced_init", "layer_strengths", "gradient_flow",
-           "crossing_time", "time_to_criterion", "TwoLayerRuns", "two_layer_runs"]
+           "crossing_time", "time_to_criterion", "TwoLayerRuns", "two_layer_runs", "chain_growth_rate",
+           "stability_boundary"]
 
 
 def mode_strengths(net: NetworkStack, U, V) -> np.ndarray:
@@ -237,3 +239,50 @@ def two_layer_runs(S, a0, b0, *, t_end: float, etas=(), rtols=(1e-7, 1e-10), n_t
         ab = np.stack(rec, axis=1)  # (R, steps + 1, 2, d)
         gd[eta] = (ab[:, :, 0, :], ab[:, :, 1, :])
     return TwoLayerRuns(S, a0, b0, frames, tg, flow, flow_at, gd)
+
+
+def chain_growth_rate(n_weights: int, s: float, eta: float, *, delta: float = 1e-7, steps: int = 40) -> float:
+    """Per-step log growth of the residual of gradient descent on ``0.5 (a_1 ... a_n - s)^2`` near its optimum.
+
+    Starts at ``a_i = s^{1/n} (1 + delta)`` (a displacement along the top Hessian eigenvector of the
+    balanced optimum) and returns ``(1/K) ln |r_K / r_0|``, ``r = prod a - s``, after ``K = steps``
+    steps of size ``eta``. In the linear regime ``r_{k+1} = (1 - eta lambda) r_k``, so the rate is
+    ``ln |1 - eta lambda|`` up to ``O(delta)``: negative (convergence) iff ``eta < 2 / lambda``. A
+    residual that reaches exactly 0 counts as ``ln(1e-300)``.
+
+    >>> round(chain_growth_rate(2, 1.0, 0.9), 6)                       # lambda = 2: ln|1 - 1.8|
+    -0.223144
+    """
+    n = check_positive_int("n_weights", n_weights)
+    s = check_real("s", s, lo=0.0, lo_open=True)
+    eta = check_real("eta", eta, lo=0.0, lo_open=True)
+    K = check_positive_int("steps", steps)
+    a = np.full(n, s ** (1.0 / n)) * (1.0 + delta)
+    r0 = float(np.prod(a) - s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(K):
+            p = np.prod(a)
+            a = a - eta * (p - s) * p / a
+    r = abs(float(np.prod(a) - s))
+    if not np.isfinite(r):
+        raise NumericalFailure(f"gradient descent overflowed at eta = {eta}; use fewer steps or a smaller delta")
+    return math.log(max(r, 1e-300) / abs(r0)) / K
+
+
+def stability_boundary(n_weights: int, s: float, *, delta: float = 1e-7, steps: int = 40) -> float:
+    """The largest stable gradient-descent step on the balanced scalar chain, measured.
+
+    The root in ``eta`` of :func:`chain_growth_rate` (``scipy.optimize.brentq``, relative tolerance
+    1e-13), bracketed by doubling ``eta`` from 1e-6 until the residual grows: no prediction is used.
+    Theory: ``2 / (n s^{2 - 2/n})`` (:func:`theory.linear_dynamics.max_stable_learning_rate`).
+
+    >>> round(stability_boundary(4, 1.0), 9)
+    0.5
+    """
+    hi = 1e-6
+    while chain_growth_rate(n_weights, s, hi, delta=delta, steps=steps) < 0:
+        hi *= 2.0
+        if hi > 1e12:
+            raise NumericalFailure("no unstable step size found below 1e12")
+    return float(optimize.brentq(lambda e: chain_growth_rate(n_weights, s, e, delta=delta, steps=steps), hi / 2, hi,
+                                 xtol=1e-300, rtol=1e-13))
