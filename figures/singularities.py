@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from degeneracy.numerics import critical_lines as ncl
 from degeneracy.numerics import fisher as F
 from degeneracy.numerics import singularities as ns
+from degeneracy.theory import exact_rank as er
 from degeneracy.theory import singularities as ts
+from degeneracy.theory import symbolic_networks as sn
 
 from .registry import figure
 from .style import COLORS, new_figure
@@ -33,7 +36,7 @@ def loss_slices(ctx):
     grid = np.linspace(-1.5, 1.5, ctx.size(31, 61, 81))
     fig, axes = new_figure(2, 2, width=7.4, height=6.2)
     for col, skip in enumerate((False, True)):
-        m = ts.one_hidden_layer(n, n, skip=skip)
+        m = sn.one_hidden_layer(n, n, skip=skip)
         teacher = ns.point_on_set(ts.generic_point(m), rng=ctx.spawn("teacher", str(skip)))
         y = F.forward(teacher, X, skip=skip)[0][:, 0]
         names = m.names
@@ -62,9 +65,9 @@ def loss_slices(ctx):
         claims=("singularities.overlap", "singularities.elimination", "singularities.skip-breaks"))
 def fisher_spectra(ctx):
     fig, axes = new_figure(1, 3, width=11.0, height=3.4)
-    cases = (("one hidden layer", lambda: ts.one_hidden_layer(3, 3), 1),
-             ("one hidden layer + skip", lambda: ts.one_hidden_layer(3, 3, skip=True), 1),
-             ("two hidden layers + skip", lambda: ts.two_hidden_layers(3, 3, 3, skip=True), 1))
+    cases = (("one hidden layer", lambda: sn.one_hidden_layer(3, 3), 1),
+             ("one hidden layer + skip", lambda: sn.one_hidden_layer(3, 3, skip=True), 1),
+             ("two hidden layers + skip", lambda: sn.two_hidden_layers(3, 3, 3, skip=True), 1))
     for ax, (title, make, layer) in zip(axes, cases):
         m = make()
         sets = (("generic", ts.generic_point(m)), ("overlap (layer 1)", ts.overlap(m, 0, 1, layer=layer)),
@@ -80,7 +83,7 @@ def fisher_spectra(ctx):
             cut_max = max(cut_max, cut)
             ev = np.maximum(np.asarray(sv) ** 2, 1e-40)
             ax.plot(np.arange(1, ev.size + 1), np.log10(ev), "o-", ms=3, color=COLORS[k],
-                    label=f"{label}: {count} zero{'s' if count != 1 else ''} (exact {ts.exact_null_dimension(s)})")
+                    label=f"{label}: {count} zero{'s' if count != 1 else ''} (exact {er.exact_null_dimension(s)})")
         ax.axhline(np.log10(cut_max ** 2), ls="--", color="k", lw=1)
         ax.set_xlabel("eigenvalue index")
         ax.set_ylabel(r"$\log_{10}$ eigenvalue of $G$")
@@ -96,12 +99,12 @@ def fisher_spectra(ctx):
 def critical_line(ctx):
     for attempt in range(20):
         g = ctx.spawn("teacher", str(attempt))
-        X, y = ns.two_unit_teacher(2, 200, rng=g)
+        X, y = ncl.two_unit_teacher(2, 200, rng=g)
         try:
-            v, w, L = ns.reduced_critical_point(X, y, rng=g)
+            v, w, L = ncl.reduced_critical_point(X, y, rng=g)
         except Exception:  # noqa: BLE001 - no certified 1-unit minimum for this teacher: draw another
             continue
-        A = ns.critical_line_A(v, w, X, y)
+        A = ncl.critical_line_A(v, w, X, y)
         if np.linalg.eigvalsh(A)[0] < 0:
             break
     evA = np.linalg.eigvalsh(A)
@@ -111,7 +114,7 @@ def critical_line(ctx):
     for k in range(2):
         ax.plot(lam_t, lam_t * (1 - lam_t) * evA[k], color=COLORS[k], label=rf"theory $\lambda(1-\lambda)\,a_{k + 1}$")
     lam_m = np.linspace(-0.5, 1.5, ctx.size(9, 17, 33))
-    fd = np.array([np.linalg.eigvalsh(ns.line_hessian_fd(v, w, lam, X, y)) for lam in lam_m])
+    fd = np.array([np.linalg.eigvalsh(ncl.line_hessian_fd(v, w, lam, X, y)) for lam in lam_m])
     for k in range(2):
         ax.plot(lam_m, fd[:, k], "o", ms=4, mfc="none", color=COLORS[k], label="finite differences" if k == 0 else None)
     ax.axhline(0, color="k", lw=0.8)
@@ -121,9 +124,9 @@ def critical_line(ctx):
     ax.legend(fontsize=7)
     ax = axes[1]
     eps = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-    mu, xi = ns.escape_direction(A, 0.5)
+    mu, xi = ncl.escape_direction(A, 0.5)
     steps = int(np.log(1e4 / eps[-1]) / np.log1p(-mu)) + 100
-    T, curves = ns.plateau_lengths(v, w, 0.5, X, y, eps, lr=0.5, steps=steps, xi=xi)
+    T, curves = ncl.plateau_lengths(v, w, 0.5, X, y, eps, lr=0.5, steps=steps, xi=xi)
     for k, e in enumerate(eps):
         ax.plot(np.arange(curves.shape[1]), curves[k], color=COLORS[k % len(COLORS)], label=rf"$\epsilon$ = {e:g}")
     ax.axhline(L, ls="--", color="k", lw=1, label=r"$L^*$ (1-unit optimum)")
