@@ -621,21 +621,33 @@ def end_to_end(ctx):
        kind="finite-n",
        formula="||W^T v||^2/||v||^2 ~ chi^2_N/N i.i.d.: E||delta||^2 = ||g||^2, "
                "E log||delta|| = log||g|| + (k/2)[psi(N/2) + log(2/N)], Var log||delta|| = k psi'(N/2)/4",
-       settings={"width": (8, 16, 32), "depth": (10, 20, 30), "replicas": (4000, 20000, 40000)})
+       settings={"width": (8, 16, 32), "depth": (10, 20, 30), "replicas": (4000, 40000, 100000)})
 def activation_gradients_at_init(ctx):
+    """Replicas in chunks of at most 20000 (one stream each). E||delta||^2 at k = L is checked directly and,
+    layer by layer, as E[||W^T v||^2 / ||v||^2] = 1 for every layer (the direct check's resolution is limited by
+    the heavy right tail of a product of k chi-square factors)."""
     N, L, R = ctx.settings["width"], ctx.settings["depth"], ctx.settings["replicas"]
-    rng = ctx.rng
-    g = rng.standard_normal(N)
+    g = ctx.rng.standard_normal(N)
     g /= np.linalg.norm(g)
-    v = np.broadcast_to(g, (R, N)).copy()
     logn = np.zeros((R, L + 1))
     sq = np.ones((R, L + 1))
-    for k in range(1, L + 1):  # k layers between delta and the output
-        W = ensembles.gaussian(N, size=R, rng=rng)
-        v = (np.swapaxes(W, -1, -2) @ v[:, :, None])[:, :, 0]  # W^T v
-        nv = np.sum(v * v, axis=1)
-        sq[:, k] = nv
-        logn[:, k] = 0.5 * np.log(nv)
+    chunk = 20000
+    for c0 in range(0, R, chunk):
+        rng = ctx.spawn("chunk", str(c0 // chunk))
+        r = min(chunk, R - c0)
+        v = np.broadcast_to(g, (r, N)).copy()
+        for k in range(1, L + 1):  # k layers between delta and the output
+            W = ensembles.gaussian(N, size=r, rng=rng)
+            v = (np.swapaxes(W, -1, -2) @ v[:, :, None])[:, :, 0]  # W^T v
+            nv = np.sum(v * v, axis=1)
+            sq[c0:c0 + r, k] = nv
+            logn[c0:c0 + r, k] = 0.5 * np.log(nv)
+    ratio = sq[:, 1:] / sq[:, :-1]  # per-layer factors ||W^T v||^2 / ||v||^2, (R, L)
+    yield stats.vector_mean_check(f"every layer: E[||W^T v||^2 / ||v||^2] = 1 (L = {L} layers)", ratio,
+                                  # control: the typical (geometric-mean) factor, 6 % below 1 at N = 16
+                                  np.full(L, math.exp(2 * ld.activation_gradient_log_mean(width=N, distance=1))
+                                          if ctx.control else 1.0),
+                                  labels=[f"layer {k}" for k in range(1, L + 1)])
     for k in sorted({L // 2, L}):
         m = ld.activation_gradient_log_mean(width=N, distance=k)
         var = ld.activation_gradient_log_variance(width=N, distance=k)
@@ -645,7 +657,11 @@ def activation_gradients_at_init(ctx):
             ms = math.exp(2 * m)
             m_claimed = 0.0
             var = 4 * var
-        yield stats.mean_check(f"k={k}: E||delta||^2 / ||g||^2", sq[:, k], ms)
+        tail = (1 + 2 / N) ** k - 1  # Var of the product of k independent chi^2_N / N factors
+        yield stats.mean_check(f"k={k}: E||delta||^2 / ||g||^2", sq[:, k], ms,
+                               detail=f"variance of ||delta||^2/||g||^2 is (1 + 2/N)^k - 1 = {tail:.3g} with a heavy "
+                                      "right tail: the resolution of this mean is limited; the per-layer check "
+                                      "resolves the same statement")
         yield stats.mean_check(f"k={k}: E log||delta||", logn[:, k], m_claimed)
         yield stats.mean_check(f"k={k}: Var log||delta|| (squared deviation from the exact mean)",
                                (logn[:, k] - ld.activation_gradient_log_mean(width=N, distance=k)) ** 2, var)
