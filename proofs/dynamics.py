@@ -344,7 +344,7 @@ def _flow_half_times(runs, rtol, levels, t_grid_u):
              "exact time t_alpha; from equal small strengths the modes are learned one after another in the order "
              "of their singular values s_alpha (stage-like transitions).",
        source="Saxe, McClelland & Ganguli 2013, eqs. (3)-(4) (a^2 - b^2 conserved) and Fig. 3; exact unbalanced "
-              "solution derived here; Saxe, McClelland & Ganguli, PNAS 2019 (stage-like transitions)",
+              "solution derived here; Saxe, McClelland & Ganguli, PNAS 116 (2019) (stage-like transitions)",
        kind="finite-n",
        formula="(a+b)^2, (a-b)^2 solve Riccati equations (dynamics.unbalanced-solution); t_alpha = time at which "
                "u = ab reaches (u0 + s)/2; checked on the gradient flow of the whole network (solve_ivp) and on "

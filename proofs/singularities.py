@@ -90,8 +90,8 @@ def _lindep_cert():
              statement="For an odd phi, at a sign-flip overlap w_j = -w_i of f = sum v_k phi(w_k.x), J u = 0 for "
                        "u = e_{v_i} + e_{v_j} and u = v_j e_{w_i,k} - v_i e_{w_j,k} (k = 1..n; with biases too), every "
                        "odd phi (n = 3); for a generic phi none of them is null",
-             source="Chen, Lu & Hecht-Nielsen (1993) (sign-flip symmetry of odd units); Amari, Park & Ozeki (2006); "
-                    "docs/formulas.md §6")
+             source="Chen, Lu & Hecht-Nielsen, Neural Computation 5 (1993) (sign flips of tanh units); "
+                    "Amari, Park & Ozeki (2006); docs/formulas.md §6")
 def _sign_flip_cert():
     a = _certify_all(ts.sign_flip_overlap(_m1(activation="odd"), 0, 1))
     b = _certify_all(ts.sign_flip_overlap(_m1(activation="odd", bias=True), 0, 1))
@@ -236,7 +236,8 @@ def linear_dependence_claim(ctx):
              "identifiable, and the Fisher information of a one-hidden-layer network with scalar readout has exactly "
              "n + 1 null directions (e_{v_i} + e_{v_j} and v_j dw_i - v_i dw_j; n + 2 with biases); an identity skip "
              "breaks e_{v_i} + e_{v_j} and keeps the n w-directions; for a generic activation the set is regular.",
-       source="Chen, Lu & Hecht-Nielsen (1993); Amari, Park & Ozeki (2006); Orhan & Pitkow (2018); docs/formulas.md §6",
+       source="Chen, Lu & Hecht-Nielsen, Neural Computation 5 (1993); Amari, Park & Ozeki (2006); "
+              "Orhan & Pitkow (2018); docs/formulas.md §6",
        kind="identity",
        formula="odd phi: null dim n + 1 (n + 2 with biases, n with skip); generic phi: 0 (certified vectors + exact "
                "rank; numeric: tanh, resp. tanh + (1 - cos)/2)",
@@ -287,7 +288,7 @@ _SKIP_KEYS = [
                "vectors meet an exact rank): see DEGENERACY_TABLE and the README's table",
        settings={"points": (2, 6, 20)})
 def skip_breaks_claim(ctx):
-    table = se.degeneracy_table(N_IN)
+    table = se.degeneracy_table(N_IN, keys=set(_SKIP_KEYS))
     for key in _SKIP_KEYS:
         pred = se.DEGENERACY_TABLE[key]
         if ctx.control and key == ("overlap, last hidden layer", "1L+skip"):

@@ -224,13 +224,14 @@ _ONE_LAYER_ONLY = {"overlap, vector readout (m=2)", "incoming elimination, vecto
                    "linear network, generic (m=n+1)", "linear dependence (phi linear, m=n+1)"}
 
 
-def degeneracy_table(n: int = 3, *, architectures=None, rows=None) -> dict:
+def degeneracy_table(n: int = 3, *, architectures=None, rows=None, keys=None) -> dict:
     """Exact null dimensions at generic points of each singular set, plain and skip architectures.
 
     Returns ``{(row label, architecture label): null dimension}`` over :data:`TABLE_ROWS` and
     :data:`ARCHITECTURES` (``n = H = H1 = H2``, scalar readout, no biases unless the row says so;
     pairs ``(0, 1)``, unit 0; rows about a first layer only for two-layer architectures, the
-    vector-readout, bias and linear rows only for one-layer ones). Takes a few seconds.
+    vector-readout, bias and linear rows only for one-layer ones); ``keys`` restricts it to given
+    ``(row, architecture)`` pairs. Takes a few seconds.
 
     Raises :class:`CertificationError` if an entry cannot be certified.
     """
@@ -243,6 +244,8 @@ def degeneracy_table(n: int = 3, *, architectures=None, rows=None) -> dict:
         for row in rows:
             kind, where, kw = TABLE_ROWS[row]
             if (where == "first" and len(mult) < 2) or (row in _ONE_LAYER_ONLY and len(mult) > 1):
+                continue
+            if keys is not None and (row, a) not in keys:
                 continue
             kw = dict(extra, **kw)
             if kw.get("m") == "n+1":
