@@ -39,9 +39,8 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
-
 from fractions import Fraction
+from typing import Callable, Sequence
 
 import sympy as sp
 
