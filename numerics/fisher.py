@@ -134,7 +134,7 @@ def check_params(params: dict, *, skip=False) -> tuple:
 
 
 def param_names(params: dict) -> list:
-    """Flat parameter names, in :class:`theory.singularities.Model` order."""
+    """Flat parameter names, in :class:`theory.symbolic_networks.Model` order."""
     n, widths, m, bias = check_params(params)
     dims = (n,) + widths
     names = []

@@ -7,9 +7,13 @@ map with input-output correlation ``Sigma^{yx} = U S V^T``, squared loss
 ``N_l = n + 1``.
 
 * One decoupled mode of a network with one hidden layer (``n = 2``) with strengths ``a, b`` obeys
-  ``tau da/dt = b (s - a b)``, ``tau db/dt = a (s - a b)``; ``a^2 - b^2`` is conserved, and for
-  ``a = b`` the mode strength ``u = a b`` solves ``tau du/dt = 2 u (s - u)``:
-  ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)`` (their eq. 6).
+  ``tau da/dt = b (s - a b)``, ``tau db/dt = a (s - a b)`` (derived by sympy from the loss in
+  :mod:`theory.mode_equations`); ``a^2 - b^2`` is conserved, and for ``a = b`` the mode strength
+  ``u = a b`` solves ``tau du/dt = 2 u (s - u)``: ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)``
+  (their eq. 6). For any ``(a0, b0)``, balanced or not, ``(a + b)^2`` and ``(a - b)^2`` solve
+  constant-coefficient Riccati equations (derived here): :func:`saxe_two_layer_strengths` is exact,
+  :func:`two_layer_learning_time` inverts it, and both broadcast over modes (several ``s_alpha``
+  learned in sequence).
 * A balanced decoupled mode of a depth-``n`` chain (all ``n`` strengths equal, ``u = a^n``) obeys
   ``tau du/dt = n u^{2 - 2/n} (s - u)``.  The time from ``u0`` to ``uf`` is
   ``t = (tau/n) [F(uf) - F(u0)]`` with ``F' = u^{2/n - 2}/(s - u)``; derived here (termwise
