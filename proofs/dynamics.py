@@ -221,6 +221,8 @@ def _unbalanced_solution(wrong: bool = False) -> tuple[bool, str]:
         X = (xp * (X0 - xm) - xm * (X0 - xp) * E) / ((X0 - xm) - (X0 - xp) * E)
         res.append(sp.simplify(tau * sp.diff(X, t) - (2 * sigma * X - X**2 / 2 + C**2 / 2)))
         res.append(sp.simplify(X.subs(t, 0) - X0))
+        if any(r != 0 for r in res):
+            return False, f"the Riccati solution fails: residuals {res}"
     # a = (p + C/p)/2, b = (p - C/p)/2 with tau dp/dt = (2 s P - P^2/2 + C^2/2)/(2p), P = p^2, solve the mode equations
     p = sp.Symbol("p", real=True, nonzero=True)
     dp = (2 * s * p**2 - p**4 / 2 + C**2 / 2) / (2 * p * tau)
