@@ -348,3 +348,16 @@ def test_point_on_set_respects_the_constraint():
     q = ns.point_on_set(ts.linear_dependence(m, 2, (0, 1), (2.0, -1.0)), rng=5)
     assert np.allclose(q["W1"][2], 2 * q["W1"][0] - q["W1"][1])
     assert F.flatten(p).size == m.size
+
+
+def test_skip_comparison_covers_every_placement():
+    out = se.skip_comparison(2, (2, 2))
+    assert set(out) == {(False, False), (True, False), (False, True), (True, True)}
+    # the first layer: its own skip breaks the overlap, the next layer's skip the outgoing elimination, and
+    # the incoming elimination needs both (one direction survives the own skip alone: the skip rescaling)
+    table = {p: (out[p][("overlap", 1)], out[p][("eliminate_incoming", 1)], out[p][("eliminate_outgoing", 1)])
+             for p in out}
+    assert table == {(False, False): ((2,), (2,), (2,)), (False, True): ((2,), (2,), (0,)),
+                     (True, False): ((0,), (1,), (2,)), (True, True): ((0,), (0,), (0,))}
+    # a layer narrower than its input cannot carry a skip: no pattern puts one there
+    assert set(se.skip_comparison(2, (3,))) == {(False,)}

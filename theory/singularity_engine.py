@@ -80,6 +80,7 @@ __all__ = [
     "SingularityReport",
     "enumerate_singular_sets",
     "analyze",
+    "skip_comparison",
     "ARCHITECTURES",
     "TABLE_ROWS",
     "degeneracy_table",
@@ -183,6 +184,27 @@ def analyze(model: Model, *, kinds=None, representatives: bool = True, seed: int
         except CertificationError as err:
             entries.append(SingularityEntry(s, None, (), str(err)))
     return SingularityReport(model, tuple(entries))
+
+
+def skip_comparison(n: int, widths, *, m: int = 1, bias: bool = False, activation: str = "phi", patterns=None,
+                    seed: int = 0) -> dict:
+    """:func:`analyze` one architecture under several placements of identity skips.
+
+    ``patterns`` is a sequence of skip flags per hidden layer; by default every placement on the
+    layers that can carry a skip (width equal to the input's), including none. Returns
+    ``{pattern: SingularityReport.summary()}``.
+
+    >>> out = skip_comparison(2, (2, 2))
+    >>> out[(False, False)][("overlap", 1)], out[(True, True)][("overlap", 1)]
+    ((2,), (0,))
+    """
+    dims = (check_int("n", n, minimum=1),) + tuple(widths)
+    if patterns is None:
+        can = [dims[l] == dims[l - 1] for l in range(1, len(dims))]
+        patterns = [p for p in itertools.product((False, True), repeat=len(can))
+                    if all(c or not s for c, s in zip(can, p))]
+    return {tuple(p): analyze(network(n, widths, m=m, skip=tuple(p), bias=bias, activation=activation),
+                              seed=seed).summary() for p in patterns}
 
 
 # ---------------------------------------------------------------------------------------------
