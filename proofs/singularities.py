@@ -271,7 +271,8 @@ _SKIP_KEYS = [
     ("sign-flip overlap (odd phi), last hidden layer", "1L+skip"),
     ("sign-flip overlap (odd phi), first of two", "2L+skip"),
     ("overlap, first of two layers", "2L, skip on 2"), ("incoming elimination, first of two", "2L, skip on 2"),
-    ("outgoing elimination, first of two", "2L, skip on 2"),
+    ("outgoing elimination, first of two", "2L, skip on 2"), ("overlap, first of two layers", "2L, skip on 1"),
+    ("incoming elimination, first of two", "2L, skip on 1"), ("outgoing elimination, first of two", "2L, skip on 1"),
     ("linear dependence (phi linear, m=n+1)", "1L+skip"),
 ]
 
@@ -279,9 +280,9 @@ _SKIP_KEYS = [
 @claim("singularities.skip-breaks",
        title="Identity skips on a hidden layer and on the next one remove every degeneracy of that layer (overlap, "
              "sign-flip overlap, both eliminations -> null dimension 0); the next layer's skip alone removes only the "
-             "outgoing elimination. In the last hidden layer before a linear readout skips remove none: an overlap "
-             "keeps its n w-directions (only e_{v_i} - e_{v_j} is broken), v_i = 0 keeps n, and w_i = 0 keeps one "
-             "(e_{w_ii} - v_i phi'(0) e_{v_i}).",
+             "outgoing elimination, the layer's own skip alone only the overlaps. In the last hidden layer before a "
+             "linear readout skips remove none: an overlap keeps its n w-directions (only e_{v_i} - e_{v_j} is "
+             "broken), v_i = 0 keeps n, and w_i = 0 keeps one (e_{w_ii} - v_i phi'(0) e_{v_i}).",
        source="Orhan & Pitkow (2018) sec. 2 (made exact); the singularity engine, theory.singularity_engine",
        kind="identity",
        formula="exact null dimensions of every hidden unit's singular sets, certified by the engine (certified null "

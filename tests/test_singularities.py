@@ -139,7 +139,7 @@ def test_exact_rank_and_exact_jacobian_against_sympy():
 def test_degeneracy_table_matches_docstring_constant():
     assert se.degeneracy_table(3) == se.DEGENERACY_TABLE
     md = se.markdown_table(se.DEGENERACY_TABLE)
-    assert md.count("\n") == len(se.TABLE_ROWS) + 1 and "| overlap, first of two layers | -- | -- | 3 | 0 | 3 |" in md
+    assert md.count("\n") == len(se.TABLE_ROWS) + 1 and "| overlap, first of two layers | -- | -- | 3 | 0 | 0 | 3 |" in md
 
 
 def test_engine_every_unit_agrees_with_the_representatives():

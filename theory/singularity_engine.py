@@ -31,7 +31,10 @@ input coordinates tied to it by identity skips, maps generic points to generic p
   (their skip inputs differ) and gives an incoming-eliminated unit a nonzero output; the skip on the
   next layer carries the unit's output past zero outgoing weights. With the second skip alone
   (``2L, skip on 2``) the first layer keeps its overlap and incoming-elimination degeneracies
-  (``H_2 = 3`` each): the skip carries two equal (or zero) outputs, which changes nothing.
+  (``H_2 = 3`` each): the skip carries two equal (or zero) outputs, which changes nothing. With the
+  first skip alone (``2L, skip on 1``) it loses its overlap degeneracy but keeps ``n`` directions at
+  an outgoing elimination and one (the skip rescaling ``e_{W_1[i,i]} - phi'(0) W_2[:, i]``) at an
+  incoming elimination.
 * The sign-flip overlap ``w_j = -w_i`` of an odd activation is as degenerate as an overlap (``n + 1``
   null directions in one hidden layer with scalar readout) and is broken by skips in the same way;
   for a generic activation it is a regular set.
@@ -216,6 +219,7 @@ ARCHITECTURES = {
     "1L+skip": ((1,), (True,), {}),
     "2L": ((1, 1), (False, False), {}),
     "2L+skip": ((1, 1), (True, True), {}),
+    "2L, skip on 1": ((1, 1), (True, False), {}),
     "2L, skip on 2": ((1, 1), (False, True), {}),
 }
 
@@ -320,6 +324,15 @@ DEGENERACY_TABLE = {
     ("linear dependence (nonlinear phi)", "1L"): 0, ("linear dependence (nonlinear phi)", "1L+skip"): 0,
     ("linear dependence (nonlinear phi)", "2L"): 0, ("linear dependence (nonlinear phi)", "2L+skip"): 0,
     ("linear dependence (nonlinear phi)", "2L, skip on 2"): 0,
+    # a skip on the first hidden layer only
+    ("generic point", "2L, skip on 1"): 0, ("overlap, last hidden layer", "2L, skip on 1"): 4,
+    ("overlap, first of two layers", "2L, skip on 1"): 0,
+    ("sign-flip overlap (odd phi), last hidden layer", "2L, skip on 1"): 4,
+    ("sign-flip overlap (odd phi), first of two", "2L, skip on 1"): 0,
+    ("sign-flip overlap (generic phi), last hidden layer", "2L, skip on 1"): 0,
+    ("incoming elimination, last layer", "2L, skip on 1"): 1, ("incoming elimination, first of two", "2L, skip on 1"): 1,
+    ("outgoing elimination, last layer", "2L, skip on 1"): 3, ("outgoing elimination, first of two", "2L, skip on 1"): 3,
+    ("linear dependence (nonlinear phi)", "2L, skip on 1"): 0,
     ("overlap, vector readout (m=2)", "1L"): 2, ("overlap, vector readout (m=2)", "1L+skip"): 0,
     ("incoming elimination, vector readout (m=2)", "1L"): 2,
     ("incoming elimination, vector readout (m=2)", "1L+skip"): 1,
@@ -337,7 +350,7 @@ def markdown_table(table: dict | None = None) -> str:
     ``table`` defaults to :func:`degeneracy_table` at ``n = 3``.
 
     >>> print(markdown_table({("generic point", "1L"): 0}).splitlines()[2])
-    | generic point | 0 | -- | -- | -- | -- |
+    | generic point | 0 | -- | -- | -- | -- | -- |
     """
     table = degeneracy_table(3) if table is None else table
     cols = list(ARCHITECTURES)
