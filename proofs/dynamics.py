@@ -203,7 +203,7 @@ def hessian_top_eigenvalue():
                        "non-commuting symbols), restricts it to the decoupled ansatz W_j = O_j D_j O_(j-1)^T and finds "
                        "Saxe's mode equations tau da_j/dt = prod_(k!=j) a_k (s - prod a_k), the conserved a_(j+1)^2 - a_j^2 "
                        "and W_(j+1)^T W_(j+1) - W_j W_j^T, and tau du/dt = n u^(2-2/n)(s-u) for balanced modes; n = 1..4",
-             source="Saxe, McClelland & Ganguli 2013, eqs. (3)-(5) and sec. 3; Arora, Cohen & Hazan 2018")
+             source="Saxe, McClelland & Ganguli 2013, secs. 2-3; Arora, Cohen & Hazan 2018")
 def mode_equations_derived():
     parts = [me.certify_mode_equations(n) for n in range(1, 5)]
     return all(p[0] for p in parts), " | ".join(p[1] for p in parts)
@@ -242,7 +242,8 @@ def _unbalanced_solution(wrong: bool = False) -> tuple[bool, str]:
              statement="With C = a^2 - b^2 conserved, P = (a+b)^2 and Q = (a-b)^2 solve constant-coefficient Riccati "
                        "equations whose solutions X(t) = [X+(X0 - X-) - X-(X0 - X+)E]/[(X0 - X-) - (X0 - X+)E], "
                        "E = exp(-2Dt/tau), D = sqrt(s^2 + C^2/4), give the exact unbalanced two-layer mode (a(t), b(t))",
-             source="derived here from Saxe, McClelland & Ganguli 2013, eqs. (3)-(4) (conserved a^2 - b^2, sec. 2)")
+             source="derived here from the mode equations of Saxe, McClelland & Ganguli 2013, sec. 2 (conserved "
+                    "a^2 - b^2); cf. Fukumizu 1998 (matrix Riccati); Braun, Dominé, Fitzgerald & Saxe, NeurIPS 2022")
 def unbalanced_solution():
     return _unbalanced_solution()
 
@@ -345,7 +346,7 @@ def _flow_half_times(runs, rtol, levels, t_grid_u):
              "network follows the exact solution through the conserved a^2 - b^2, and reaches half strength at the "
              "exact time t_alpha; from equal small strengths the modes are learned one after another in the order "
              "of their singular values s_alpha (stage-like transitions).",
-       source="Saxe, McClelland & Ganguli 2013, eqs. (3)-(4) (a^2 - b^2 conserved) and Fig. 3; exact unbalanced "
+       source="Saxe, McClelland & Ganguli 2013, sec. 2 (a^2 - b^2 conserved) and Fig. 3; exact unbalanced "
               "solution derived here; Saxe, McClelland & Ganguli, PNAS 116 (2019) (stage-like transitions)",
        kind="finite-n",
        formula="(a+b)^2, (a-b)^2 solve Riccati equations (dynamics.unbalanced-solution); t_alpha = time at which "

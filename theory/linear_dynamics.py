@@ -154,9 +154,10 @@ def saxe_two_layer_strengths(t, *, s: float, a0: float, b0: float, tau: float = 
     """Exact strengths ``(a(t), b(t))`` of one mode of a one-hidden-layer linear network, any ``(a0, b0)``.
 
     The mode equations ``tau da/dt = b (s - ab)``, ``tau db/dt = a (s - ab)`` (Saxe et al. 2013,
-    eqs. 3-4; derived by :func:`theory.mode_equations.derive_mode_equations`) conserve
+    sec. 2; derived by :func:`theory.mode_equations.derive_mode_equations`) conserve
     ``C = a^2 - b^2``. In ``p = a + b``, ``q = a - b`` (so ``pq = C``) they become two Riccati equations
-    with constant coefficients (derived here; certified in sympy, ``dynamics.unbalanced-solution``):
+    with constant coefficients (derived here; certified in sympy, ``dynamics.unbalanced-solution``; cf. the
+    matrix Riccati solutions of Fukumizu 1998 and Braun, Dominé, Fitzgerald & Saxe, NeurIPS 2022):
 
     ``tau dP/dt = 2 s P - P^2/2 + C^2/2`` for ``P = p^2``, and the same with ``s -> -s`` for ``Q = q^2``,
 

@@ -16,12 +16,12 @@ arXiv:1312.6120, sec. 2-3; docs/formulas.md §2):
    of diagonal matrices only. So the projected flow is diagonal (the ansatz is invariant: the frames
    stay fixed) and, mode by mode (``D_j = diag(a_j^alpha)``, ``S = diag(s_alpha)``), it is
 
-   ``tau da_j/dt = (prod_{k != j} a_k) (s - prod_k a_k)``   (Saxe et al. 2013, eqs. 3-4 and sec. 3).
+   ``tau da_j/dt = (prod_{k != j} a_k) (s - prod_k a_k)``   (Saxe et al. 2013, sec. 2 and sec. 3).
 4. **Conserved quantities.** ``d/dt (a_{j+1}^2 - a_j^2) = 0`` for every mode, the scalar shadow of
    ``d/dt (W_{j+1}^T W_{j+1} - W_j W_j^T) = 0`` (Arora, Cohen & Hazan 2018; Du, Hu & Lee 2018), which
    is checked on the matrix level too, from the derived gradients (non-commuting symbols).
 5. **Balanced modes.** With ``a_j = u^{1/n}`` for every ``j`` the mode strength ``u = prod_k a_k``
-   obeys ``tau du/dt = n u^{2 - 2/n} (s - u)``: for ``n = 2`` this is Saxe et al.'s eq. (5),
+   obeys ``tau du/dt = n u^{2 - 2/n} (s - u)``: for ``n = 2`` this is Saxe et al.'s (sec. 2),
    ``tau du/dt = 2 u (s - u)``.
 
 Every step is computed, not typed in: :func:`derive_mode_equations` returns what sympy finds and
