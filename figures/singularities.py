@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from degeneracy.numerics import critical_lines as ncl
 from degeneracy.numerics import fisher as F
 from degeneracy.numerics import singularities as ns
 from degeneracy.proofs.context import make_context
+from degeneracy.theory import exact_rank as er
 from degeneracy.theory import singularities as ts
+from degeneracy.theory import symbolic_networks as sn
 
 from .registry import claim_settings, figure
 from .style import COLORS, new_figure
@@ -40,7 +43,7 @@ def loss_slices(ctx):
     fig, axes = new_figure(2, 2, width=8.4, height=7.0)
     panels = {}
     for col, skip in enumerate((False, True)):
-        m = ts.one_hidden_layer(n, n, skip=skip)
+        m = sn.one_hidden_layer(n, n, skip=skip)
         teacher = ns.point_on_set(ts.generic_point(m), rng=ctx.spawn("teacher", str(skip)))
         y = F.forward(teacher, X, skip=skip)[0][:, 0]
         names = m.names
@@ -85,9 +88,9 @@ def loss_slices(ctx):
                 "marked 'exact 0'.")
 def fisher_spectra(ctx):
     fig, axes = new_figure(1, 3, width=12.5, height=4.6)
-    cases = (("one hidden layer", lambda: ts.one_hidden_layer(3, 3), 1),
-             ("one hidden layer + skip", lambda: ts.one_hidden_layer(3, 3, skip=True), 1),
-             ("two hidden layers + skip", lambda: ts.two_hidden_layers(3, 3, 3, skip=True), 1))
+    cases = (("one hidden layer", lambda: sn.one_hidden_layer(3, 3), 1),
+             ("one hidden layer + skip", lambda: sn.one_hidden_layer(3, 3, skip=True), 1),
+             ("two hidden layers + skip", lambda: sn.two_hidden_layers(3, 3, 3, skip=True), 1))
     floor = -40.0
     for ax, (title, make, layer) in zip(axes, cases):
         m = make()
@@ -108,7 +111,7 @@ def fisher_spectra(ctx):
             with np.errstate(divide="ignore"):
                 lev = np.log10(ev)
             ax.plot(idx[pos], np.maximum(lev[pos], floor), "o-", ms=3, color=COLORS[k],
-                    label=f"{label}: {count} zero{'s' if count != 1 else ''} (exact {ts.exact_null_dimension(sset)})")
+                    label=f"{label}: {count} zero{'s' if count != 1 else ''} (exact {er.exact_null_dimension(sset)})")
             if (~pos).any():
                 ax.plot(idx[~pos], np.full((~pos).sum(), floor - 2), "v", ms=4, mfc="none", color=COLORS[k])
         ax.axhline(np.log10(cut_max ** 2), ls="--", color="k", lw=1, label="rounding cut")
@@ -137,12 +140,12 @@ def fisher_spectra(ctx):
 def critical_line(ctx):
     for attempt in range(20):
         g = ctx.spawn("teacher", str(attempt))
-        X, y = ns.two_unit_teacher(2, 200, rng=g)
+        X, y = ncl.two_unit_teacher(2, 200, rng=g)
         try:
-            v, w, L = ns.reduced_critical_point(X, y, rng=g)
+            v, w, L = ncl.reduced_critical_point(X, y, rng=g)
         except Exception:  # noqa: BLE001 - no certified 1-unit minimum for this teacher: draw another
             continue
-        A = ns.critical_line_A(v, w, X, y)
+        A = ncl.critical_line_A(v, w, X, y)
         if np.linalg.eigvalsh(A)[0] < 0:
             break
     evA = np.linalg.eigvalsh(A)
@@ -153,7 +156,7 @@ def critical_line(ctx):
         ax.plot(lam_t, lam_t * (1 - lam_t) * evA[k], color=COLORS[k], lw=1.6,
                 label=rf"theory $\lambda(1-\lambda)\,a_{k + 1}$")
     lam_m = np.linspace(-0.5, 1.5, ctx.size(9, 17, 33))
-    fd = np.array([np.linalg.eigvalsh(ns.line_hessian_fd(v, w, lam, X, y)) for lam in lam_m])
+    fd = np.array([np.linalg.eigvalsh(ncl.line_hessian_fd(v, w, lam, X, y)) for lam in lam_m])
     # follow the branches, not the sorted order: inside (0, 1) the sorted order is a_1 < a_2, outside it flips
     theo = lam_m[:, None] * (1 - lam_m[:, None]) * evA[None, :]
     for k in range(2):
@@ -168,10 +171,10 @@ def critical_line(ctx):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), fontsize=8, ncol=2, frameon=False)
     ax = axes[1]
     eps = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-    mu, xi = ns.escape_direction(A, 0.5)
+    mu, xi = ncl.escape_direction(A, 0.5)
     per_decade = np.log(10) / np.log1p(-mu)
     steps = int(np.log(1e4 / eps[-1]) / np.log1p(-mu)) + 100
-    T, curves = ns.plateau_lengths(v, w, 0.5, X, y, eps, lr=0.5, steps=steps, xi=xi)
+    T, curves = ncl.plateau_lengths(v, w, 0.5, X, y, eps, lr=0.5, steps=steps, xi=xi)
     pred = T[0] + per_decade * np.log10(eps[0] / eps)  # anchored at the largest eps
     for k, e in enumerate(eps):
         ax.plot(np.arange(curves.shape[1]), curves[k], color=COLORS[k % len(COLORS)], label=rf"$\epsilon$ = {e:g}")
