@@ -66,11 +66,12 @@ from degeneracy.validation import (
     check_real,
 )
 
-from .networks import NetworkStack, mse_loss
+from .networks import NetworkStack, Workspace, mse_loss, softmax_cross_entropy
 from .rng import as_generator, replica_generators
 
 __all__ = [
     "OPTIMIZERS",
+    "LOSSES",
     "PopulationTask",
     "FullBatchTask",
     "SampledTask",
@@ -131,24 +132,30 @@ class FullBatchTask:
 
 @dataclass
 class SampledTask:
-    """A finite data set: ``X`` of shape ``(d_0, N)`` and ``Y`` of shape ``(d_L, N)`` (shared by replicas)."""
+    """A finite data set trained by minibatches: ``X`` ``(d_0, N)`` and ``Y`` ``(d_L, N)`` shared by the
+    replicas, or ``(R, d_0, N)`` and ``(R, d_L, N)``, one data set per replica (e.g. each run its own
+    train/test split, :func:`numerics.data.prepare_runs`)."""
 
     X: np.ndarray
     Y: np.ndarray
     batch_size: int
 
     def __post_init__(self):
-        self.X = check_finite_array("X", self.X, ndim=2)
-        self.Y = check_finite_array("Y", self.Y, ndim=2)
-        if self.X.shape[1] != self.Y.shape[1]:
-            raise ArgumentValueError(f"X and Y must have the same number of samples (columns), got {self.X.shape[1]} and {self.Y.shape[1]}")
+        self.X = check_finite_array("X", self.X)
+        self.Y = check_finite_array("Y", self.Y)
+        if self.X.ndim not in (2, 3) or self.Y.ndim != self.X.ndim:
+            raise ArgumentValueError(f"X and Y must both have shape (d, N) or both (R, d, N), got {self.X.shape} and "
+                                     f"{self.Y.shape}")
+        if self.X.shape[-1] != self.Y.shape[-1] or self.X.shape[:-2] != self.Y.shape[:-2]:
+            raise ArgumentValueError(f"X and Y must have the same replicas and number of samples (columns), "
+                                     f"got {self.X.shape} and {self.Y.shape}")
         self.batch_size = check_positive_int("batch_size", self.batch_size)
-        if self.batch_size > self.X.shape[1]:
-            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[1]}, got {self.batch_size}")
+        if self.batch_size > self.X.shape[-1]:
+            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[-1]}, got {self.batch_size}")
 
     @property
     def n_samples(self) -> int:
-        return self.X.shape[1]
+        return self.X.shape[-1]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -236,10 +243,21 @@ class TrainingResult:
         return self.loss[:, -1].copy()
 
 
-def _losses_and_grads(net: NetworkStack, X, Y):
-    cache = net.forward(X)
-    loss, g = mse_loss(cache.output, Y)
-    return loss, net.backward(cache, g)
+#: Losses of :func:`train`: the mean squared error and the softmax cross-entropy (one-hot targets).
+LOSSES = {"mse": mse_loss, "cross_entropy": softmax_cross_entropy}
+
+
+def _losses_and_grads(net: NetworkStack, X, Y, loss_fn=mse_loss, workspace: Workspace | None = None):
+    cache = net.forward(X, workspace=workspace)
+    loss, g = loss_fn(cache.output, Y)
+    return loss, net.backward(cache, g, workspace=workspace)
+
+
+def _gather(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Columns ``idx[r]`` of ``arr`` (``(d, N)`` shared or ``(R, d, N)``) for every replica: ``(R, d, B)``."""
+    if arr.ndim == 2:
+        return np.moveaxis(arr[:, idx], 0, 1)
+    return np.take_along_axis(arr, idx[:, None, :], axis=2)
 
 
 def train(
@@ -249,6 +267,7 @@ def train(
     optimizer: str = "gd",
     lr: float,
     steps: int,
+    loss: str = "mse",
     record_at: Sequence[int] = (0,),
     eval_every: int = 1,
     betas: tuple[float, float] = (0.9, 0.999),
@@ -266,30 +285,43 @@ def train(
         Trained in place unless ``copy=True`` (default).
     task : PopulationTask, FullBatchTask or SampledTask
     optimizer : {"gd", "adam"}
-        ``"gd"``: ``theta <- theta - lr * grad``. ``"adam"``: Kingma & Ba (2015) with bias
-        correction, ``betas`` and ``eps``.
+        ``"gd"``: ``theta <- theta - lr * grad`` (on a :class:`SampledTask`: minibatch SGD).
+        ``"adam"``: Kingma & Ba (2015) with bias correction, ``betas`` and ``eps``.
     lr : float > 0
     steps : int >= 0
+    loss : {"mse", "cross_entropy"}
+        :func:`numerics.networks.mse_loss` (default) or
+        :func:`numerics.networks.softmax_cross_entropy` (targets ``Y`` one-hot columns).
     record_at : steps at which to record gradient norms (on the full data, before the update);
         ``steps`` itself records the final state.
     eval_every : int
-        For sampled tasks, evaluate the full-data loss every ``eval_every`` steps.
+        For sampled tasks, evaluate the full-data loss every ``eval_every`` steps (a forward pass
+        only, unless the step is also in ``record_at``).
     rng : seed / Generator / sequence of R of those
         Minibatch order; replica ``r`` uses its own stream (``rng[r]`` or the ``r``-th spawned
         generator), so a stack reproduces separate runs. Unused for full-batch tasks.
     callback : callable ``callback(step, net)``, optional
         Called before every update and after the last step (``step = 0..steps``) with the
-        stack being trained (do not modify it), e.g. to record weight trajectories.
+        stack being trained (do not modify it), e.g. to record weight trajectories or to
+        evaluate on held-out data.
     state : OptimizerState, optional
         Resume from ``TrainingResult.state`` of an earlier call (same optimizer, same stack, passed
         with ``copy=False`` or the earlier result's ``network``): the step count continues (Adam's
         bias correction) and the moments are copied, not modified. Steps, records and the
         ``callback`` step numbers of this call still count from 0. Sampled tasks restart their
         minibatch order (they are not resumable bit for bit).
+
+    Notes
+    -----
+    Speed (docs/performance.md; ``degeneracy bench`` measures it): the passes write into a
+    :class:`numerics.networks.Workspace` (no temporaries; one stacked GEMM call per layer and
+    product), and the optimizer updates in place with the same operations in the same order as
+    ``theta - lr * grad`` and Adam's formula, so the numbers are those of the textbook update.
     """
     if not isinstance(net, NetworkStack):
         raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    loss_fn = LOSSES[check_choice("loss", loss, tuple(LOSSES))]
     lr = check_real("lr", lr, lo=0.0, lo_open=True)
     steps = check_nonneg_int("steps", steps)
     eval_every = check_positive_int("eval_every", eval_every)
@@ -307,16 +339,16 @@ def train(
     population = isinstance(task, (PopulationTask, FullBatchTask))  # every step a full-batch step
     if population:
         Xf, Yf = task.batch()
-        for what, arr in (("X", Xf), ("Y", Yf)):
-            if arr.ndim == 3 and arr.shape[0] != R:
-                raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
         gens = None
     elif isinstance(task, SampledTask):
         Xf, Yf = task.X, task.Y
         gens = replica_generators(rng, R)
         perms = [None] * R
     else:
-        raise ArgumentTypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
+        raise ArgumentTypeError(f"task must be a PopulationTask, FullBatchTask or SampledTask, got {type(task).__name__}")
+    for what, arr in (("X", Xf), ("Y", Yf)):
+        if arr.ndim == 3 and arr.shape[0] != R:
+            raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
 
     t0 = 0
     if state is None:
@@ -340,6 +372,11 @@ def train(
     loss_cols, loss_steps = [], []
     records: dict[int, GradientRecord] = {}
     record_set = set(record_at)
+    work = Workspace()  # the training passes (full batch, or minibatches)
+    work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
+    L = net.depth
+    scratch: dict = {}
+    step_no = [0]
 
     def mark(loss_vec, step):
         bad = ~np.isfinite(loss_vec) & ~diverged
@@ -355,18 +392,61 @@ def train(
         out[diverged] = np.inf
         return out
 
+    def update_param(i, g):
+        """One parameter's update, in place (``g`` is scratch space afterwards)."""
+        p = params[i]
+        if optimizer == "gd":  # theta - lr * grad
+            g *= lr
+            p -= g
+            return
+        # Adam: theta - lr * (m / c1) / (sqrt(v / c2) + eps), the same operations in the same order
+        c1 = 1.0 - b1 ** (t0 + step_no[0] + 1)
+        c2 = 1.0 - b2 ** (t0 + step_no[0] + 1)
+        mi, vi = m[i], v[i]
+        tmp = scratch.get(g.shape)
+        if tmp is None:
+            tmp = scratch[g.shape] = np.empty(g.shape)
+        mi *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        mi += tmp
+        vi *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        vi += tmp
+        np.divide(vi, c2, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += eps
+        np.divide(mi, c1, out=g)
+        g *= lr
+        g /= tmp
+        p -= g
+
+    def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
+        update_param(l, gw)
+        if gb is not None:
+            update_param(L + l, gb)
+
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
-            full_needed = population or (t % eval_every == 0) or (t == steps) or (t in record_set)
-            if full_needed:
-                floss, fgrads = _losses_and_grads(net, Xf, Yf)
+            step_no[0] = t
+            evaluate = population or (t % eval_every == 0) or (t == steps)
+            recording = t in record_set
+            grads = cache = None
+            if evaluate or recording:
+                if population or recording:
+                    cache = net.forward(Xf, workspace=work_eval, lean=not recording)
+                    floss, g_out = loss_fn(cache.output, Yf)
+                    if recording:
+                        grads = net.backward(cache, g_out, workspace=work_eval)
+                else:  # the full-data loss only: a forward pass
+                    floss = loss_fn(net.forward(Xf, workspace=work_eval, lean=True).output, Yf)[0]
                 floss = mark(floss, t)
-                if population or t % eval_every == 0 or t == steps:
+                if evaluate:
                     loss_cols.append(floss)
                     loss_steps.append(t)
-                if t in record_set:
-                    dn = fgrads.delta_norms()
-                    wn = fgrads.weight_norms()
+                if recording:
+                    dn = grads.delta_norms()
+                    wn = grads.weight_norms()
                     dn[diverged] = np.inf
                     wn[diverged] = np.inf
                     records[t] = GradientRecord(t, floss.copy(), dn, wn)
@@ -375,7 +455,12 @@ def train(
             if t == steps:
                 break
             if population:
-                grads = fgrads
+                if grads is None:  # the update fused into the backward pass of this step's forward pass
+                    net.backward(cache, g_out, workspace=work_eval, update=update_layer)
+                    if np.any(diverged):
+                        for p in params:
+                            p[diverged] = 0.0
+                    continue
             else:
                 B = task.batch_size
                 spe = task.steps_per_epoch
@@ -385,35 +470,29 @@ def train(
                     if k == 0 or perms[r] is None:
                         perms[r] = gens[r].permutation(task.n_samples)
                     idx[r] = perms[r][k * B : (k + 1) * B]
-                Xb = np.moveaxis(Xf[:, idx], 0, 1)  # (R, d0, B)
-                Yb = np.moveaxis(Yf[:, idx], 0, 1)
-                bloss, grads = _losses_and_grads(net, Xb, Yb)
+                bcache = net.forward(_gather(Xf, idx), workspace=work, lean=True)
+                bloss, g_out = loss_fn(bcache.output, _gather(Yf, idx))
                 mark(bloss, t)
+                net.backward(bcache, g_out, workspace=work, update=update_layer)
+                if np.any(diverged):
+                    for p in params:
+                        p[diverged] = 0.0
+                continue
             glist = grads.weights + (grads.biases if grads.biases is not None else [])
-            if optimizer == "gd":
-                for p, g in zip(params, glist):
-                    p -= lr * g
-            else:
-                c1 = 1.0 - b1 ** (t0 + t + 1)
-                c2 = 1.0 - b2 ** (t0 + t + 1)
-                for p, g, mi, vi in zip(params, glist, m, v):
-                    mi *= b1
-                    mi += (1.0 - b1) * g
-                    vi *= b2
-                    vi += (1.0 - b2) * (g * g)
-                    p -= lr * (mi / c1) / (np.sqrt(vi / c2) + eps)
+            for i, g in enumerate(glist):
+                update_param(i, g)
             if np.any(diverged):
                 for p in params:
                     p[diverged] = 0.0
-    loss = np.stack(loss_cols, axis=1)
+    loss_arr = np.stack(loss_cols, axis=1)
     return TrainingResult(
-        loss=loss,
+        loss=loss_arr,
         loss_steps=np.asarray(loss_steps),
         records=records,
         diverged=diverged,
         diverged_at=diverged_at,
         network=net,
-        settings=dict(optimizer=optimizer, lr=lr, steps=steps, task=type(task).__name__),
+        settings=dict(optimizer=optimizer, lr=lr, steps=steps, loss=loss, task=type(task).__name__),
         state=OptimizerState(optimizer, t0 + steps, m, v),
     )
 

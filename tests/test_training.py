@@ -144,8 +144,15 @@ def test_bad_training_input(kw, match):
 def test_bad_task_input():
     with pytest.raises(ValueError, match="batch_size must be <="):
         SampledTask(np.ones((2, 4)), np.ones((1, 4)), 5)
-    with pytest.raises(ValueError, match="same number of samples"):
+    with pytest.raises(ValueError, match="same replicas and number of samples"):
         SampledTask(np.ones((2, 4)), np.ones((1, 3)), 2)
+    with pytest.raises(ValueError, match="both have shape"):
+        SampledTask(np.ones((2, 2, 4)), np.ones((1, 4)), 2)
+    net = init_network([2, 1], 2, rng=0)
+    with pytest.raises(ValueError, match="task X has 3 replicas, the network stack 2"):
+        train(net, SampledTask(np.ones((3, 2, 4)), np.ones((3, 1, 4)), 2), lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train(net, SampledTask(np.ones((2, 4)), np.ones((1, 4)), 2), lr=0.1, steps=1, loss="hinge")
 
 
 def test_product_log_singular_values_of_a_network_stack_vs_high_precision():
