@@ -415,6 +415,26 @@ class NetworkStack:
             normalization=self.normalization,
         )
 
+    def view(self, index: slice) -> "NetworkStack":
+        """The sub-stack of replicas ``index`` (a slice) as a VIEW: its parameters share memory with
+        this stack's, so training the view trains these replicas in place.
+
+        >>> import numpy as np
+        >>> net = NetworkStack([np.zeros((3, 2, 2))]); net.view(slice(1, 3)).weights[0][:] = 1.0
+        >>> net.weights[0][:, 0, 0].tolist()
+        [0.0, 1.0, 1.0]
+        """
+        if not isinstance(index, slice):
+            raise ArgumentTypeError(f"index must be a slice (a view needs basic indexing), got {type(index).__name__}")
+        return NetworkStack(
+            [w[index] for w in self.weights],
+            None if self.biases is None else [b[index] for b in self.biases],
+            activation=self.activation,
+            skip=self.skip,
+            linear_readout=self.linear_readout,
+            normalization=self.normalization,
+        )
+
     def end_to_end(self) -> np.ndarray:
         """The product ``W_L ... W_1``, shape ``(R, d_L, d_0)`` (deep linear networks only).
 

@@ -81,6 +81,8 @@ __all__ = [
     "train",
     "sample_linear_task",
     "step_flops",
+    "auto_block",
+    "BLOCK_BYTES",
 ]
 
 OPTIMIZERS = ("gd", "adam")
@@ -276,6 +278,7 @@ def train(
     copy: bool = True,
     callback=None,
     state: OptimizerState | None = None,
+    block: int | None = None,
 ) -> TrainingResult:
     """Train every network of the stack for ``steps`` updates.
 
@@ -310,6 +313,11 @@ def train(
         bias correction) and the moments are copied, not modified. Steps, records and the
         ``callback`` step numbers of this call still count from 0. Sampled tasks restart their
         minibatch order (they are not resumable bit for bit).
+    block : int, optional
+        Replicas trained together. Without a callback the stack is trained block by block, each
+        block for all ``steps`` (replicas never mix, so every number is the same for any block
+        size; the tests check it): default :func:`auto_block`, a block that fits in cache. With a
+        callback (which sees the whole stack at every step) the default is the whole stack.
 
     Notes
     -----
@@ -369,122 +377,142 @@ def train(
             v = [np.array(a, dtype=float) for a in state.v]
     diverged = np.zeros(R, dtype=bool)
     diverged_at = np.full(R, -1, dtype=int)
-    loss_cols, loss_steps = [], []
-    records: dict[int, GradientRecord] = {}
+    loss_steps = [t for t in range(steps + 1) if population or t % eval_every == 0 or t == steps]
+    col_of = {t: i for i, t in enumerate(loss_steps)}
+    loss_arr = np.empty((R, len(loss_steps)))
     record_set = set(record_at)
-    work = Workspace()  # the training passes (full batch, or minibatches)
-    work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
-    L = net.depth
+    rec_loss = {t: np.empty(R) for t in record_at}
+    rec_delta = {t: np.empty((R, net.depth + 1)) for t in record_at}
+    rec_weights = {t: np.empty((R, net.depth)) for t in record_at}
+    n_w = len(net.weights)
     scratch: dict = {}
-    step_no = [0]
+    if block is None:
+        block = R if callback is not None else auto_block(net, Xf.shape[-1] if population else task.batch_size,
+                                                          optimizer)
+    else:
+        block = check_positive_int("block", block)
+        if callback is not None and block < R:
+            raise ArgumentValueError("block < replicas needs callback=None (a callback sees the whole stack at every step)")
 
-    def mark(loss_vec, step):
-        bad = ~np.isfinite(loss_vec) & ~diverged
-        if np.any(bad):
-            diverged[bad] = True
-            diverged_at[bad] = step
-            for p in params:
-                p[bad] = 0.0
-            if m is not None:
-                for a in m + v:
-                    a[bad] = 0.0
-        out = loss_vec.copy()
-        out[diverged] = np.inf
-        return out
+    def run_block(sl: slice) -> None:
+        """Steps 0..steps of the replicas ``sl`` (a view of the stack: updates write through)."""
+        sub = net.view(sl)
+        sp = sub.parameters()
+        sm = [a[sl] for a in m] if m is not None else None
+        sv = [a[sl] for a in v] if v is not None else None
+        div = diverged[sl]  # a view
+        div_at = diverged_at[sl]
+        Xs = Xf[sl] if Xf.ndim == 3 else Xf
+        Ys = Yf[sl] if Yf.ndim == 3 else Yf
+        n = sub.replicas
+        work = Workspace()  # the training passes (full batch, or minibatches)
+        work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
+        step_no = 0
 
-    def update_param(i, g):
-        """One parameter's update, in place (``g`` is scratch space afterwards)."""
-        p = params[i]
-        if optimizer == "gd":  # theta - lr * grad
+        def mark(loss_vec, step):
+            bad = ~np.isfinite(loss_vec) & ~div
+            if np.any(bad):
+                div[bad] = True
+                div_at[bad] = step
+                for p in sp:
+                    p[bad] = 0.0
+                if sm is not None:
+                    for a in sm + sv:
+                        a[bad] = 0.0
+            out = loss_vec.copy()
+            out[div] = np.inf
+            return out
+
+        def update_param(i, g):
+            """One parameter's update, in place (``g`` is scratch space afterwards)."""
+            p = sp[i]
+            if optimizer == "gd":  # theta - lr * grad
+                g *= lr
+                p -= g
+                return
+            # Adam: theta - lr * (m / c1) / (sqrt(v / c2) + eps), the same operations in the same order
+            c1 = 1.0 - b1 ** (t0 + step_no + 1)
+            c2 = 1.0 - b2 ** (t0 + step_no + 1)
+            mi, vi = sm[i], sv[i]
+            tmp = scratch.get(g.shape)
+            if tmp is None:
+                tmp = scratch[g.shape] = np.empty(g.shape)
+            mi *= b1
+            np.multiply(g, 1.0 - b1, out=tmp)
+            mi += tmp
+            vi *= b2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            vi += tmp
+            np.divide(vi, c2, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += eps
+            np.divide(mi, c1, out=g)
             g *= lr
+            g /= tmp
             p -= g
-            return
-        # Adam: theta - lr * (m / c1) / (sqrt(v / c2) + eps), the same operations in the same order
-        c1 = 1.0 - b1 ** (t0 + step_no[0] + 1)
-        c2 = 1.0 - b2 ** (t0 + step_no[0] + 1)
-        mi, vi = m[i], v[i]
-        tmp = scratch.get(g.shape)
-        if tmp is None:
-            tmp = scratch[g.shape] = np.empty(g.shape)
-        mi *= b1
-        np.multiply(g, 1.0 - b1, out=tmp)
-        mi += tmp
-        vi *= b2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - b2
-        vi += tmp
-        np.divide(vi, c2, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        tmp += eps
-        np.divide(mi, c1, out=g)
-        g *= lr
-        g /= tmp
-        p -= g
 
-    def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
-        update_param(l, gw)
-        if gb is not None:
-            update_param(L + l, gb)
+        def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
+            update_param(l, gw)
+            if gb is not None:
+                update_param(n_w + l, gb)
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        def zero_diverged():
+            if np.any(div):
+                for p in sp:
+                    p[div] = 0.0
+
         for t in range(steps + 1):
-            step_no[0] = t
-            evaluate = population or (t % eval_every == 0) or (t == steps)
+            step_no = t
+            evaluate = t in col_of
             recording = t in record_set
             grads = cache = None
             if evaluate or recording:
                 if population or recording:
-                    cache = net.forward(Xf, workspace=work_eval, lean=not recording)
-                    floss, g_out = loss_fn(cache.output, Yf)
+                    cache = sub.forward(Xs, workspace=work_eval, lean=not recording)
+                    floss, g_out = loss_fn(cache.output, Ys)
                     if recording:
-                        grads = net.backward(cache, g_out, workspace=work_eval)
+                        grads = sub.backward(cache, g_out, workspace=work_eval)
                 else:  # the full-data loss only: a forward pass
-                    floss = loss_fn(net.forward(Xf, workspace=work_eval, lean=True).output, Yf)[0]
+                    floss = loss_fn(sub.forward(Xs, workspace=work_eval, lean=True).output, Ys)[0]
                 floss = mark(floss, t)
                 if evaluate:
-                    loss_cols.append(floss)
-                    loss_steps.append(t)
+                    loss_arr[sl, col_of[t]] = floss
                 if recording:
                     dn = grads.delta_norms()
                     wn = grads.weight_norms()
-                    dn[diverged] = np.inf
-                    wn[diverged] = np.inf
-                    records[t] = GradientRecord(t, floss.copy(), dn, wn)
+                    dn[div] = np.inf
+                    wn[div] = np.inf
+                    rec_loss[t][sl], rec_delta[t][sl], rec_weights[t][sl] = floss, dn, wn
             if callback is not None:
                 callback(t, net)
             if t == steps:
                 break
             if population:
                 if grads is None:  # the update fused into the backward pass of this step's forward pass
-                    net.backward(cache, g_out, workspace=work_eval, update=update_layer)
-                    if np.any(diverged):
-                        for p in params:
-                            p[diverged] = 0.0
-                    continue
+                    sub.backward(cache, g_out, workspace=work_eval, update=update_layer)
+                else:
+                    glist = grads.weights + (grads.biases if grads.biases is not None else [])
+                    for i, g in enumerate(glist):
+                        update_param(i, g)
             else:
                 B = task.batch_size
-                spe = task.steps_per_epoch
-                k = t % spe
-                idx = np.empty((R, B), dtype=np.intp)
-                for r in range(R):
+                k = t % task.steps_per_epoch
+                idx = np.empty((n, B), dtype=np.intp)
+                for j, r in enumerate(range(R)[sl]):
                     if k == 0 or perms[r] is None:
                         perms[r] = gens[r].permutation(task.n_samples)
-                    idx[r] = perms[r][k * B : (k + 1) * B]
-                bcache = net.forward(_gather(Xf, idx), workspace=work, lean=True)
-                bloss, g_out = loss_fn(bcache.output, _gather(Yf, idx))
+                    idx[j] = perms[r][k * B : (k + 1) * B]
+                bcache = sub.forward(_gather(Xs, idx), workspace=work, lean=True)
+                bloss, g_out = loss_fn(bcache.output, _gather(Ys, idx))
                 mark(bloss, t)
-                net.backward(bcache, g_out, workspace=work, update=update_layer)
-                if np.any(diverged):
-                    for p in params:
-                        p[diverged] = 0.0
-                continue
-            glist = grads.weights + (grads.biases if grads.biases is not None else [])
-            for i, g in enumerate(glist):
-                update_param(i, g)
-            if np.any(diverged):
-                for p in params:
-                    p[diverged] = 0.0
-    loss_arr = np.stack(loss_cols, axis=1)
+                sub.backward(bcache, g_out, workspace=work, update=update_layer)
+            zero_diverged()
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in range(0, R, block):
+            run_block(slice(start, min(R, start + block)))
+    records = {t: GradientRecord(t, rec_loss[t], rec_delta[t], rec_weights[t]) for t in record_at}
     return TrainingResult(
         loss=loss_arr,
         loss_steps=np.asarray(loss_steps),
@@ -492,9 +520,35 @@ def train(
         diverged=diverged,
         diverged_at=diverged_at,
         network=net,
-        settings=dict(optimizer=optimizer, lr=lr, steps=steps, loss=loss, task=type(task).__name__),
+        settings=dict(optimizer=optimizer, lr=lr, steps=steps, loss=loss, task=type(task).__name__, block=block),
         state=OptimizerState(optimizer, t0 + steps, m, v),
     )
+
+
+#: Working-set budget of one replica block of :func:`train` (bytes): measured on the project machine
+#: (1 MiB L2 per core, 32 MiB shared L3; docs/performance.md), a block whose parameters, optimizer
+#: moments and activations fit in about 4 MiB runs each step from cache, while a whole stack of 10
+#: width-64, depth-30 networks (about 40 MiB) runs at the speed of memory.
+BLOCK_BYTES = 4 * 2**20
+
+
+def auto_block(net: NetworkStack, batch: int, optimizer: str = "gd") -> int:
+    """Replicas per block of :func:`train` when no callback needs the whole stack at every step.
+
+    ``train`` runs the stack block by block, each block for all its steps (replicas are
+    independent, so the numbers are the same for any block size): a block is as many replicas as
+    fit their parameters (times 3 with Adam's moments) and their activations (``sum_l d_l`` x
+    ``batch``, twice with skips or normalization) in :data:`BLOCK_BYTES`, at least one.
+
+    >>> from degeneracy.numerics.networks import init_network
+    >>> auto_block(init_network([64] * 31, 10, rng=0), 64)
+    5
+    """
+    per_param = 3 if optimizer == "adam" else 1
+    n_params = sum(p[0].size for p in net.parameters())
+    n_act = sum(net.widths[1:]) * batch * (2 if (net.skip != "none" or net.normalization != "none") else 1)
+    per_replica = 8 * (per_param * n_params + 2 * n_act)
+    return int(max(1, min(net.replicas, BLOCK_BYTES // max(per_replica, 1))))
 
 
 def step_flops(widths: Sequence[int], replicas: int, batch: int) -> int:
