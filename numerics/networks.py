@@ -26,6 +26,10 @@ no skip. The skip term ``s_l`` is
   skip input, so permuting the units of a layer is still a symmetry (a control that adds a skip
   path without breaking permutation symmetry).
 
+One idea: the stack of networks and its exact passes. The forward and backward passes, the
+activations' and normalizations' derivatives, the losses at the output and the buffers the passes
+write into are one computation (each piece is the adjoint of another), so they live together.
+
 Backward pass
 -------------
 Given ``G = dloss/dx_L`` (shape ``(R, d_L, B)``), :meth:`NetworkStack.backward` returns, per
