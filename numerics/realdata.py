@@ -111,7 +111,7 @@ def _evaluator(split, names, K, record):
     test_acc = {a: np.empty((R, K)) for a in names}
 
     def make(arm, at):
-        col = {t: i for i, t in enumerate(at)}
+        col = {int(t): i for i, t in enumerate(sorted(at))}  # checkpoint step -> column
 
         def cb(t, net):
             if t in col:
@@ -211,7 +211,7 @@ def skip_experiment(
         sd = out.std(axis=(-2, -1), keepdims=True)
         net.weights[-1] /= np.where(sd > 0, sd, 1.0)
         res = train(net, task, optimizer=optimizer, lr=lr, steps=int(at[-1]), loss="cross_entropy",
-                    eval_every=int(at[1]), record_at=(), rng=[s[2] for s in streams], callback=make(arm, set(at.tolist())))
+                    eval_every=int(at[1]), record_at=(), rng=[s[2] for s in streams], callback=make(arm, at.tolist()))
         train_loss[arm] = res.loss
     settings = dict(data="digits", depth=depth, width=width, runs=runs, steps=int(at[-1]), batch_size=batch_size,
                     lr=lr, optimizer=optimizer, branch_gain=branch_gain, activation="relu", probe=probe,
@@ -297,7 +297,7 @@ def isometry_experiment(
         ws = init_weights(widths, runs, init=init, gain=math.sqrt(sw2), rng=[s[3 + k] for s in streams])
         net = NetworkStack(ws, [b.copy() for b in biases], activation="tanh")
         res = train(net, task, optimizer="gd", lr=lr, steps=steps, loss="cross_entropy", eval_every=eval_every,
-                    record_at=(), rng=[s[2] for s in streams], callback=make(init, set(at.tolist())))
+                    record_at=(), rng=[s[2] for s in streams], callback=make(init, at.tolist()))
         train_loss[init] = res.loss
         first, cens = steps_to_threshold(res.loss, res.loss_steps, threshold)
         extra[init] = {"steps_to_threshold": first, "censored": cens, "diverged": res.diverged}
@@ -403,7 +403,7 @@ def normalization_experiment(
                            normalization=norm)
         res = train(net, task, optimizer=optimizer, lr=lr, steps=int(at[-1]), loss="cross_entropy",
                     eval_every=int(at[1]), record_at=(), rng=[s[2] for s in streams],
-                    callback=make(norm, set(at.tolist())))
+                    callback=make(norm, at.tolist()))
         train_loss[norm] = res.loss
         first, cens = steps_to_threshold(res.loss, res.loss_steps, threshold)
         extra[norm] = {"steps_to_threshold": first, "censored": cens, "diverged": res.diverged}

@@ -120,3 +120,17 @@ def test_missing_scikit_learn_reaches_the_caller(monkeypatch):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_checkpoint_columns_are_in_step_order():
+    """Column k of the held-out arrays is the k-th checkpoint in step order, whatever order the steps
+    are given in (regression: the columns once followed a set's iteration order)."""
+    split = D.prepare_runs("digits", 1, preprocessing="whiten", components=4, rng=0)
+    test_loss, test_acc, make = rd._evaluator(split, ("a",), 7, None)
+    steps = [0, 20, 40, 60, 80, 100, 120]
+    cb = make("a", set(steps))
+    for k, t in enumerate(steps):  # a readout whose logits scale with the step: the loss moves with k
+        cb(t, NetworkStack([np.full((1, 10, 4), 0.01 * k)]))
+    expected = [rd.softmax_cross_entropy(np.full((1, 10, 4), 0.01 * k) @ split.X_test, split.Y_test)[0][0]
+                for k in range(7)]
+    assert np.allclose(test_loss["a"][0], expected)
