@@ -302,7 +302,8 @@ def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, qui
 
     ``configs`` are ``(width, depth, replicas)``: ``depth`` layers of ``width x width`` (tanh,
     linear readout), ``replicas`` networks in one stack, batch ``width`` (population task).
-    Default ``((64, 30, 10), (256, 10, 4))``; ``quick``: ``((8, 3, 2),)``. Per round, the stack
+    Default ``((64, 30, 10), (32, 20, 10), (256, 10, 4))`` (the middle one the scale of the
+    real-data runs); ``quick``: ``((8, 3, 2),)``. Per round, the stack
     and the loop (the same ``R`` networks trained one at a time, stacks of one) run interleaved,
     each timed over a whole :func:`numerics.training.train` call; the best round counts.
     ``block`` is the trainer's replica block (:func:`numerics.training.auto_block`).
@@ -315,7 +316,8 @@ def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, qui
     from degeneracy.numerics.training import auto_block, step_flops
 
     say = say or (lambda _m: None)
-    configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (256, 10, 4)))
+    configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (32, 20, 10),
+                                                                               (256, 10, 4)))
     repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
     steps = 2 if quick else 10
     rows = []
