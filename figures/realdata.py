@@ -74,8 +74,8 @@ def skip_training(ctx):
               "to the loss threshold per run (mean +- s.e. over independent runs)",
         claims=("isometry.trains-faster",))
 def isometry_speed(ctx):
-    depth, width, runs, steps = ctx.size((8, 32, 4, 300), (30, 64, 8, 1500), (30, 128, 16, 3000))
-    out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=steps // 30,
+    depth, width, runs, steps = ctx.size((8, 32, 4, 200), (30, 64, 8, 1500), (30, 128, 16, 3000))
+    out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=steps // 20,
                                  rng=ctx.rng)
     thr = out.settings["threshold"]
     fig, axes = new_figure(1, 2, width=8.0, height=3.4, layout="constrained")
@@ -106,7 +106,7 @@ def isometry_speed(ctx):
               "participation ratio of the last hidden layer over training (mean +- s.e. over independent runs)",
         claims=("pathologies.normalization",))
 def normalization(ctx):
-    depth, width, runs, steps = ctx.size((8, 32, 4, 120), (20, 64, 8, 600), (30, 100, 16, 1500))
+    depth, width, runs, steps = ctx.size((6, 32, 3, 90), (20, 64, 8, 600), (30, 100, 16, 1500))
     out = rd.normalization_experiment(depth=depth, width=width, runs=runs, steps=steps, checkpoints=6, rng=ctx.rng)
     arms = ("none", "batch", "layer", "divisive")
     fig, axes = new_figure(1, 3, width=10.0, height=3.4, layout="constrained")

@@ -322,7 +322,8 @@ def _scaled(split, scale):
 def hidden_participation(net: NetworkStack, X: np.ndarray) -> np.ndarray:
     """Participation ratio (:func:`numerics.measures.participation_ratio`) of every hidden layer's
     representation of the inputs ``X`` (``(d_0, P)`` or ``(R, d_0, P)``): eigenvalues of the centred
-    ``P x P`` Gram matrix ``X_c^T X_c / P`` of the layer output ``x_l``. Returns ``(R, hidden layers)``;
+    ``P x P`` Gram matrix ``X_c^T X_c / P`` of the layer output ``x_l`` (computed from the smaller of
+    it and the unit covariance ``X_c X_c^T / P``, which share their nonzero eigenvalues). Returns ``(R, hidden layers)``;
     a representation collapsed to one point has dimension 1.
 
     >>> net = init_network([3, 4, 2], 2, activation="relu", rng=0)
@@ -335,7 +336,10 @@ def hidden_participation(net: NetworkStack, X: np.ndarray) -> np.ndarray:
     for i, l in enumerate(hidden):
         x = cache.post[l]
         xc = x - x.mean(axis=-1, keepdims=True)
-        lam = np.clip(np.linalg.eigvalsh(np.swapaxes(xc, -1, -2) @ xc / x.shape[-1]), 0.0, None)
+        xt = np.swapaxes(xc, -1, -2)
+        # the nonzero eigenvalues of X_c^T X_c / P and X_c X_c^T / P agree: use the smaller Gram matrix
+        gram = xt @ xc if xc.shape[-1] <= xc.shape[-2] else xc @ xt
+        lam = np.clip(np.linalg.eigvalsh(gram / x.shape[-1]), 0.0, None)
         alive = lam.sum(axis=-1) > 1e-300
         if alive.any():
             out[alive, i] = participation_ratio(lam[alive])

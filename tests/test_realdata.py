@@ -75,6 +75,9 @@ def test_normalization_experiment_and_participation_ratio():
     H = W[0] @ X
     lam = np.linalg.eigvalsh(np.cov(H, bias=True))
     assert np.isclose(rd.hidden_participation(net, X)[0, 0], lam.sum() ** 2 / np.sum(lam ** 2))
+    X3 = X[:, :3]  # fewer inputs than units: the P x P Gram matrix route
+    lam3 = np.linalg.eigvalsh(np.cov(W[0] @ X3, bias=True))
+    assert np.isclose(rd.hidden_participation(net, X3)[0, 0], lam3.sum() ** 2 / np.sum(lam3 ** 2))
 
 
 def test_fold_on_digits_is_the_population_task_of_sigma_yx():
