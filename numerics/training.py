@@ -249,12 +249,6 @@ class TrainingResult:
 LOSSES = {"mse": mse_loss, "cross_entropy": softmax_cross_entropy}
 
 
-def _losses_and_grads(net: NetworkStack, X, Y, loss_fn=mse_loss, workspace: Workspace | None = None):
-    cache = net.forward(X, workspace=workspace)
-    loss, g = loss_fn(cache.output, Y)
-    return loss, net.backward(cache, g, workspace=workspace)
-
-
 def _gather(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Columns ``idx[r]`` of ``arr`` (``(d, N)`` shared or ``(R, d, N)``) for every replica: ``(R, d, B)``."""
     if arr.ndim == 2:
