@@ -74,8 +74,8 @@ def skip_training(ctx):
               "to the loss threshold per run (mean +- s.e. over independent runs)",
         claims=("isometry.trains-faster",))
 def isometry_speed(ctx):
-    depth, width, runs, steps = ctx.size((8, 32, 4, 200), (30, 64, 8, 1500), (30, 128, 16, 3000))
-    out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=steps // 20,
+    depth, width, runs, steps = ctx.size((8, 32, 4, 200), (30, 64, 8, 500), (30, 128, 16, 1000))
+    out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=10,
                                  rng=ctx.rng)
     thr = out.settings["threshold"]
     fig, axes = new_figure(1, 2, width=8.0, height=3.4, layout="constrained")
