@@ -24,8 +24,8 @@ Conventions as in :mod:`numerics.networks`: samples are COLUMNS, ``X`` has shape
 
 Examples
 --------
->>> d = load_dataset("digits")                      # doctest: +SKIP
->>> d.X.shape, d.n_classes                          # doctest: +SKIP
+>>> d = load_dataset("digits")
+>>> d.X.shape, d.n_classes
 ((64, 1797), 10)
 >>> X = np.arange(12.0).reshape(2, 6); labels = np.array([0, 0, 0, 1, 1, 1])
 >>> s = train_test_split(Dataset("toy", X, labels, 2), test_fraction=1 / 3, rng=0)
