@@ -271,3 +271,11 @@ def test_cross_entropy_training_on_separable_classes():
     assert np.all(res.loss[:, -1] < 0.2 * res.loss[:, 0])
     acc = (res.network(X).argmax(axis=1) == labels).mean(axis=1)
     assert np.all(acc > 0.95)
+
+
+def test_gauss_newton_gram_refuses_batch_normalization():
+    net = init_network([3, 4, 2], 1, activation="tanh", normalization="batch", rng=0)
+    with pytest.raises(ValueError, match="batch normalization couples"):
+        gauss_newton_gram(net, np.ones((3, 4)))
+    lay = init_network([3, 4, 2], 1, activation="tanh", normalization="layer", rng=0)
+    assert gauss_newton_gram(lay, np.random.default_rng(0).standard_normal((3, 4))).shape == (1, 8, 8)
