@@ -161,11 +161,14 @@ class Workspace:
     def __init__(self) -> None:
         self._buffers: dict = {}
 
-    def buffer(self, name: str, layer: int, shape: tuple) -> np.ndarray:
-        """The float buffer ``(name, layer)`` of ``shape`` (allocated on first use or when the shape changes)."""
+    def buffer(self, name: str, layer, shape: tuple) -> np.ndarray:
+        """The float buffer ``(name, layer)`` of ``shape`` (allocated on first use or when the shape changes).
+
+        ``layer`` is any hashable key: a layer index, or e.g. the shape itself for scratch space
+        shared by every layer of that shape."""
         key = (name, layer)
         b = self._buffers.get(key)
-        if b is None or b.shape != tuple(shape):
+        if b is None or b.shape != shape:
             b = np.empty(shape)
             self._buffers[key] = b
         return b
@@ -476,13 +479,15 @@ class NetworkStack:
         pre, post, act = [], [x], []
         normed: list = [] if norm else None
         scale: list = [] if norm else None
+        L = len(self.weights)
+        skipping = self.skip != "none"
         cur = x
         for l, w in enumerate(self.weights):
             shape = (R, w.shape[1], B)
             h = np.matmul(w, cur, out=buf("h", l, shape))
             if self.biases is not None:
                 h += self.biases[l][:, :, None]
-            if not self._activated(l):
+            if self.linear_readout and l == L - 1:  # the linear readout: no activation, no skip
                 pre.append(h)
                 post.append(h)
                 act.append(h)
@@ -499,7 +504,7 @@ class NetworkStack:
             a = _phi_into(self.activation, self._phi, z, h if in_place else buf("a", l, shape))
             pre.append(None if in_place else h)
             act.append(a)
-            if self._has_skip(l):
+            if skipping:
                 if self.skip == "identity":
                     out = np.add(a, cur, out=buf("x", l, shape))
                 else:  # "mean": the same scalar to every unit
@@ -546,29 +551,30 @@ class NetworkStack:
         delta_pre: list = [None] * L
         delta[L] = g
         act = cache.act
+        activated = [self._activated(l) for l in range(L)]
+        has_skip = [self.skip != "none" and a for a in activated]
         gx = g
         for l in range(L - 1, -1, -1):
             shape = gx.shape
-            key = -1 if fused else l  # fused: one scratch buffer per shape, reused down the layers
-            tag = str(shape) if fused else ""
-            if self._activated(l):
+            key = shape if fused else l  # fused: one scratch buffer per shape, reused down the layers
+            if activated[l]:
                 normed = cache.normed is not None and cache.normed[l] is not None
                 z = cache.normed[l] if normed else cache.pre[l]
                 a = act[l] if act is not None else None
-                gh = _dphi_times(self.activation, self._dphi, z, a, gx, buf("gh" + tag, key, shape))
+                gh = _dphi_times(self.activation, self._dphi, z, a, gx, buf("gh", key, shape))
                 if normed:
                     gh = _normalize_backward(gh, self.normalization, cache.pre[l], cache.normed[l],
-                                             cache.scale[l], buf("gn" + tag, key, shape))
+                                             cache.scale[l], buf("gn", key, shape))
             else:
                 gh = gx
             xin = cache.post[l]
             wshape = self.weights[l].shape
-            gw = np.matmul(gh, np.swapaxes(xin, -1, -2), out=buf("gW" + (str(wshape) if fused else ""), key, wshape))
-            gbl = np.sum(gh, axis=-1, out=buf("gb" + tag, key, shape[:2])) if gb is not None else None
+            gw = np.matmul(gh, xin.swapaxes(-1, -2), out=buf("gW", wshape if fused else l, wshape))
+            gbl = np.sum(gh, axis=-1, out=buf("gb", key, shape[:2])) if gb is not None else None
             dshape = (shape[0], wshape[2], shape[2])
-            gprev = np.matmul(np.swapaxes(self.weights[l], -1, -2), gh,
-                              out=buf("d" + str(dshape) if fused else "d", l % 2 if fused else l, dshape))
-            if self._has_skip(l):
+            gprev = np.matmul(self.weights[l].swapaxes(-1, -2), gh,
+                              out=buf("d", (l % 2, dshape) if fused else l, dshape))
+            if has_skip[l]:
                 if self.skip == "identity":
                     gprev += gx
                 else:
