@@ -25,7 +25,9 @@ scikit-learn is missing: ``pip install 'degeneracy[data]'``).
 * :func:`fold_experiment_digits` -- the Fold experiment (Orhan 2018) with a deep linear network
   regressing the one-hot labels of PCA-whitened digits.
 
-Inputs are columns (``(d, N)``), as everywhere in :mod:`numerics.networks`.
+Inputs are columns (``(d, N)``), as everywhere in :mod:`numerics.networks`. The minibatch order
+of a run is passed to every arm as the same :class:`numpy.random.SeedSequence` (a fresh generator
+per arm), so the arms see the same minibatches in the same order (the tests check it).
 
 Examples
 --------
@@ -58,6 +60,7 @@ __all__ = [
     "RealDataRun",
     "accuracy",
     "skip_experiment",
+    "ISOMETRY_ARMS",
     "isometry_experiment",
     "steps_to_threshold",
     "normalization_experiment",
@@ -218,13 +221,21 @@ def skip_experiment(
         sd = out.std(axis=(-2, -1), keepdims=True)
         net.weights[-1] /= np.where(sd > 0, sd, 1.0)
         res = train(net, task, optimizer=optimizer, lr=lr, steps=int(at[-1]), loss="cross_entropy",
-                    eval_every=int(at[1]), record_at=(), rng=[s[2] for s in streams], callback=make(arm, at.tolist()))
+                    eval_every=int(at[1]), record_at=(), rng=[s[2].bit_generator.seed_seq for s in streams],
+                    callback=make(arm, at.tolist()))
         train_loss[arm] = res.loss
     settings = dict(data="digits", depth=depth, width=width, runs=runs, steps=int(at[-1]), batch_size=batch_size,
                     lr=lr, optimizer=optimizer, branch_gain=branch_gain, activation="relu", probe=probe,
                     gn_samples=gn_samples, test_fraction=test_fraction, inputs=f"PCA-whitened to {width} components",
                     n_train=int(split.X_train.shape[-1]), n_test=int(split.X_test.shape[-1]))
     return RealDataRun(at, train_loss, test_loss, test_acc, found if measures else {}, {}, settings)
+
+
+#: Arms of :func:`isometry_experiment`: name -> weight initialization. Every arm draws its weights
+#: from its own stream; the ``-twin`` arms are controls (a second draw of the same ensemble: a
+#: comparison with the first must find no effect).
+ISOMETRY_ARMS = {"orthogonal": "orthogonal", "gaussian": "gaussian", "orthogonal-twin": "orthogonal",
+                 "gaussian-twin": "gaussian"}
 
 
 def steps_to_threshold(loss: np.ndarray, steps: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -266,8 +277,8 @@ def isometry_experiment(
     weights, whose Jacobian spectrum spreads like the depth. Here: inputs standardized
     (64 pixels) and scaled so the first layer's pre-activations have mean square ``q*``; ``depth``
     tanh layers of ``width`` units with weights ``sigma_w`` times Haar orthogonal (Stiefel for the
-    first layer) or ``N(0, sigma_w^2 / fan_in)``, biases ``N(0, sigma_b^2)`` shared by the two arms of
-    a run; a linear readout to 10 classes; minibatch SGD (``lr``) on the softmax cross-entropy.
+    first layer) or ``N(0, sigma_w^2 / fan_in)``, biases ``N(0, sigma_b^2)`` shared by the arms of a
+    run (:data:`ISOMETRY_ARMS`, with twin controls; each arm its own weight stream); a linear readout to 10 classes; minibatch SGD (``lr``) on the softmax cross-entropy.
     The training-set loss is evaluated every ``eval_every`` steps; ``extra[arm]`` holds
     ``steps_to_threshold`` (first evaluated step with loss ``<= threshold`` nats; censored runs
     count as ``steps``, a lower bound that favours the slower arm) and ``censored`` (R,).
@@ -281,10 +292,10 @@ def isometry_experiment(
     eval_every = check_positive_int("eval_every", eval_every)
     q_star = check_real("q_star", q_star, lo=0.0, lo_open=True)
     threshold = check_real("threshold", threshold, lo=0.0, lo_open=True)
-    inits = tuple(check_choice("inits", i, ("orthogonal", "gaussian")) for i in inits)
+    inits = tuple(check_choice("inits", i, tuple(ISOMETRY_ARMS)) for i in inits)
     sw2, sb2 = critical_point("tanh", q_star)
     gens = spawn_generators(rng, runs)
-    streams = [spawn_generators(g, 3 + len(inits)) for g in gens]  # data, biases, minibatches, one init per arm
+    streams = [spawn_generators(g, 3 + len(ISOMETRY_ARMS)) for g in gens]  # data, biases, minibatches, one per arm
     split = prepare_runs("digits", runs, preprocessing="standardize", test_fraction=test_fraction,
                          rng=[s[0] for s in streams])
     ms = float(np.mean(split.X_train ** 2))  # mean square per input feature (constant pixels are 0)
@@ -300,11 +311,12 @@ def isometry_experiment(
     test_loss, test_acc, make = _evaluator(split, inits, len(at), None)
     task = SampledTask(split.X_train, split.Y_train, batch_size)
     train_loss, extra = {}, {}
-    for k, init in enumerate(inits):
-        ws = init_weights(widths, runs, init=init, gain=math.sqrt(sw2), rng=[s[3 + k] for s in streams])
+    for init in inits:
+        k = list(ISOMETRY_ARMS).index(init)  # the arm's own stream, whichever arms are asked for
+        ws = init_weights(widths, runs, init=ISOMETRY_ARMS[init], gain=math.sqrt(sw2), rng=[s[3 + k] for s in streams])
         net = NetworkStack(ws, [b.copy() for b in biases], activation="tanh")
         res = train(net, task, optimizer="gd", lr=lr, steps=steps, loss="cross_entropy", eval_every=eval_every,
-                    record_at=(), rng=[s[2] for s in streams], callback=make(init, at.tolist()))
+                    record_at=(), rng=[s[2].bit_generator.seed_seq for s in streams], callback=make(init, at.tolist()))
         train_loss[init] = res.loss
         first, cens = steps_to_threshold(res.loss, res.loss_steps, threshold)
         extra[init] = {"steps_to_threshold": first, "censored": cens, "diverged": res.diverged}
@@ -371,7 +383,9 @@ def normalization_experiment(
     ``x_l = phi(norm(W_l x_{l-1} + b_l))`` (:class:`numerics.networks.NetworkStack` with
     ``normalization``; ReLU: He-scaled Gaussian weights, biases 0; tanh: the critical point at
     ``q* = 1``), a linear readout; standardized 64-pixel inputs; minibatch ``optimizer`` on the
-    softmax cross-entropy. All arms of a run share the split, the weights and the minibatch order.
+    softmax cross-entropy. All arms of a run share the split, the weights and the minibatch order,
+    except the control ``"none-twin"`` (no normalization, its own initialization: an A/A comparison
+    with ``"none"``).
     ``measures[arm]``: ``"pr_last"`` (participation ratio of the last hidden layer) and
     ``"pr_mean"`` (mean over hidden layers) on the first ``probe`` held-out inputs, evaluated as one
     batch (batch statistics of that batch); ``extra[arm]``: ``steps_to_threshold`` / ``censored``
@@ -382,7 +396,7 @@ def normalization_experiment(
     runs = check_int("runs", runs, minimum=1)
     at = _checkpoints(steps, checkpoints)
     activation = check_choice("activation", activation, ("relu", "tanh"))
-    normalizations = tuple(check_choice("normalizations", n, NORMALIZATIONS) for n in normalizations)
+    normalizations = tuple(check_choice("normalizations", n, NORMALIZATIONS + ("none-twin",)) for n in normalizations)
     probe = check_positive_int("probe", probe)
     threshold = check_real("threshold", threshold, lo=0.0, lo_open=True)
     if activation == "relu":
@@ -392,12 +406,14 @@ def normalization_experiment(
 
         sw2, sb2 = critical_point("tanh", 1.0)
     gens = spawn_generators(rng, runs)
-    streams = [spawn_generators(g, 3) for g in gens]  # data, init, minibatches
+    streams = [spawn_generators(g, 4) for g in gens]  # data, init, minibatches, the twin's init
     split = prepare_runs("digits", runs, preprocessing="standardize", test_fraction=test_fraction,
                          rng=[s[0] for s in streams])
     widths = [split.n_features] + [width] * depth + [split.n_classes]
     base = init_network(widths, runs, gain=math.sqrt(sw2), bias_std=math.sqrt(sb2), activation=activation,
                         rng=[s[1] for s in streams])
+    twin = init_network(widths, runs, gain=math.sqrt(sw2), bias_std=math.sqrt(sb2), activation=activation,
+                        rng=[s[3] for s in streams]) if "none-twin" in normalizations else None
     Xp = split.X_test[:, :, :probe]
     found = {n: {"pr_last": np.empty((runs, len(at))), "pr_mean": np.empty((runs, len(at)))} for n in normalizations}
 
@@ -410,10 +426,11 @@ def normalization_experiment(
     task = SampledTask(split.X_train, split.Y_train, batch_size)
     train_loss, extra = {}, {}
     for norm in normalizations:
-        net = NetworkStack([w.copy() for w in base.weights], [b.copy() for b in base.biases], activation=activation,
-                           normalization=norm)
+        src = twin if norm == "none-twin" else base
+        net = NetworkStack([w.copy() for w in src.weights], [b.copy() for b in src.biases], activation=activation,
+                           normalization="none" if norm == "none-twin" else norm)
         res = train(net, task, optimizer=optimizer, lr=lr, steps=int(at[-1]), loss="cross_entropy",
-                    eval_every=int(at[1]), record_at=(), rng=[s[2] for s in streams],
+                    eval_every=int(at[1]), record_at=(), rng=[s[2].bit_generator.seed_seq for s in streams],
                     callback=make(norm, at.tolist()))
         train_loss[norm] = res.loss
         first, cens = steps_to_threshold(res.loss, res.loss_steps, threshold)

@@ -46,7 +46,7 @@ def test_residual_trains_faster_than_plain_on_digits_at_depth():
 def test_isometry_experiment_input_scale_and_threshold_steps():
     out = rd.isometry_experiment(depth=3, width=16, runs=2, steps=20, eval_every=5, batch_size=16, rng=1)
     s = out.settings
-    split = D.prepare_runs("digits", 2, preprocessing="standardize", rng=[g[0] for g in _streams(1, 2, 5)])
+    split = D.prepare_runs("digits", 2, preprocessing="standardize", rng=[g[0] for g in _streams(1, 2, 7)])
     ms = float(np.mean(split.X_train ** 2))
     assert math.isclose(s["input_scale"] ** 2 * s["sigma_w2"] * ms + s["sigma_b2"], s["q_star"], rel_tol=1e-12)
     assert out.steps.tolist() == [0, 5, 10, 15, 20]
@@ -54,6 +54,20 @@ def test_isometry_experiment_input_scale_and_threshold_steps():
         first, cens = rd.steps_to_threshold(out.train_loss[arm], out.steps, s["threshold"])
         assert np.array_equal(first, out.extra[arm]["steps_to_threshold"])
         assert np.array_equal(cens, out.extra[arm]["censored"])
+
+
+def test_twin_controls_and_arm_streams():
+    """A twin arm is the same ensemble with its own draw; an arm's numbers do not depend on which other
+    arms are asked for (each arm has its own stream)."""
+    kw = dict(depth=2, width=8, runs=2, steps=10, eval_every=5, batch_size=16, rng=6)
+    both = rd.isometry_experiment(**kw, inits=("orthogonal", "gaussian", "gaussian-twin"))
+    alone = rd.isometry_experiment(**kw, inits=("gaussian",))
+    assert np.array_equal(both.train_loss["gaussian"], alone.train_loss["gaussian"])
+    assert not np.array_equal(both.train_loss["gaussian-twin"], both.train_loss["gaussian"])
+    norm = rd.normalization_experiment(**TINY, normalizations=("none", "none-twin"), probe=16, rng=2)
+    assert not np.array_equal(norm.train_loss["none"], norm.train_loss["none-twin"])
+    ref = rd.normalization_experiment(**TINY, normalizations=("none",), probe=16, rng=2)
+    assert np.array_equal(ref.train_loss["none"], norm.train_loss["none"])
 
 
 def _streams(seed, runs, k):
@@ -118,6 +132,7 @@ def test_missing_scikit_learn_reaches_the_caller(monkeypatch):
     (lambda: rd.skip_experiment(**{**TINY, "width": 64}), "width must be"),
     (lambda: rd.skip_experiment(**TINY, arms=("highway",)), "arms must be one of"),
     (lambda: rd.isometry_experiment(inits=("xavier",)), "inits must be one of"),
+    (lambda: rd.normalization_experiment(normalizations=("batch-twin",)), "normalizations must be one of"),
     (lambda: rd.normalization_experiment(normalizations=("group",)), "normalizations must be one of"),
 ])
 def test_bad_input(call, match):
@@ -137,3 +152,11 @@ def test_checkpoint_columns_are_in_step_order():
     expected = [rd.softmax_cross_entropy(np.full((1, 10, 4), 0.01 * k) @ split.X_test, split.Y_test)[0][0]
                 for k in range(7)]
     assert np.allclose(test_loss["a"][0], expected)
+
+
+def test_arms_share_the_minibatch_order():
+    """Regression: the arms once shared one generator object, so each arm saw a different minibatch
+    order. Two identical arms (the same weights) must now give the same numbers."""
+    out = rd.normalization_experiment(**TINY, normalizations=("none", "batch"), probe=16, rng=3)
+    again = rd.normalization_experiment(**TINY, normalizations=("batch",), probe=16, rng=3)
+    assert np.array_equal(out.train_loss["batch"], again.train_loss["batch"])
