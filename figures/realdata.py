@@ -127,7 +127,8 @@ def normalization(ctx):
 @figure("realdata-fold",
         title="Digits: the Fold experiment, a deep linear network regressing one-hot labels of PCA-whitened digits "
               "from Fold 0/1/2 and orthogonal initializations (mean +- s.e. over independent runs)",
-        claims=("fold.fold0-plateau", "fold.fold1-larger-gradients-worse-loss", "fold.ortho-smaller-gradients-better-loss"))
+        claims=("fold.fold0-plateau", "fold.fold1-larger-gradients-worse-loss",
+                "fold.ortho-smaller-gradients-better-loss"))
 def fold(ctx):
     width, depth, runs, epochs = ctx.size((16, 6, 4, 200), (32, 20, 8, 1000), (48, 30, 16, 2000))
     settings = (("adam", 1e-3), ("gd", 1e-2))

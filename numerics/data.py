@@ -330,7 +330,8 @@ def prepare_runs(name: str = "digits", runs: int = 2, *, preprocessing: str = "s
                      components=components, rng=g) for g in gens]
     dims = sorted({p.n_features for p in parts})
     if len(dims) > 1:
-        raise ArgumentValueError(f"whitened dimensions differ between runs {dims}: pass components= (at most {dims[0]})")
+        raise ArgumentValueError(f"whitened dimensions differ between runs {dims}: pass components= "
+                                 f"(at most {dims[0]})")
     return Split(np.stack([p.X_train for p in parts]), np.stack([p.y_train for p in parts]),
                  np.stack([p.X_test for p in parts]), np.stack([p.y_test for p in parts]), parts[0].n_classes,
                  parts[0].name, preprocessing)

@@ -198,7 +198,8 @@ def skip_experiment(
                          rng=[s[0] for s in streams])
     widths = [width] * (depth + 1) + [split.n_classes]
     w_main = init_weights(widths, runs, gain=math.sqrt(2.0), rng=[s[1] for s in streams])
-    w_twin = init_weights(widths, runs, gain=math.sqrt(2.0), rng=[s[3] for s in streams]) if "plain-twin" in arms else None
+    w_twin = (init_weights(widths, runs, gain=math.sqrt(2.0), rng=[s[3] for s in streams])
+              if "plain-twin" in arms else None)
     Xp = split.X_train[:, :, :probe]
     found: dict = {a: {} for a in arms}
 
@@ -278,7 +279,8 @@ def isometry_experiment(
     (64 pixels) and scaled so the first layer's pre-activations have mean square ``q*``; ``depth``
     tanh layers of ``width`` units with weights ``sigma_w`` times Haar orthogonal (Stiefel for the
     first layer) or ``N(0, sigma_w^2 / fan_in)``, biases ``N(0, sigma_b^2)`` shared by the arms of a
-    run (:data:`ISOMETRY_ARMS`, with twin controls; each arm its own weight stream); a linear readout to 10 classes; minibatch SGD (``lr``) on the softmax cross-entropy.
+    run (:data:`ISOMETRY_ARMS`, with twin controls; each arm its own weight stream); a linear
+    readout to 10 classes; minibatch SGD (``lr``) on the softmax cross-entropy.
     The training-set loss is evaluated every ``eval_every`` steps; ``extra[arm]`` holds
     ``steps_to_threshold`` (first evaluated step with loss ``<= threshold`` nats; censored runs
     count as ``steps``, a lower bound that favours the slower arm) and ``censored`` (R,).
@@ -336,7 +338,8 @@ def hidden_participation(net: NetworkStack, X: np.ndarray) -> np.ndarray:
     """Participation ratio (:func:`numerics.measures.participation_ratio`) of every hidden layer's
     representation of the inputs ``X`` (``(d_0, P)`` or ``(R, d_0, P)``): eigenvalues of the centred
     ``P x P`` Gram matrix ``X_c^T X_c / P`` of the layer output ``x_l`` (computed from the smaller of
-    it and the unit covariance ``X_c X_c^T / P``, which share their nonzero eigenvalues). Returns ``(R, hidden layers)``;
+    it and the unit covariance ``X_c X_c^T / P``, which share their nonzero eigenvalues). Returns
+    ``(R, hidden layers)``;
     a representation collapsed to one point has dimension 1.
 
     >>> net = init_network([3, 4, 2], 2, activation="relu", rng=0)

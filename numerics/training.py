@@ -153,7 +153,8 @@ class SampledTask:
                                      f"got {self.X.shape} and {self.Y.shape}")
         self.batch_size = check_positive_int("batch_size", self.batch_size)
         if self.batch_size > self.X.shape[-1]:
-            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[-1]}, got {self.batch_size}")
+            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[-1]}, "
+                                     f"got {self.batch_size}")
 
     @property
     def n_samples(self) -> int:
@@ -347,7 +348,8 @@ def train(
         gens = replica_generators(rng, R)
         perms = [None] * R
     else:
-        raise ArgumentTypeError(f"task must be a PopulationTask, FullBatchTask or SampledTask, got {type(task).__name__}")
+        raise ArgumentTypeError(f"task must be a PopulationTask, FullBatchTask or SampledTask, "
+                                f"got {type(task).__name__}")
     for what, arr in (("X", Xf), ("Y", Yf)):
         if arr.ndim == 3 and arr.shape[0] != R:
             raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
@@ -386,7 +388,8 @@ def train(
     else:
         block = check_positive_int("block", block)
         if callback is not None and block < R:
-            raise ArgumentValueError("block < replicas needs callback=None (a callback sees the whole stack at every step)")
+            raise ArgumentValueError("block < replicas needs callback=None (a callback sees the whole stack at "
+                                     "every step)")
 
     def run_block(sl: slice) -> None:
         """Steps 0..steps of the replicas ``sl`` (a view of the stack: updates write through)."""
