@@ -221,7 +221,7 @@ NORM_EPS = 1e-5
 DIVISIVE_C = 1.0
 
 
-def _normalize(h: np.ndarray, kind: str, out: np.ndarray, buf) -> tuple[np.ndarray, np.ndarray]:
+def _normalize(h: np.ndarray, kind: str, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``z = norm(h)`` into ``out`` and the scale (``sigma`` or ``d``) the backward pass needs."""
     if kind == "divisive":
         d = np.sqrt(DIVISIVE_C**2 + np.mean(h * h, axis=-2, keepdims=True))
@@ -498,7 +498,7 @@ class NetworkStack:
                 continue
             z = h
             if norm:
-                z, sc = _normalize(h, self.normalization, buf("z", l, shape), buf)
+                z, sc = _normalize(h, self.normalization, buf("z", l, shape))
                 normed.append(z)
                 scale.append(sc)
             a = _phi_into(self.activation, self._phi, z, h if in_place else buf("a", l, shape))
