@@ -541,8 +541,8 @@ def auto_block(net: NetworkStack, batch: int, optimizer: str = "gd") -> int:
     ``batch``, twice with skips or normalization) in :data:`BLOCK_BYTES`, at least one.
 
     >>> from degeneracy.numerics.networks import init_network
-    >>> auto_block(init_network([64] * 31, 10, rng=0), 64)
-    5
+    >>> auto_block(init_network([64] * 31, 10, rng=0), 64), auto_block(init_network([32] * 21, 10, rng=0), 32)
+    (1, 8)
     """
     per_param = 3 if optimizer == "adam" else 1
     n_params = sum(p[0].size for p in net.parameters())
