@@ -28,7 +28,7 @@ from degeneracy.proofs.registry import AREAS, select
 from .style import STYLE, finalize, save
 
 __all__ = ["Figure", "FIGURES", "figure", "load_all", "build", "render", "claim_settings", "select_figures",
-           "DEFAULT_OUT"]
+           "DEFAULT_OUT", "CROSS_AREA"]
 
 #: where ``degeneracy figures`` writes without ``--out``: a folder of the current directory (never the
 #: installed package). The README's images are made with ``--out figures/images`` from the checkout.
@@ -64,9 +64,13 @@ def figure(id: str, *, title: str, claims: tuple = (), caption: str = ""):
     return deco
 
 
+#: figure modules that span several areas (their figure ids start with the module name)
+CROSS_AREA = ("realdata",)
+
+
 def load_all() -> None:
-    """Import ``figures.<area>`` for every area module present."""
-    for area in AREAS:
+    """Import ``figures.<area>`` for every area module present, and the cross-area modules."""
+    for area in AREAS + CROSS_AREA:
         name = f"degeneracy.figures.{area}"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)

@@ -19,8 +19,9 @@ def test_same_seed_same_image(tmp_path):
 
 
 def test_figure_ids_follow_areas():
+    from degeneracy.figures.registry import CROSS_AREA
     from degeneracy.proofs.registry import AREAS
 
     for fid, f in FIGURES.items():
-        assert f.module.split(".")[-1] in AREAS
-        assert fid.split("-")[0] in AREAS
+        assert f.module.split(".")[-1] in AREAS + CROSS_AREA
+        assert fid.split("-")[0] == f.module.split(".")[-1]
