@@ -11,6 +11,7 @@
              [--workers N | --dask ADDRESS] [--json PATH] [--null N]
     degeneracy prove [--only GLOB]           run the symbolic certificates
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
+                       [--format png,svg,pdf] [--html [--report VERIFY.json]]
     degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
              [--only SECTIONS]               free-probability density, 1 vs 2 workers
     degeneracy show ID                       one claim, certificate or figure
@@ -265,6 +266,14 @@ def _parser() -> argparse.ArgumentParser:
     _mode_args(f)
     _backend_args(f)
     f.add_argument("--no-progress", action="store_true")
+    f.add_argument("--format", metavar="FMTS", type=_formats, default=("png", "svg"),
+                   help="comma-separated formats: png, svg, pdf (vector for papers; default png,svg)")
+    f.add_argument("--html", action="store_true",
+                   help="also write gallery.html in the output folder: each figure, its caption, its claims with "
+                        "their verdicts (same mode and seed) and the command that reproduces it")
+    f.add_argument("--report", metavar="PATH",
+                   help="with --html: take the verdicts from this `degeneracy verify --json` report of the same "
+                        "mode and seed instead of running the claims")
 
     b = sub.add_parser("bench", help="the benchmark suite (throughput against the matmul ceiling)")
     b.add_argument("--json", metavar="PATH")
@@ -466,6 +475,10 @@ def _cmd_figures(args) -> int:
     from degeneracy.figures.registry import DEFAULT_OUT, select_figures
 
     figs = _usage(select_figures, args.only)
+    if args.report and not args.html:
+        raise UsageError("--report is only used with --html")
+    if args.report and not os.path.isfile(args.report):
+        raise UsageError(f"--report {args.report!r} is not a file (a `degeneracy verify --json` report)")
     out = args.out or DEFAULT_OUT
     _output_dir("--out", out)
     executor, client, _backend_label = _backend(args)
@@ -482,9 +495,24 @@ def _cmd_figures(args) -> int:
         progress.done(res.id)
         print(f"{res.id}: {', '.join(os.path.relpath(p) for p in paths)} ({res.seconds:.1f} s)")
 
-    units = [FigureUnit(f.id, args.mode, args.seed) for f in figs]
+    units = [FigureUnit(f.id, args.mode, args.seed, args.format) for f in figs]
     try:
         run_units(units, workers=args.workers or 1, executor=executor, on_result=on_result)
+        if args.html:
+            from .gallery import run_verdicts, verdicts_from_report, write_gallery
+
+            claims = [c for f in figs for c in f.claims]
+            if args.report:
+                try:
+                    verdicts = verdicts_from_report(args.report, mode=args.mode, seed=args.seed)
+                except (OSError, ValueError, KeyError) as exc:
+                    raise UsageError(f"--report {args.report}: {exc}") from None
+            else:
+                print(f"gallery: running the {len(set(claims))} illustrated claims for their verdicts", flush=True)
+                verdicts = run_verdicts(claims, mode=args.mode, seed=args.seed, workers=args.workers or 1,
+                                        executor=executor)
+            path = write_gallery(figs, out=out, mode=args.mode, seed=args.seed, verdicts=verdicts, formats=args.format)
+            print(f"gallery: {os.path.relpath(path)}")
     finally:
         progress.close()
         if client is not None:
@@ -493,6 +521,17 @@ def _cmd_figures(args) -> int:
         print(f"degeneracy: could not write into --out {out!r}: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _formats(text: str) -> tuple:
+    """``--format png,svg,pdf``: a usage error names the accepted formats."""
+    from degeneracy.figures.style import FORMATS
+
+    fmts = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    bad = [f for f in fmts if f not in FORMATS]
+    if not fmts or bad:
+        raise argparse.ArgumentTypeError(f"formats must be a comma-separated subset of {', '.join(FORMATS)}, got {text!r}")
+    return fmts
 
 
 def _cmd_bench(args) -> int:
