@@ -257,8 +257,8 @@ def deep_kernel(ctx):
 
 _ACTS = ("tanh", "erf", "hard_tanh", "relu")
 
-#: sequential replication of the two empirical claims: runs per batch and most batches, per mode
-_REPLICATION = {"batch": (10, 24, 48), "batches": (4, 4, 4)}
+#: sequential replication of the two empirical claims: runs per batch ("replicas") and most batches, per mode
+_REPLICATION = {"replicas": (10, 24, 48), "batches": (4, 4, 4)}
 
 
 def _mlp(ctx, act, index, size, **kw):
@@ -276,7 +276,7 @@ def _replicate(ctx, batch, evaluate):
         latest["s"] = s
         return evaluate(s)
 
-    checks = replicate(ctx, batch, remember, size=ctx.settings["batch"], batches=ctx.settings["batches"])
+    checks = replicate(ctx, batch, remember, size=ctx.settings["replicas"], batches=ctx.settings["batches"])
     return checks, latest["s"]
 
 

@@ -49,14 +49,14 @@ Examples
 >>> import numpy as np
 >>> from degeneracy.numerics import stats
 >>> from degeneracy.proofs.context import make_context
->>> ctx = make_context("toy.sequential", seed=0, mode="quick", kind="empirical")
+>>> ctx = make_context("toy.sequential", seed=0, mode="quick", kind="empirical", alpha=1e-3)
 >>> def batch(index, rng, size):
 ...     return {"a": rng.normal(1.0, 1.0, size), "b": rng.normal(0.0, 1.0, size)}
 >>> def evaluate(s):
 ...     yield stats.difference_check("a > b", s["a"], s["b"], "greater")
 >>> (c,) = replicate(ctx, batch, evaluate, size=20, batches=4)
 >>> c.finalize(ctx.alpha, three_way=True).outcome, c.look, ctx.replication["runs"]
-('supported', 2, 40)
+('supported', 3, 60)
 """
 
 from __future__ import annotations

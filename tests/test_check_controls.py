@@ -98,11 +98,12 @@ def test_every_graded_check_sees_a_realistic_mistake_at_quick_sizes(quick_result
 
 def test_the_walk_covers_the_registry(quick_results):
     graded = sum(c.test in GRADED for r in quick_results.values() for c in r.checks)
-    undefined = [(r.id, c.name) for r in quick_results.values() for c in r.checks
+    undefined = [(r.id, c.name, c.test) for r in quick_results.values() for c in r.checks
                  if c.test in GRADED and c.detects() is None]
     assert graded > 100
-    # a zero prediction without a stated scale cannot be perturbed relatively: keep those few and visible
-    assert len(undefined) <= 12, undefined
+    # a zero prediction cannot be perturbed relatively: allowed only for deterministic residuals (tolerance
+    # checks, whose scale is rounding); a statistical check of a zero prediction states its scale (Check.aims)
+    assert all(t == "tolerance" for _, _, t in undefined), [u for u in undefined if u[2] != "tolerance"]
 
 
 @pytest.fixture(scope="module")
