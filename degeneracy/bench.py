@@ -5,7 +5,7 @@ numbers are per core and comparable on a shared machine):
 
 * ``matmul_gflops`` -- the ceiling: ``2 N^3 / t`` for ``A @ B`` (dgemm) at N = 2048 and at
   N = 1024, the best rate over all repetitions (the higher, hence stricter, of the two);
-* per size N, the engine step of :func:`numerics.products.lyapunov_qr` on the LAPACK path (draw
+* per size N, the engine step of :func:`numerics.qr_engine.lyapunov_qr` on the LAPACK path (draw
   a Gaussian matrix, apply the previous reflectors from the right, Householder QR), as kernel
   ``"qr-engine"`` (the default compact-WY ``geqrt`` + ``gemqrt``) and ``"qr-engine-geqrf"``
   (``geqrf`` + ``ormqr`` with queried workspaces, docs/performance.md): ``seconds_per_step``,
@@ -50,7 +50,7 @@ import numpy as np
 
 from degeneracy.errors import ArgumentValueError, NumericalFailure
 from degeneracy.numerics.ensembles import gaussian
-from degeneracy.numerics.products import lyapunov_qr
+from degeneracy.numerics.qr_engine import lyapunov_qr
 from degeneracy.numerics.rng import as_generator
 from degeneracy.validation import check_positive_int
 
@@ -98,8 +98,8 @@ def matmul_gflops(n: int = 2048, repeats: int = 3, rng=0) -> float:
 
 def _engine_step_times(n: int, depth: int, method: str, rng=0) -> np.ndarray:
     """Durations of steps 2..depth of one :func:`lyapunov_qr` run (see
-    :func:`degeneracy.numerics.products.engine_step_times`)."""
-    from degeneracy.numerics.products import engine_step_times
+    :func:`degeneracy.numerics.qr_engine.engine_step_times`)."""
+    from degeneracy.numerics.qr_engine import engine_step_times
 
     return engine_step_times(n, depth, method=method, rng=rng)
 

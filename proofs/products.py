@@ -3,7 +3,7 @@
 The seed essay's first quantitative point is Saxe et al.'s figure of singular values of
 products of 1, 10 and 100 random matrices: as depth grows the product becomes degenerate.
 Each claim below pits an exact law from :mod:`theory.products` against the Monte Carlo engines
-of :mod:`numerics.products`, with standard errors from independent replicas.
+of the numerics layer (:mod:`numerics.qr_engine`, :mod:`numerics.graded_svd`, ...), with standard errors from independent replicas.
 """
 
 from __future__ import annotations
@@ -15,8 +15,16 @@ import numpy as np
 import sympy as sp
 
 from degeneracy.numerics import ensembles, stats
-from degeneracy.numerics import products as nprod
+from degeneracy.numerics.graded_svd import (
+    fuss_catalan_samples,
+    product_log_singular_values,
+    sample_product_log_singular_values,
+)
 from degeneracy.numerics.isometry import fold_product_squared_singular_values
+from degeneracy.numerics.naive_products import naive_product_singular_values
+from degeneracy.numerics.product_eigenvalues import origin_bin_fraction, sample_product_eigenvalues
+from degeneracy.numerics.qr_engine import lyapunov_qr
+from degeneracy.numerics.spectral_summaries import normalized_participation_ratio
 from degeneracy.theory import products as tp
 from degeneracy.theory.fold import fold_law
 from degeneracy.theory.free import moments_from_s_transform
@@ -155,7 +163,7 @@ def fuss_catalan_moments(ctx):
     for L in s["depths"]:
         est = {k: ([], []) for k in range(1, s["k_max"] + 1)}
         for n in s["sizes"]:
-            x = nprod.fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+            x = fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
             for k in est:
                 vals = (x**k).mean(axis=1)  # (1/N) tr (P^T P)^k, one value per replica
                 est[k][0].append(vals.mean())
@@ -175,7 +183,7 @@ def fuss_catalan_moments(ctx):
 def second_moment_finite_n(ctx):
     for field in ("real", "complex"):
         for n, L in ctx.settings["cases"]:
-            x = nprod.fuss_catalan_samples(n, L, replicas=ctx.settings["replicas"], field=field,
+            x = fuss_catalan_samples(n, L, replicas=ctx.settings["replicas"], field=field,
                                                       rng=ctx.spawn(field, f"n{n}", f"L{L}"))
             vals = (x**2).mean(axis=1)
             exact = tp.second_moment(n, L, field=field)
@@ -203,7 +211,7 @@ def fuss_catalan_law(ctx):
         grid = law.ppf(np.linspace(0.05, 0.95, 19))
         data = {}
         for n in sizes:
-            data[n] = nprod.fuss_catalan_samples(n, L, replicas=s["replicas"],
+            data[n] = fuss_catalan_samples(n, L, replicas=s["replicas"],
                                                             rng=ctx.spawn(f"L{L}", f"n{n}"))
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
 
@@ -214,7 +222,7 @@ def _finite_depth(ctx, field: str):
         mu = tp.lyapunov_exponents(n, field=field)
         if ctx.control:  # a factor-2 slip in the variance of the entries: log(1/n) for log(2/n)
             mu = mu - 0.5 * math.log(2.0) if field == "real" else mu + 0.5 * math.log(2.0)
-        ex = nprod.lyapunov_qr(n, s["depth"], replicas=s["replicas"], field=field,
+        ex = lyapunov_qr(n, s["depth"], replicas=s["replicas"], field=field,
                                rng=ctx.spawn(field, f"n{n}")).exponents
         yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, mu,
                                       labels=[f"mu_{i + 1}" for i in range(n)])
@@ -261,7 +269,7 @@ def lyapunov_fluctuations(ctx):
         theory = tp.lyapunov_variances(n, field=field)
         if ctx.control:  # the complex formula used for the real case and vice versa
             theory = tp.lyapunov_variances(n, field="complex" if field == "real" else "real")
-        ex = nprod.lyapunov_qr(n, s["depth"], replicas=s["replicas"], field=field, rng=ctx.spawn(field)).exponents
+        ex = lyapunov_qr(n, s["depth"], replicas=s["replicas"], field=field, rng=ctx.spawn(field)).exponents
         groups = stats.group_variance_replicas(ex * math.sqrt(s["depth"]), s["groups"])  # (G, n): L Var per group
         yield stats.vector_mean_check(f"{field}, n={n}, depth={s['depth']}", groups, theory,
                                       labels=[f"i={i + 1}" for i in range(n)])
@@ -285,8 +293,8 @@ def depth_degeneracy(ctx):
     for L in s["depths"]:
         pr_m, pr_se = [], []
         for n in s["sizes"]:
-            x = nprod.fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
-            pr = nprod.participation_ratio(np.sqrt(x))
+            x = fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+            pr = normalized_participation_ratio(np.sqrt(x))
             pr_m.append(pr.mean())
             pr_se.append(pr.std(ddof=1) / math.sqrt(pr.size))
             if n == s["sizes"][-1]:
@@ -304,7 +312,7 @@ def depth_degeneracy(ctx):
     rate = mu[0] - mu[-1]
     m, se = [], []
     for L in s["cond_depths"]:
-        logsv = nprod.sample_product_log_singular_values(n, L, replicas=s["cond_replicas"],
+        logsv = sample_product_log_singular_values(n, L, replicas=s["cond_replicas"],
                                                         rng=ctx.spawn("cond", f"L{L}"))
         c = (logsv[:, 0] - logsv[:, -1]) / L
         m.append(c.mean())
@@ -356,9 +364,9 @@ def eigenvalue_origin(ctx):
     for k in s["ks"]:
         m, se = [], []
         for n in s["sizes"]:
-            lam = nprod.sample_product_eigenvalues(n, k, replicas=s["replicas"], field="complex",
+            lam = sample_product_eigenvalues(n, k, replicas=s["replicas"], field="complex",
                                                    rng=ctx.spawn(f"k{k}", f"n{n}"))
-            frac = nprod.origin_bin_fraction(lam)
+            frac = origin_bin_fraction(lam)
             m.append(frac.mean())
             se.append(frac.std(ddof=1) / math.sqrt(frac.size))
         theory = tp.origin_bin_fraction(k + 1 if ctx.control else k)
@@ -403,7 +411,7 @@ def complex_finite_n_density(ctx):
     s = ctx.settings
     grid = np.array([0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.5, 4.0])
     for n, L in s["cases"]:
-        x = nprod.fuss_catalan_samples(n, L, replicas=s["replicas"] * s["per_replica"], field="complex",
+        x = fuss_catalan_samples(n, L, replicas=s["replicas"] * s["per_replica"], field="complex",
                                        rng=ctx.spawn(f"n{n}", f"L{L}"))
         samples = x.reshape(s["replicas"], -1)  # each row pools per_replica independent matrices
         # control: the density of one factor fewer (a plausible off-by-one in the depth)
@@ -428,8 +436,8 @@ def naive_breakdown(ctx):
     lost_mean = []
     for L in s["depths"]:
         factors = ensembles.gaussian(n, size=(L, s["replicas"]), rng=ctx.spawn(f"L{L}"))  # (L, R, n, n)
-        stable = nprod.product_log_singular_values(factors)  # (R, n) descending, accurate at any depth
-        naive = np.log(np.maximum(nprod.naive_product_singular_values(factors), np.finfo(float).tiny))
+        stable = product_log_singular_values(factors)  # (R, n) descending, accurate at any depth
+        naive = np.log(np.maximum(naive_product_singular_values(factors), np.finfo(float).tiny))
         gap = stable[:, :1] - stable
         lost = np.abs(naive - stable) > 1e-2
         predicted_lost = gap > threshold
