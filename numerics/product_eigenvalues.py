@@ -19,7 +19,7 @@ from degeneracy.numerics.naive_products import multiply
 from degeneracy.numerics.rng import RNGLike, as_generator
 from degeneracy.validation import check_choice, check_positive_int, check_real
 
-__all__ = ["product_eigenvalues", "sample_product_eigenvalues", "origin_bin_fraction"]
+__all__ = ["product_eigenvalues", "sample_product_eigenvalues", "origin_bin_fraction", "rotation_averaged_bin_fraction"]
 
 
 def product_eigenvalues(factors, depth: int | None = None, **sample_kwargs) -> np.ndarray:
@@ -97,4 +97,34 @@ def origin_bin_fraction(eigenvalues, width: float = 0.1) -> np.ndarray:
     h = width / 2.0
     inside = (np.abs(np.real(z)) <= h) & (np.abs(np.imag(z)) <= h)
     return inside.mean(axis=-1)
+
+
+def rotation_averaged_bin_fraction(eigenvalues, width: float = 0.1) -> np.ndarray:
+    """:func:`origin_bin_fraction` averaged over rotations of the spectrum: a lower-variance estimator.
+
+    For a rotation-invariant eigenvalue law (products of complex Ginibre matrices are bi-unitarily
+    invariant, so ``lambda -> e^{i theta} lambda`` preserves the joint law), the expected
+    fraction in the square ``[-h, h]^2`` (``h = width / 2``) equals the expected mean of
+
+        ``p(|lambda|)``, ``p(r) = 1`` for ``r <= h``, ``1 - (4/pi) arccos(h/r)`` for
+        ``h < r < h sqrt 2``, ``0`` beyond,
+
+    the fraction of the circle of radius ``r`` that lies in the square (conditioning the indicator
+    on the modulus: Rao-Blackwell). Same mean, never larger variance; for real factors (not
+    rotation invariant) use :func:`origin_bin_fraction`. Batched over leading axes.
+
+    >>> round(float(rotation_averaged_bin_fraction(np.array([0.0, 0.06, 1.0]))), 6)  # (1 + 0.254282 + 0) / 3
+    0.418094
+    """
+    width = check_real("width", width, lo=0.0, lo_open=True)
+    z = np.asarray(eigenvalues)
+    if z.ndim < 1 or z.shape[-1] == 0:
+        raise ArgumentValueError("eigenvalues must have a non-empty last axis")
+    if not np.all(np.isfinite(z)):
+        raise ArgumentValueError("eigenvalues must contain only finite numbers (found NaN or inf)")
+    h = width / 2.0
+    r = np.abs(z)
+    ratio = np.minimum(h / np.maximum(r, h), 1.0)  # h/r on the ring, 1 inside the inner disk
+    p = np.where(r >= h * np.sqrt(2.0), 0.0, 1.0 - (4.0 / np.pi) * np.arccos(ratio))
+    return p.mean(axis=-1)
 
