@@ -8,6 +8,7 @@ of the numerics layer (:mod:`numerics.qr_engine`, :mod:`numerics.graded_svd`, ..
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -21,7 +22,7 @@ from degeneracy.numerics.graded_svd import (
     sample_product_log_singular_values,
 )
 from degeneracy.numerics.isometry import fold_product_squared_singular_values
-from degeneracy.numerics.naive_products import naive_product_singular_values
+from degeneracy.numerics.naive_products import multiply, naive_product_singular_values
 from degeneracy.numerics.product_eigenvalues import rotation_averaged_bin_fraction, sample_product_eigenvalues
 from degeneracy.numerics.qr_engine import lyapunov_qr
 from degeneracy.numerics.spectral_summaries import normalized_participation_ratio
@@ -70,7 +71,9 @@ def second_moment_recursion_solution(field: str = "real", *, wrong: bool = False
     ``(a, b)_{L+1} = M (a, b)_L`` (:func:`theory.products.second_moment_recursion`). The
     certificate diagonalizes ``M`` symbolically in ``n``, forms ``M^L`` for symbolic ``L``, and
     checks (i) it reproduces the exact :func:`theory.products.second_moment` for n <= 6,
-    L <= 6 and (ii) ``lim_{n->inf} (1/n) a_L / n^0 = L + 1`` (the Fuss–Catalan second moment).
+    L <= 6, comparing exact rationals exactly (no ``nsimplify``: it can turn an exact rational
+    into an irrational-looking float fit) and (ii) ``lim_{n->inf} (1/n) a_L = L + 1`` (the
+    Fuss–Catalan second moment).
     """
     M, init, n = tp.second_moment_recursion(field)
     L = sp.symbols("L", positive=True, integer=True)
@@ -79,9 +82,9 @@ def second_moment_recursion_solution(field: str = "real", *, wrong: bool = False
     aL = sp.simplify((ML * init)[0] / n)
     for nn in range(1, 7):
         for LL in range(1, 7):
-            value = sp.nsimplify(aL.subs({n: nn, L: LL}))
+            value = sp.simplify(aL.subs({n: nn, L: LL}))
             exact = tp.second_moment(nn, LL, field=field)
-            if sp.Rational(exact.numerator, exact.denominator) != sp.simplify(value):
+            if not (value.is_Rational and value == sp.Rational(exact.numerator, exact.denominator)):
                 return False, f"closed form {value} != exact {exact} at n={nn}, depth={LL}"
     limit = sp.limit(aL, n, sp.oo)
     target = L + 2 if wrong else L + 1
@@ -97,6 +100,109 @@ def _cert_second_moment():
     ok_r, d_r = second_moment_recursion_solution("real")
     ok_c, d_c = second_moment_recursion_solution("complex")
     return ok_r and ok_c, f"real: {d_r}; complex: {d_c}"
+
+
+@functools.lru_cache(maxsize=16)
+def wick_step_exact(n: int, field: str = "real") -> tuple[tuple[Fraction, Fraction], tuple[Fraction, Fraction]]:
+    """The one-layer Wick step of the second moment, computed by Isserlis' theorem term by term.
+
+    For a symmetric ``A`` with symbolic entries and one Gaussian ``n x n`` factor ``W`` (entries of
+    variance ``1/n``; complex: independent ``z_ij`` with ``E |z|^2 = 1/n``), expand
+    ``tr((W A W^*)^2)`` and ``(tr W A W^*)^2`` as polynomials in the entries of ``W`` (and of
+    ``conj(W)``) and replace every monomial by its Gaussian expectation (Isserlis 1918):
+    real ``E w^(2m) = (2m-1)!! n^-m``, complex ``E z^p conj(z)^q = delta_pq p! n^-p``, independent
+    entries factorizing. Both expectations are then matched, coefficient by coefficient in the
+    entries of ``A``, to ``c1 tr A^2 + c2 (tr A)^2``. Returns the exact recursion matrix
+    ``((c1, c2) for tr^2, (c1, c2) for (tr)^2)``: an independent route to the Wick
+    coefficients that :func:`theory.products.second_moment` uses (``n >= 2``: at ``n = 1`` the
+    two invariants coincide).
+    """
+    if n < 2:
+        raise ValueError(f"n must be >= 2 (tr A^2 and (tr A)^2 coincide at n = 1), got {n}")
+    a = sp.symbols(f"a0:{n * (n + 1) // 2}")
+    A = sp.zeros(n, n)
+    entries = iter(a)
+    for i in range(n):
+        for j in range(i, n):
+            A[i, j] = A[j, i] = next(entries)
+    if field == "real":
+        w = sp.symbols(f"w0:{n * n}")
+        W, Wh, gens = sp.Matrix(n, n, w), sp.Matrix(n, n, w).T, w
+    else:
+        z, zb = sp.symbols(f"z0:{n * n}"), sp.symbols(f"zb0:{n * n}")
+        W, Wh, gens = sp.Matrix(n, n, z), sp.Matrix(n, n, zb).T, z + zb
+    X = W * A * Wh
+    inv_n = sp.Rational(1, n)
+
+    def expectation(expr) -> sp.Expr:
+        total = sp.Integer(0)
+        for mon, coeff in sp.Poly(sp.expand(expr), *gens).terms():
+            m = sp.Integer(1)
+            if field == "real":
+                for e in mon:
+                    if e % 2:
+                        m = sp.Integer(0)
+                        break
+                    m *= sp.factorial2(e - 1) * inv_n ** (e // 2)
+            else:
+                for p, q in zip(mon[: n * n], mon[n * n:]):
+                    if p != q:
+                        m = sp.Integer(0)
+                        break
+                    m *= sp.factorial(p) * inv_n**p
+            total += coeff * m
+        return sp.expand(total)
+
+    tr2, trsq = sp.expand((A * A).trace()), sp.expand(A.trace() ** 2)
+    c1, c2 = sp.symbols("c1 c2")
+    rows = []
+    for expr in ((X * X).trace(), X.trace() ** 2):
+        residual = sp.Poly(expectation(expr) - c1 * tr2 - c2 * trsq, *a).coeffs()
+        sol = sp.solve(residual, [c1, c2], dict=True)
+        if len(sol) != 1 or set(sol[0]) != {c1, c2}:  # pragma: no cover - the expectation is always of this form
+            raise ValueError(f"the one-layer expectation is not a combination of tr A^2 and (tr A)^2: {sol}")
+        rows.append((Fraction(int(sol[0][c1].p), int(sol[0][c1].q)), Fraction(int(sol[0][c2].p), int(sol[0][c2].q))))
+    return rows[0], rows[1]
+
+
+def second_moments_by_isserlis(n: int, depth: int, field: str = "real") -> tuple[Fraction, Fraction]:
+    """``(E (1/n) tr (P^*P)^2, E ((1/n) tr P^*P)^2)`` exactly, from :func:`wick_step_exact`:
+    ``v_L = M^L (n, n^2)`` in Fractions."""
+    (m11, m12), (m21, m22) = wick_step_exact(n, field)
+    x, y = Fraction(n), Fraction(n * n)
+    for _ in range(depth):
+        x, y = m11 * x + m12 * y, m21 * x + m22 * y
+    return x / n, y / (n * n)
+
+
+def second_moment_isserlis_check(ns=(2, 3), depths=(1, 2, 3, 4), *, wrong: bool = False) -> tuple[bool, str]:
+    """:func:`theory.products.second_moment` and :func:`theory.products.second_moment_recursion`
+    against the Isserlis route (:func:`wick_step_exact`), exactly, for real and complex factors."""
+    bad = []
+    for field in ("real", "complex"):
+        for n in ns:
+            M, _init, nsym = tp.second_moment_recursion(field)
+            step = wick_step_exact(n, field)
+            theirs = tuple(tuple(sp.Rational(M[i, j].subs(nsym, n)) for j in range(2)) for i in range(2))
+            if theirs != tuple(tuple(sp.Rational(c.numerator, c.denominator) for c in row) for row in step):
+                bad.append(f"{field}, n={n}: recursion matrix {theirs} != Isserlis {step}")
+            for L in depths:
+                a, _b = second_moments_by_isserlis(n, L, field)
+                expected = Fraction(L + 1) if wrong else tp.second_moment(n, L, field=field)
+                if a != expected:
+                    bad.append(f"{field}, n={n}, depth={L}: second_moment {expected} != Isserlis {a}")
+    if bad:
+        return False, "; ".join(bad[:4]) + (f"; and {len(bad) - 4} more" if len(bad) > 4 else "")
+    return True, (f"Wick step and E (1/n) tr (P^*P)^2 equal the term-by-term Isserlis expectation for n in {tuple(ns)}, "
+                  f"depths {tuple(depths)}, real and complex")
+
+
+@certificate("products.second-moment-isserlis",
+             statement="the Wick coefficients of the finite-n second moment equal the term-by-term Gaussian (Isserlis) "
+                       "expectation of one layer, exactly, for n = 2, 3 (real and complex)",
+             source="Isserlis, Biometrika 12 (1918); Wick contractions; docs/formulas.md §1 (finite-N second moment)")
+def _cert_second_moment_isserlis():
+    return second_moment_isserlis_check()
 
 
 def cayley_orthogonal(A: sp.Matrix) -> sp.Matrix:
@@ -123,15 +229,54 @@ def _cert_orthogonal():
     return orthogonal_product_exact()
 
 
+def _integer_matrix(a):
+    from sympy.polys.matrices import DomainMatrix
+
+    rows, cols = np.shape(a)
+    return DomainMatrix([[sp.ZZ(int(x)) for x in row] for row in np.asarray(a)], (rows, cols), sp.ZZ)
+
+
+def exact_rank(a) -> int:
+    """Rank over Q of an integer matrix (sympy ``DomainMatrix``, fraction-free: exact)."""
+    return int(_integer_matrix(a).convert_to(sp.QQ).rank())
+
+
+def generic_fold_integer_matrices(n: int, k: int, depth: int, rng, *, bound: int = 9, max_draws: int = 200):
+    """``depth`` integer Fold-k matrices (entries in ``[-bound, bound]``) that are *certified* generic.
+
+    Fold-k of ``W`` tiles its top ``r x n`` block ``B`` (``r = n/2^k``) ``2^k`` times, so for two such
+    matrices ``fold(W2) fold(W1) = tile(C2 B1)`` with ``C2 = sum_j B2[:, j r:(j+1) r]`` (the column
+    blocks of ``B2`` summed), and a product of ``L`` of them is ``tile(C_L ... C_2 B_1)``. If every
+    ``C_l`` is nonsingular (which also makes ``B_l`` of full row rank ``r``) the product has rank
+    exactly ``r``. Each matrix is redrawn until ``det C != 0``, computed exactly over the integers;
+    integer draws are singular with small but positive probability (28 of 3000 seeds failed before
+    this certification), Gaussian ones with probability 0. Raises ``CertificationError`` after
+    ``max_draws`` failed draws (never seen).
+    """
+    from degeneracy.errors import CertificationError
+
+    r = n >> k
+    out = []
+    for _ in range(depth):
+        for _attempt in range(max_draws):
+            W = rng.integers(-bound, bound + 1, size=(n, n))
+            C = W[:r].reshape(r, 1 << k, r).sum(axis=1)  # sum of the column blocks of B
+            if _integer_matrix(C).det() != 0:
+                break
+        else:
+            raise CertificationError(f"no generic Fold-{k} integer matrix (n={n}) in {max_draws} draws")
+        out.append(ensembles.fold(W.astype(float), k).astype(np.int64))
+    return out
+
+
 def fold_rank_exact(n: int, k: int, depth: int, seed: int = 0) -> tuple[int, int]:
-    """Exact ranks (over Q) of a Fold-k integer matrix and of a product of ``depth`` of them."""
-    rng = np.random.default_rng(seed)
-    mats = [ensembles.fold(rng.integers(-9, 10, size=(n, n)).astype(float), k) for _ in range(depth)]
-    one = sp.Matrix(mats[0].astype(int)).rank()
-    prod = sp.eye(n)
-    for m in mats:
-        prod = sp.Matrix(m.astype(int)) * prod
-    return one, prod.rank()
+    """Exact ranks (over Q) of a certified-generic Fold-k integer matrix and of a product of ``depth``
+    of them (:func:`generic_fold_integer_matrices`)."""
+    mats = generic_fold_integer_matrices(n, k, depth, np.random.default_rng(seed))
+    prod = mats[0]
+    for m in mats[1:]:
+        prod = m @ prod  # exact: int64, |entries| <= (9 n)^depth = 144^3 at n = 16
+    return exact_rank(mats[0]), exact_rank(prod)
 
 
 @certificate("products.fold-rank-exact",
@@ -173,22 +318,58 @@ def fuss_catalan_moments(ctx):
             yield stats.extrapolation_check(f"m_{k}, depth {L}", s["sizes"], m, se, theory, powers=(1, 2))
 
 
+def _second_moment_samples(ctx, field: str, n: int, depth: int, replicas: int, chunk: int):
+    """Per replica ``(1/n) tr (P^*P)^2`` and ``((1/n) tr P^*P)^2`` of products of ``depth`` Gaussian
+    ``n x n`` factors, multiplied explicitly (depth <= 4: no accuracy issue for these sums of
+    squares), drawn in chunks on streams keyed by (field, n, depth, chunk)."""
+    a_out, b_out = [], []
+    for c, start in enumerate(range(0, replicas, chunk)):
+        r = min(chunk, replicas - start)
+        P = multiply(ensembles.gaussian(n, size=(depth, r), field=field,
+                                        rng=ctx.spawn(field, f"n{n}", f"L{depth}", f"chunk{c}")))
+        G = np.matmul(np.conj(np.swapaxes(P, -1, -2)), P)
+        a_out.append(np.sum(np.abs(G) ** 2, axis=(-2, -1)) / n)
+        b_out.append((np.real(np.trace(G, axis1=-2, axis2=-1)) / n) ** 2)
+    return np.concatenate(a_out), np.concatenate(b_out)
+
+
 @claim("products.second-moment-finite-n",
        title="At finite n the second moment E[(1/n) tr (P^T P)^2] of a product of Gaussian matrices is an exact "
              "rational function of n and the depth (real and complex), tending to depth + 1.",
-       source="Wick contractions; docs/formulas.md §1",
+       source="Wick contractions; Isserlis, Biometrika 12 (1918); docs/formulas.md §1",
        kind="finite-n",
        formula="(a, b)_{L+1} = M(n) (a, b)_L with a = E tr (P^T P)^2, b = E (tr P^T P)^2",
-       settings={"replicas": (4000, 20000, 100000), "cases": (((2, 1), (3, 2), (4, 3)),) * 3})
+       settings={"replicas": (20000, 120000, 400000), "chunk": 20000,
+                 "cases": ({"real": ((1, 1), (2, 1), (3, 2)), "complex": ((1, 1), (2, 2))},
+                           {"real": ((1, 1), (2, 1), (3, 2), (4, 3), (6, 4)),
+                            "complex": ((1, 1), (2, 2), (3, 3), (6, 4))},
+                           {"real": ((1, 1), (2, 1), (3, 2), (4, 3), (6, 4), (8, 4)),
+                            "complex": ((1, 1), (2, 2), (3, 3), (6, 4), (8, 4))}),
+                 "isserlis_n": ((2,), (2, 3), (2, 3))})
 def second_moment_finite_n(ctx):
-    for field in ("real", "complex"):
-        for n, L in ctx.settings["cases"]:
-            x = fuss_catalan_samples(n, L, replicas=ctx.settings["replicas"], field=field,
-                                                      rng=ctx.spawn(field, f"n{n}", f"L{L}"))
-            vals = (x**2).mean(axis=1)
-            exact = tp.second_moment(n, L, field=field)
-            theory = Fraction(L + 1) if ctx.control else exact  # control: forget the finite-n correction
-            yield stats.mean_check(f"{field}, n={n}, depth={L} (exact {exact})", vals, theory)
+    """Two routes. Exact: the Wick step is recomputed term by term by Isserlis' theorem (sympy) and
+    ``theory.products.second_moment`` must equal it exactly (a slip in any one pairing term fails
+    it). Monte Carlo: per case one check of both ``a/n = E (1/n) tr (P^*P)^2`` and
+    ``b/n^2 = E ((1/n) tr P^*P)^2`` (the second row of the recursion is visible in ``b`` at depth
+    1 already); small n and depth, where the finite-n terms are large, and many replicas (the
+    per-replica values are heavy-tailed: their relative spread grows with depth), so each check
+    resolves a few percent."""
+    s = ctx.settings
+    holds, detail = second_moment_isserlis_check(ns=s["isserlis_n"], wrong=ctx.control)
+    yield stats.proof_check("exact: theory equals the Isserlis route (n <= 3, depth <= 4)", holds, detail)
+    for field, cases in s["cases"].items():
+        M, init, nsym = tp.second_moment_recursion(field)
+        for n, L in cases:
+            a_vals, b_vals = _second_moment_samples(ctx, field, n, L, s["replicas"], s["chunk"])
+            Mn = sp.Matrix(M.subs(nsym, n))
+            v = (Mn**L) * sp.Matrix(init.subs(nsym, n))
+            a_th = tp.second_moment(n, L, field=field)
+            b_th = Fraction(int(sp.Rational(v[1]).p), int(sp.Rational(v[1]).q)) / (n * n)
+            if ctx.control:  # forget the finite-n corrections: the n -> inf limits
+                a_th, b_th = Fraction(L + 1), Fraction(1)
+            yield stats.vector_mean_check(f"{field}, n={n}, depth={L} (exact a = {a_th})",
+                                          np.column_stack([a_vals, b_vals]), [a_th, b_th],
+                                          labels=["E (1/n) tr (P*P)^2", "E ((1/n) tr P*P)^2"])
 
 
 @claim("products.fuss-catalan-law",
