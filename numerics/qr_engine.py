@@ -189,6 +189,7 @@ def _run_engine(src: FactorSource, method: str, k: int, cps: tuple[int, ...],
     if method in ("lapack", "geqrf"):
         kern = HouseholderKernel(src.field, "geqrf" if method == "geqrf" else "geqrt")
         frames: list = [None] * R
+        diag = np.empty((R, k), dtype=src.dtype)
         for layer, block in enumerate(src):
             n_out, n_in = block.shape[-2:]
             if n_out < k:
@@ -200,7 +201,8 @@ def _run_engine(src: FactorSource, method: str, k: int, cps: tuple[int, ...],
                 if frames[r] is not None:
                     w = kern.apply_right(frames[r], w)
                 frames[r] = kern.factor(w[:, :k] if k < n_in else w)
-                sums[r] += log_abs(kern.diag(frames[r]))
+                diag[r] = kern.diag(frames[r])
+            sums += log_abs(diag)
             if layer + 1 in cp_index:
                 cp_out[cp_index[layer + 1]] = sums
             if on_step is not None:

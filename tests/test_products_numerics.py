@@ -407,10 +407,12 @@ def test_bench_quick_schema_without_timing_assertions():
     assert set(r) == {"matmul_gflops", "kernels", "threads"}
     assert r["threads"] == 1
     names = {(k["name"], k["n"]) for k in r["kernels"]}
-    assert ("qr-engine", 32) in names and ("qr-engine-geqrf", 32) in names
+    assert {("qr-engine", 32), ("qr-engine-geqrf", 32), ("qr-engine-batched", 8)} <= names
     for k in r["kernels"]:
-        assert set(k) == {"name", "n", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_numpy_qr"}
-        assert all(math.isfinite(k[f]) and k[f] > 0 for f in ("seconds_per_step", "gflops", "ratio_to_matmul",
-                                                              "speedup_vs_numpy_qr"))
+        fields = ["seconds_per_step", "gflops", "ratio_to_matmul"]
+        fields += ["speedup_vs_single"] if k["name"] == "qr-engine-batched" else ["speedup_vs_numpy_qr", "draw_seconds",
+                                                                               "ratio_with_draw"]
+        assert all(math.isfinite(k[f]) and k[f] > 0 for f in fields)
+        assert k["lapack"] == bench.LAPACK_ROUTINES[k["name"]]
     assert "matmul ceiling" in bench.format_table(r)
-    assert bench.check_floors(r) == []  # no N = 1024 kernel in quick mode
+    assert bench.check_floors(r) == []  # no N = 256 or 1024 kernel in quick mode
