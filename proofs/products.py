@@ -452,14 +452,15 @@ def fuss_catalan_law(ctx):
 def _finite_depth(ctx, field: str):
     """The finite-depth means are exact at every depth, and the standard error of a replica mean
     depends on depth x replicas only, so the settings spend the engine steps on many replicas of a
-    moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check."""
+    moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
+    below 64 get up to 16 times the replicas (their steps cost almost nothing)."""
     s = ctx.settings
     for n in s["n"]:
         mu = tp.lyapunov_exponents(n, field=field)
         if ctx.control:  # a factor-2 slip in the variance of the entries: log(1/n) for log(2/n)
             mu = mu - 0.5 * math.log(2.0) if field == "real" else mu + 0.5 * math.log(2.0)
-        ex = lyapunov_qr(n, s["depth"], replicas=s["replicas"], field=field,
-                               rng=ctx.spawn(field, f"n{n}")).exponents
+        replicas = s["replicas"] * max(1, min(16, 64 // n))  # small n: more replicas, nearly free
+        ex = lyapunov_qr(n, s["depth"], replicas=replicas, field=field, rng=ctx.spawn(field, f"n{n}")).exponents
         yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, mu,
                                       labels=[f"mu_{i + 1}" for i in range(n)])
 
@@ -810,7 +811,7 @@ def finite_n_cdf(grid, n: int, depth: int, *, nodes: int = 8, x_min: float = 1e-
                "(theory.products.finite_n_density), integrated on a grid",
        settings={"cases": (((2, 1), (2, 2), (3, 2)), ((2, 1), (2, 2), (3, 2), (4, 3)),
                            ((2, 1), (2, 2), (3, 2), (4, 3), (6, 4))),
-                 "replicas": (40, 80, 100), "per_replica": (250, 500, 1000)})
+                 "replicas": (40, 80, 100), "per_replica": (250, 2000, 4000)})
 def complex_finite_n_density(ctx):
     s = ctx.settings
     grid = np.array([0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.5, 4.0])
@@ -882,7 +883,7 @@ def fold_rank(ctx):
        source="Orhan 2018 (Fold-k initialization; docs/formulas.md §3); free multiplicative convolution (derived here)",
        kind="asymptotic",
        formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48),
+       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 96, 96),
                  "depth": (3, 4, 8)})
 def fold_spectrum(ctx):
     s = ctx.settings
