@@ -7,9 +7,10 @@ import pytest
 from degeneracy import bench
 from degeneracy.cli import main
 
-KERNEL_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul",
+KERNEL_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul", "ratio_to_matched",
                "speedup_vs_numpy_qr", "draw_seconds", "ratio_with_draw"}
-BATCHED_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_single"}
+BATCHED_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul", "ratio_to_matched",
+                "speedup_vs_single"}
 
 
 @pytest.fixture(scope="module")

@@ -409,7 +409,7 @@ def test_bench_quick_schema_without_timing_assertions():
     names = {(k["name"], k["n"]) for k in r["kernels"]}
     assert {("qr-engine", 32), ("qr-engine-geqrf", 32), ("qr-engine-batched", 8)} <= names
     for k in r["kernels"]:
-        fields = ["seconds_per_step", "gflops", "ratio_to_matmul"]
+        fields = ["seconds_per_step", "gflops", "ratio_to_matmul", "ratio_to_matched"]
         fields += ["speedup_vs_single"] if k["name"] == "qr-engine-batched" else ["speedup_vs_numpy_qr", "draw_seconds",
                                                                                "ratio_with_draw"]
         assert all(math.isfinite(k[f]) and k[f] > 0 for f in fields)
