@@ -8,9 +8,10 @@ pairs are available (real / complex):
 
 * ``"geqrt"`` (default): ``dgeqrt``/``zgeqrt`` (blocked Householder QR whose panels are factored
   recursively, compact-WY T factors kept) + ``dgemqrt``/``zgemqrt`` (applies the blocks with
-  level-3 BLAS). Same reflectors and R as ``geqrf``; faster here at every size we measured
-  (docs/performance.md; :mod:`degeneracy.bench` measures it against the machine's matmul
-  ceiling in every run).
+  level-3 BLAS), the T factor re-blocked between the two (factoring and applying are fastest at
+  different block sizes: :func:`apply_block`). Same reflectors and R as ``geqrf``; faster here at
+  every size we measured (docs/performance.md; :mod:`degeneracy.bench` measures it against the
+  machine's matmul ceiling in every run).
 * ``"geqrf"``: ``dgeqrf`` + ``dormqr`` (``zgeqrf`` + ``zunmqr``) with workspaces queried once
   per shape (``lwork=-1``): the f2py default workspace (3n) forces unblocked code, 3.6x slower
   at n = 1024 (docs/performance.md).
@@ -33,7 +34,7 @@ import scipy.linalg.lapack as lapack
 from degeneracy.errors import NumericalFailure
 from degeneracy.validation import check_choice
 
-__all__ = ["KINDS", "HouseholderKernel", "geqrt_block", "qr_flops", "apply_flops"]
+__all__ = ["KINDS", "HouseholderKernel", "geqrt_block", "apply_block", "reblock_t", "qr_flops", "apply_flops"]
 
 KINDS = ("geqrt", "geqrf")
 
@@ -49,6 +50,50 @@ def geqrt_block(k: int) -> int:
     """
     nb = 8 if k <= 64 else 16 if k <= 128 else 32 if k <= 384 else 64 if k <= 768 else 128
     return max(1, min(nb, k))
+
+
+def apply_block(k: int) -> int:
+    """Block size at which the reflectors of a ``k``-column factorization are *applied*.
+
+    Applying is fastest with smaller blocks than factoring (measured here: at n = 256, ``gemqrt``
+    runs at 45 GFLOP/s with blocks of 16 and 40 with blocks of 32, while ``geqrt`` factors fastest
+    with 32), so the kernel factors with :func:`geqrt_block` and re-blocks the compact-WY T factor
+    for the apply (:func:`reblock_t`): 8 up to k = 64, 16 up to 384, the factor's block above.
+    Always a divisor of ``geqrt_block(k)``.
+
+    >>> apply_block(64), apply_block(256), apply_block(1024), apply_block(3)
+    (8, 16, 128, 3)
+    """
+    nb = geqrt_block(k)
+    want = 8 if k <= 64 else 16 if k <= 384 else nb
+    return want if (want <= nb and nb % want == 0) else nb
+
+
+_REBLOCK_INDEX: dict = {}
+
+
+def reblock_t(T: np.ndarray, nb: int) -> np.ndarray:
+    """The compact-WY T factor of ``geqrt`` re-blocked from blocks of ``T.shape[0]`` to blocks of ``nb``.
+
+    In the forward columnwise compact WY representation ``I - V T V^H`` of a block of reflectors,
+    the T factor of any run of consecutive reflectors inside the block is the corresponding
+    diagonal block of T (Schreiber & Van Loan, SIAM J. Sci. Stat. Comput. 10 (1989)), so splitting
+    each block of ``T.shape[0]`` reflectors into sub-blocks of ``nb`` only gathers diagonal blocks:
+    ``T'[:, j] = T[s*nb : (s+1)*nb, j]`` with ``s = (j mod nb_from) // nb``. ``nb`` must divide
+    ``T.shape[0]``. Exact (no arithmetic).
+
+    >>> T = np.arange(16.0).reshape(4, 4, order="F")
+    >>> reblock_t(T, 2).tolist()
+    [[0.0, 4.0, 10.0, 14.0], [1.0, 5.0, 11.0, 15.0]]
+    """
+    nb_from, k = T.shape
+    key = (nb_from, k, nb)
+    if key not in _REBLOCK_INDEX:
+        j = np.arange(k)
+        rows = ((j % nb_from) // nb) * nb + np.arange(nb)[:, None]
+        _REBLOCK_INDEX[key] = np.ravel_multi_index((np.minimum(rows, nb_from - 1), np.broadcast_to(j, rows.shape)),
+                                                   (nb_from, k), order="F")
+    return np.asfortranarray(T.ravel(order="F")[_REBLOCK_INDEX[key]])
 
 
 def qr_flops(m: int, k: int) -> float:
@@ -113,7 +158,11 @@ class HouseholderKernel:
                                                                    lwork=-1)[2])
             qr, tau, _work, info = self._qrf(a, lwork=lw, overwrite_a=1)
         else:
-            qr, tau, info = self._qrt(geqrt_block(a.shape[1]), a, overwrite_a=1)
+            k = a.shape[1]
+            qr, tau, info = self._qrt(geqrt_block(k), a, overwrite_a=1)
+            nb = apply_block(k)
+            if info == 0 and nb != tau.shape[0]:
+                tau = reblock_t(tau, nb)
         if info != 0:  # pragma: no cover - LAPACK argument errors only
             raise NumericalFailure(f"{self.kind} failed with info={info}")
         return qr, tau
