@@ -35,7 +35,7 @@ def test_rectangular_exponents_reduce_to_newman_and_match_quadrature():
     import numpy as np
     from scipy import integrate, stats
 
-    from degeneracy.proofs.products import rectangular_lyapunov_exponents
+    from degeneracy.proofs.product_routes import rectangular_lyapunov_exponents
     from degeneracy.theory.products import lyapunov_exponents
 
     for field in ("real", "complex"):
