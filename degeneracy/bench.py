@@ -37,11 +37,13 @@ from other processes on a shared machine affects them alike; the floors
 
 The suite (:func:`run_benchmarks`, sections :data:`SECTIONS`) adds, in the same run:
 
-* ``trainer`` -- one gradient-descent step of :func:`numerics.training.train` on a
+* ``trainer`` -- gradient-descent steps of :func:`numerics.training.train` on a
   :class:`numerics.networks.NetworkStack` of ``R`` tanh networks (population task, batch
-  ``d_0``): ``seconds_per_step`` (best step), ``gflops`` = :func:`numerics.training.step_flops`
-  / time, ``ratio_to_matmul``, and ``speedup_vs_replica_loop`` over training the ``R`` networks
-  one by one (stacks of one, the obvious loop);
+  ``d_0``), timed over a whole ``train`` call: ``seconds_per_step``, ``gflops`` =
+  :func:`numerics.training.step_flops` / time, ``ratio_to_matmul``, ``block`` (the trainer's
+  cache-sized replica block) and ``speedup_vs_replica_loop`` over training the ``R`` networks one
+  by one (stacks of one, the obvious loop, same code); floors :data:`TRAINER_FLOORS` at width 64,
+  depth 30, 10 replicas;
 * ``free_density`` -- the free-probability density of the Jacobian spectrum
   (:func:`theory.isometry.jacobian_spectrum`, depth 100, critical hard-tanh with orthogonal and
   critical tanh with Gaussian weights) evaluated at 10^4 points of its support: seconds to build
@@ -70,10 +72,10 @@ from degeneracy.numerics.qr_engine import engine_step_times, lyapunov_qr
 from degeneracy.numerics.rng import as_generator
 from degeneracy.validation import check_positive_int
 
-__all__ = ["FLOORS", "ENGINE_FLOPS", "SECTIONS", "WORKERS_FLOOR", "LAPACK_ROUTINES", "matmul_gflops",
-           "engine_seconds_per_step", "numpy_qr_seconds_per_step", "trainer_bench", "free_density_bench",
-           "workers_bench", "MonteCarloUnit", "run_bench", "run_benchmarks", "format_table", "check_floors",
-           "blas_info", "environment_note"]
+__all__ = ["FLOORS", "TRAINER_FLOORS", "TRAINER_FLOOR_CONFIG", "ENGINE_FLOPS", "SECTIONS", "WORKERS_FLOOR",
+           "LAPACK_ROUTINES", "matmul_gflops", "engine_seconds_per_step", "numpy_qr_seconds_per_step", "trainer_bench",
+           "free_density_bench", "workers_bench", "MonteCarloUnit", "run_bench", "run_benchmarks", "format_table",
+           "check_floors", "blas_info", "environment_note"]
 
 #: Issue 17 floors of the ``"qr-engine"`` kernel, per metric and size N.
 FLOORS = {"ratio_to_matmul": {1024: 0.75, 256: 0.6}, "speedup_vs_numpy_qr": {1024: 1.4}}
@@ -358,56 +360,68 @@ def run_bench(
 
 # ---------------------------------------------------------------- trainer
 
-def _trainer_step_times(widths, replicas: int, steps: int, rng=0) -> np.ndarray:
-    """Durations of the gradient-descent steps 1..steps of one :func:`numerics.training.train`
-    call (population task: the forward + backward pass on the full batch and the update)."""
+def _trainer_step_seconds(widths, replicas: int, steps: int, rng=0, block: int | None = None) -> float:
+    """Seconds per gradient-descent step of one :func:`numerics.training.train` call (population
+    task: every step a forward and backward pass on the full batch and the update), timed around
+    the whole call (no callback: the trainer runs its cache-sized replica blocks) and divided by
+    ``steps``."""
     from degeneracy.numerics.networks import init_network
     from degeneracy.numerics.training import PopulationTask, train
 
     g = as_generator(rng)
     net = init_network(widths, replicas, init="orthogonal", activation="tanh", rng=g)
     target = 0.5 * g.standard_normal((widths[-1], widths[0])) / np.sqrt(widths[0])
-    stamps: list[float] = []
-    train(net, PopulationTask(target), optimizer="gd", lr=1e-3, steps=steps, record_at=(),
-          callback=lambda _t, _net: stamps.append(time.perf_counter()))
-    return np.diff(stamps)
+    t = time.perf_counter()
+    train(net, PopulationTask(target), optimizer="gd", lr=1e-3, steps=steps, record_at=(), block=block)
+    return (time.perf_counter() - t) / steps
+
+
+#: Issue floors of the batched trainer at width 64, depth 30, 10 replicas (batch 64).
+TRAINER_FLOORS = {"ratio_to_matmul": 0.6, "speedup_vs_replica_loop": 1.5}
+TRAINER_FLOOR_CONFIG = (64, 30, 10)
 
 
 def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, quick: bool = False,
                   repeats: int | None = None, say: Callable[[str], None] | None = None) -> list[dict]:
-    """Best step time of the batched trainer against the matmul ceiling and a loop over replicas.
+    """Step time of the batched trainer against the matmul ceiling and a loop over replicas.
 
     ``configs`` are ``(width, depth, replicas)``: ``depth`` layers of ``width x width`` (tanh,
     linear readout), ``replicas`` networks in one stack, batch ``width`` (population task).
-    Default ``((64, 30, 10), (256, 10, 4))``; ``quick``: ``((8, 3, 2),)``.
+    Default ``((64, 30, 10), (32, 20, 10), (256, 10, 4))`` (the middle one the scale of the
+    real-data runs); ``quick``: ``((8, 3, 2),)``. Per round, the stack
+    and the loop (the same ``R`` networks trained one at a time, stacks of one) run interleaved,
+    each timed over a whole :func:`numerics.training.train` call; the best round counts.
+    ``block`` is the trainer's replica block (:func:`numerics.training.auto_block`).
 
     >>> rows = trainer_bench(10.0, quick=True)
     >>> sorted(rows[0])
-    ['batch', 'depth', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_vs_replica_loop', 'width']
+    ['batch', 'block', 'depth', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_vs_replica_loop', 'width']
     """
-    from degeneracy.numerics.training import step_flops
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.training import auto_block, step_flops
 
     say = say or (lambda _m: None)
-    configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (256, 10, 4)))
+    configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (32, 20, 10),
+                                                                               (256, 10, 4)))
     repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
-    steps = 2 if quick else 8
+    steps = 2 if quick else 10
     rows = []
     for width, depth, R in configs:
         width, depth, R = (check_positive_int(k, v) for k, v in (("width", width), ("depth", depth), ("replicas", R)))
         widths = [width] * (depth + 1)
-        _trainer_step_times(widths, R, 1)  # warm-up
+        block = auto_block(init_network(widths, R, rng=0), width, "gd")
+        _trainer_step_seconds(widths, R, 1)  # warm-up
         best_stack, best_loop = np.inf, np.inf
         for rnd in range(repeats):
             say(f"round {rnd + 1}/{repeats}: trainer width {width}, depth {depth}, {R} replicas")
-            best_stack = min(best_stack, float(_trainer_step_times(widths, R, steps).min()))
+            best_stack = min(best_stack, _trainer_step_seconds(widths, R, steps))
             # the obvious loop: the same R networks trained one at a time
-            loop = sum(float(_trainer_step_times(widths, 1, steps, rng=r).min()) for r in range(R))
-            best_loop = min(best_loop, loop)
+            best_loop = min(best_loop, sum(_trainer_step_seconds(widths, 1, steps, rng=r) for r in range(R)))
         t = max(best_stack, 1e-12)
         gf = step_flops(widths, R, width) / t / 1e9
         rows.append({"name": "batched-trainer", "width": width, "depth": depth, "replicas": R, "batch": width,
-                     "seconds_per_step": t, "gflops": float(gf), "ratio_to_matmul": float(gf / ceiling),
-                     "speedup_vs_replica_loop": float(best_loop / t)})
+                     "block": int(block), "seconds_per_step": t, "gflops": float(gf),
+                     "ratio_to_matmul": float(gf / ceiling), "speedup_vs_replica_loop": float(best_loop / t)})
     return rows
 
 
@@ -627,10 +641,11 @@ def format_table(result: dict) -> str:
         lines.append(f"{k['name']:<17} {k['n']:>5} {k.get('replicas', 1):>4} {k['seconds_per_step']:>8.5f} "
                      f"{k['gflops']:>8.1f} {k['ratio_to_matmul']:>16.2f} {matched} {tail}")
     for row in check_floors(result):
-        lines.append(
-            f"floor {row['metric']} >= {row['floor']} at N={row['n']}: {row['value']:.2f} "
-            f"({'pass' if row['passed'] else 'FAIL'})"
-        )
+        if not row["metric"].startswith("trainer"):
+            lines.append(
+                f"floor {row['metric']} >= {row['floor']} at N={row['n']}: {row['value']:.2f} "
+                f"({'pass' if row['passed'] else 'FAIL'})"
+            )
     seen = []
     for k in result["kernels"]:
         if k.get("lapack") and k["name"] not in seen:
@@ -638,12 +653,17 @@ def format_table(result: dict) -> str:
             lines.append(f"LAPACK: {k['name']}: {k['lapack']}")
     if result.get("trainer"):
         lines.append("")
-        lines.append(f"{'trainer (tanh, GD step)':<24} {'R':>3} {'s/step':>9} {'GFLOP/s':>8} "
+        lines.append(f"{'trainer (tanh, GD step)':<24} {'R':>3} {'block':>5} {'s/step':>9} {'GFLOP/s':>8} "
                      f"{'ratio to matmul':>16} {'vs replica loop':>16}")
         for k in result["trainer"]:
             lines.append(f"{'width ' + str(k['width']) + ', depth ' + str(k['depth']):<24} {k['replicas']:>3} "
-                         f"{k['seconds_per_step']:>9.5f} {k['gflops']:>8.1f} {k['ratio_to_matmul']:>16.2f} "
-                         f"{k['speedup_vs_replica_loop']:>15.2f}x")
+                         f"{k.get('block', k['replicas']):>5} {k['seconds_per_step']:>9.5f} {k['gflops']:>8.1f} "
+                         f"{k['ratio_to_matmul']:>16.2f} {k['speedup_vs_replica_loop']:>15.2f}x")
+        for row in check_floors(result):
+            if row["metric"].startswith("trainer"):
+                lines.append(f"floor {row['metric']} >= {row['floor']} at width {row['n']}, depth "
+                             f"{TRAINER_FLOOR_CONFIG[1]}, {TRAINER_FLOOR_CONFIG[2]} replicas: {row['value']:.2f} "
+                             f"({'pass' if row['passed'] else 'FAIL'})")
     if result.get("free_density"):
         lines.append("")
         lines.append(f"{'free density (Jacobian)':<28} {'depth':>5} {'points':>7} {'build s':>8} {'pdf s':>8} "
@@ -683,6 +703,11 @@ def check_floors(result: dict) -> list[dict]:
             floor = by_n.get(k.get("n"))
             if floor is not None:
                 rows.append({"metric": metric, "n": int(k["n"]), "value": k[metric], "floor": floor,
+                             "passed": bool(k[metric] >= floor)})
+    for k in result.get("trainer", []) or []:  # the trainer floors at width 64, depth 30, 10 replicas
+        if (k.get("width"), k.get("depth"), k.get("replicas")) == TRAINER_FLOOR_CONFIG:
+            for metric, floor in TRAINER_FLOORS.items():
+                rows.append({"metric": f"trainer {metric}", "n": k["width"], "value": k[metric], "floor": floor,
                              "passed": bool(k[metric] >= floor)})
     return rows
 

@@ -79,9 +79,14 @@ def gauss_newton_gram(net: NetworkStack, x: np.ndarray) -> np.ndarray:
     Computed per layer as ``sum_l (D_l^T D_l) o (X_{l-1}^T X_{l-1} + [bias])`` where ``D_l`` stacks
     the backpropagated ``dloss/dh_l`` for each one-hot output (output index folded into the batch
     axis) and ``o`` is the Hadamard product: one batched backward pass, no loop over samples.
+    Refuses batch normalization (``ValueError``): it couples the samples, so the outputs are not
+    per-sample functions of the parameters.
     """
     if not isinstance(net, NetworkStack):
         raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+    if net.normalization == "batch":
+        raise ArgumentValueError("gauss_newton_gram needs per-sample outputs; batch normalization couples the samples "
+                                 "of a batch (use normalization 'none', 'layer' or 'divisive')")
     x = check_finite_array("x", x, ndim=2)
     dL = net.widths[-1]
     B = x.shape[1]
