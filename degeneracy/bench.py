@@ -240,7 +240,8 @@ def run_bench(
     if batched_sizes is None:
         batched_sizes = () if not sizes else ((8,) if quick else (16, 32, 64))
     batched_sizes = [check_positive_int("batched_sizes[i]", s) for s in batched_sizes]
-    R = check_positive_int("batched_replicas", batched_replicas) if batched_replicas is not None else (8 if quick else 64)
+    R = (check_positive_int("batched_replicas", batched_replicas) if batched_replicas is not None
+         else (8 if quick else 64))
     steps = check_positive_int("steps", steps) if steps is not None else (2 if quick else None)
     repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
     matmul_n = check_positive_int("matmul_n", matmul_n) if matmul_n is not None else (128 if quick else 2048)
@@ -340,7 +341,8 @@ def run_bench(
                 t = per_step(kind, n)
                 gf = ENGINE_FLOPS(n) / t / 1e9
                 kernels.append({"name": name, "n": int(n), "replicas": 1, "lapack": LAPACK_ROUTINES[name],
-                                "seconds_per_step": float(t), "gflops": float(gf), "ratio_to_matmul": float(gf / ceiling),
+                                "seconds_per_step": float(t), "gflops": float(gf),
+                                "ratio_to_matmul": float(gf / ceiling),
                                 "ratio_to_matched": float(gf / matched_rate(ENGINE_FLOPS(n))),
                                 "speedup_vs_numpy_qr": float(t_numpy / t), "draw_seconds": float(draw),
                                 "ratio_with_draw": float(ENGINE_FLOPS(n) / (t + draw) / 1e9 / ceiling)})

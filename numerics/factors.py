@@ -116,7 +116,8 @@ class FactorSource:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._once and self._used:
-            raise ArgumentValueError("this source of factors (a generator) was already consumed; pass a list to reuse it")
+            raise ArgumentValueError("this source of factors (a generator) was already consumed; "
+                                     "pass a list to reuse it")
         self._used = True
         n_prev = self.n_in
         count = 0

@@ -18,8 +18,8 @@ modules that do, one idea each. Import from those modules in new code.
 * :mod:`numerics.spectral_summaries` -- participation ratio, fraction of tiny values, log
   condition number of singular-value spectra.
 
->>> from degeneracy.numerics import products
->>> products.lyapunov_qr is __import__("degeneracy.numerics.qr_engine", fromlist=["x"]).lyapunov_qr
+>>> from degeneracy.numerics import products, qr_engine
+>>> products.lyapunov_qr is qr_engine.lyapunov_qr
 True
 """
 

@@ -168,7 +168,8 @@ def second_moment_isserlis_check(ns=(2, 3), depths=(1, 2, 3, 4), *, wrong: bool 
                     bad.append(f"{field}, n={n}, depth={L}: second_moment {expected} != Isserlis {a}")
     if bad:
         return False, "; ".join(bad[:4]) + (f"; and {len(bad) - 4} more" if len(bad) > 4 else "")
-    return True, (f"Wick step and E (1/n) tr (P^*P)^2 equal the term-by-term Isserlis expectation for n in {tuple(ns)}, "
+    return True, (f"Wick step and E (1/n) tr (P^*P)^2 equal the term-by-term Isserlis expectation for "
+                  f"n in {tuple(ns)}, "
                   f"depths {tuple(depths)}, real and complex")
 
 

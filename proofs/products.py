@@ -109,8 +109,8 @@ def _cert_fold_rank():
                  "depths": ((2, 3), (2, 3, 5), (2, 3, 5)), "k_max": 4})
 def fuss_catalan_moments(ctx):
     """Per size N, ``m_k(N)`` is the replica mean of ``(1/N) tr (P^T P)^k``; for k = 2 with the
-    control variate ``m_1`` (exact mean 1: ``E P^T P = I``), for k = 3, 4 with ``m_1`` and ``m_2`` (exact finite-N mean
-    :func:`theory.products.second_moment`, itself checked exactly against Isserlis' theorem by
+    control variate ``m_1`` (exact mean 1: ``E P^T P = I``), for k = 3, 4 with ``m_1`` and ``m_2``
+    (exact finite-N mean :func:`theory.products.second_moment`, itself checked exactly against Isserlis' theorem by
     ``products.second-moment-finite-n``), which are strongly correlated with them across replicas
     (variance reduced 6-80 times; measured while developing). The estimates are extrapolated in
     ``a + b/N + c/N^2`` (real Gaussian products have 1/N corrections; at depth 5, m_4 is 49%, 21%,
@@ -211,8 +211,7 @@ def fuss_catalan_law(ctx):
         grid = law.ppf(np.linspace(0.05, 0.95, 19))
         data = {}
         for n in sizes:
-            data[n] = fuss_catalan_samples(n, L, replicas=s["replicas"],
-                                                            rng=ctx.spawn(f"L{L}", f"n{n}"))
+            data[n] = fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
 
 
@@ -290,7 +289,8 @@ def lyapunov_fluctuations(ctx):
        title="For products of rectangular Gaussian factors (N_l x N_(l-1), entries of variance 1/N_(l-1)), the top-k "
              "finite-depth Lyapunov exponents average to (1/L) sum_l (1/2)[log(2/N_(l-1)) + psi((N_l-i+1)/2)] at every "
              "depth (complex: (1/L) sum_l (1/2)[psi(N_l-i+1) - log N_(l-1)]).",
-       source="Newman, Commun. Math. Phys. 103 (1986); Forrester, J. Stat. Phys. 151 (2013); Ipsen, J. Phys. A 48 (2015)",
+       source="Newman, Commun. Math. Phys. 103 (1986); Forrester, J. Stat. Phys. 151 (2013); "
+              "Ipsen, J. Phys. A 48 (2015)",
        kind="finite-n",
        formula="mu_i = (1/L) sum_l (1/2)[log(2/N_(l-1)) + psi((N_l - i + 1)/2)], i <= k <= min_l N_l; "
                "QR engine with a k-column frame",
@@ -330,8 +330,8 @@ def lyapunov_rectangular(ctx):
                                                            (50, 100, 200, 400, 800)), "cond_replicas": (100, 200, 400)})
 def depth_degeneracy(ctx):
     """Per depth and size, replicas of the squared singular values (explicit product, accurate in
-    absolute terms to ~1e-12: :func:`numerics.naive_products.explicit_squared_singular_values`). The participation ratio
-    per replica is regressed on the control variates ``m_1`` (mean exactly 1) and ``m_2`` (exact
+    absolute terms to ~1e-12: :func:`numerics.naive_products.explicit_squared_singular_values`).
+    The participation ratio per replica is regressed on the control variates ``m_1`` (mean exactly 1) and ``m_2`` (exact
     finite-n mean :func:`theory.products.second_moment`), which it tracks closely; both it and the
     fraction below eps are extrapolated in 1/n. Depths 1 and 2 get more replicas (their fractions
     below eps are small, 0.02 and 0.08). The participation ratio is checked up to depth 8 (see the
