@@ -43,13 +43,20 @@ from degeneracy.numerics.graded_svd import (
 )
 from degeneracy.numerics.naive_products import (
     NaiveBreakdown,
+    explicit_squared_singular_values,
     isometry_defect,
     multiply,
     naive_breakdown,
     naive_product_singular_values,
     sample_isometry_defect,
+    trace_moments,
 )
-from degeneracy.numerics.product_eigenvalues import origin_bin_fraction, product_eigenvalues, sample_product_eigenvalues
+from degeneracy.numerics.product_eigenvalues import (
+    origin_bin_fraction,
+    product_eigenvalues,
+    rotation_averaged_bin_fraction,
+    sample_product_eigenvalues,
+)
 from degeneracy.numerics.qr_engine import (
     BATCHED_MIN_REPLICAS,
     LAPACK_MIN_N,
@@ -70,6 +77,7 @@ __all__ = [
     "sample_product_log_singular_values", "fuss_catalan_samples",
     "multiply", "naive_product_singular_values", "NaiveBreakdown", "naive_breakdown", "isometry_defect",
     "sample_isometry_defect",
-    "product_eigenvalues", "sample_product_eigenvalues", "origin_bin_fraction",
+    "product_eigenvalues", "sample_product_eigenvalues", "origin_bin_fraction", "rotation_averaged_bin_fraction",
+    "trace_moments", "explicit_squared_singular_values",
     "normalized_participation_ratio", "fraction_below", "log_condition_number",
 ]
