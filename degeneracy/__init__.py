@@ -58,8 +58,8 @@ _API = {
     "fuss_catalan": "degeneracy.theory.products",
     "lyapunov_exponents": "degeneracy.theory.products",
     "lyapunov_variances": "degeneracy.theory.products",
-    "lyapunov_qr": "degeneracy.numerics.products",
-    "product_log_singular_values": "degeneracy.numerics.products",
+    "lyapunov_qr": "degeneracy.numerics.qr_engine",
+    "product_log_singular_values": "degeneracy.numerics.graded_svd",
     # Jacobian spectra, free probability, mean field
     "STransform": "degeneracy.theory.free",
     "critical_point": "degeneracy.theory.isometry",
@@ -98,7 +98,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .execution import run_claims  # noqa: F401
-    from .numerics.products import lyapunov_qr, product_log_singular_values  # noqa: F401
+    from .numerics.graded_svd import product_log_singular_values  # noqa: F401
+    from .numerics.qr_engine import lyapunov_qr  # noqa: F401
     from .proofs.runner import run_claim  # noqa: F401
     from .theory.free import STransform  # noqa: F401
     from .theory.isometry import critical_point, jacobian_moments, jacobian_spectrum  # noqa: F401

@@ -18,7 +18,7 @@ Floating point: the standard Jacobian product is renormalized every layer (its s
 irrelevant to ``s_i/s_1``) and its SVD is exact to ``~eps * s_1``, so ratios ``s_i/s_1`` below
 ``~1e-13`` are at rounding level (only ``s_2/s_1`` is used in checks: at D = 5, L = 50 its
 median is ``~5e-4``). Never multiply hundreds of layers and call ``svd`` to get the *small*
-singular values: use the QR (Benettin) engine of ``numerics/products.py`` for exponents.
+singular values: use the QR (Benettin) engine of ``numerics/qr_engine.py`` for exponents.
 The input-connected recursion is affine (no renormalization); it overflows only when
 ``L * mu_1 > ~700``, which raises :class:`theory.errors.DegeneracyError`.
 """
