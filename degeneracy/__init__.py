@@ -55,9 +55,9 @@ __version__ = _version()
 #: public name -> the module that defines it (imported lazily, PEP 562)
 _API = {
     # products of random matrices
-    "fuss_catalan": "degeneracy.theory.products",
-    "lyapunov_exponents": "degeneracy.theory.products",
-    "lyapunov_variances": "degeneracy.theory.products",
+    "fuss_catalan": "degeneracy.theory.fuss_catalan",
+    "lyapunov_exponents": "degeneracy.theory.lyapunov",
+    "lyapunov_variances": "degeneracy.theory.lyapunov",
     "lyapunov_qr": "degeneracy.numerics.products",
     "product_log_singular_values": "degeneracy.numerics.products",
     # Jacobian spectra, free probability, mean field
@@ -101,5 +101,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .numerics.products import lyapunov_qr, product_log_singular_values  # noqa: F401
     from .proofs.runner import run_claim  # noqa: F401
     from .theory.free import STransform  # noqa: F401
+    from .theory.fuss_catalan import fuss_catalan  # noqa: F401
     from .theory.isometry import critical_point, jacobian_moments, jacobian_spectrum  # noqa: F401
-    from .theory.products import fuss_catalan, lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.lyapunov import lyapunov_exponents, lyapunov_variances  # noqa: F401
