@@ -56,6 +56,7 @@ __version__ = _version()
 _API = {
     # products of random matrices
     "fuss_catalan": "degeneracy.theory.fuss_catalan",
+    "marchenko_pastur": "degeneracy.theory.marchenko_pastur",
     "lyapunov_exponents": "degeneracy.theory.lyapunov",
     "lyapunov_variances": "degeneracy.theory.lyapunov",
     "lyapunov_qr": "degeneracy.numerics.products",
@@ -104,3 +105,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .theory.fuss_catalan import fuss_catalan  # noqa: F401
     from .theory.isometry import critical_point, jacobian_moments, jacobian_spectrum  # noqa: F401
     from .theory.lyapunov import lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.marchenko_pastur import marchenko_pastur  # noqa: F401

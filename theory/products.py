@@ -38,18 +38,23 @@ from .fuss_catalan import (
     FussCatalan,
     fuss_catalan,
     fuss_catalan_cdf_certificate,
+    fuss_catalan_log_moment,
     fuss_catalan_moment,
     participation_ratio_limit,
 )
 from .lyapunov import FIELDS, log_condition_rate, lyapunov_exponents, lyapunov_variances, naive_lost_count
+from .marchenko_pastur import MarchenkoPastur, marchenko_pastur
 from .product_eigenvalues import origin_bin_depth, origin_bin_fraction, product_eigenvalue_radial_cdf
 from .second_moment import second_moment, second_moment_closed_form, second_moment_recursion
 
 __all__ = [
     "FIELDS",
     "fuss_catalan_moment",
+    "fuss_catalan_log_moment",
     "fuss_catalan",
     "FussCatalan",
+    "marchenko_pastur",
+    "MarchenkoPastur",
     "fuss_catalan_cdf_certificate",
     "lyapunov_exponents",
     "lyapunov_variances",
