@@ -95,6 +95,8 @@ _LOG_TINY = math.log(5e-324)
 #: probabilities that cut the continuous part into quadrature pieces
 _CUTS = np.array([1e-9, 1e-6, 1e-3, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99,
                   1 - 1e-3, 1 - 1e-6])
+#: below this survival probability the generic sf integrates the tail and isf solves sf(x) = q
+_TAIL = 1e-4
 #: relative accuracy asked of tanh-sinh, and the error above which an integral is refused
 _RTOL, _REFUSE = 1e-13, 1e-9
 
@@ -183,6 +185,7 @@ class SpectralLaw:
 
             @functools.wraps(own)
             def rvs(self, size=None, *, rng=None, random_state=None):
+                _size(size)  # validated here, whatever the override does
                 return own(self, size, rng=_rng_or_alias(rng, random_state))
 
             rvs._takes_random_state = True
@@ -207,7 +210,17 @@ class SpectralLaw:
         return np.clip(self._certified_quad(self._pdf, np.full_like(x, a), x, "cdf") + self._atom_below(x), 0.0, 1.0)
 
     def _sf(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 - self._cdf(x)
+        # 1 - cdf, except in the far right tail (below _TAIL), where it is integrated from x to b
+        out = 1.0 - self._cdf(x)
+        tail = out < _TAIL
+        if tail.any():
+            b = self.support()[1]
+            xt = x[tail]
+            above = np.zeros_like(xt)
+            for loc, m in self._atom_list():
+                above = above + np.where(loc > xt, m, 0.0)
+            out[tail] = self._certified_quad(self._pdf, xt, np.full_like(xt, b), "sf") + above
+        return out
 
     def _logcdf(self, x: np.ndarray) -> np.ndarray:
         return _log(self._cdf(x))
@@ -219,10 +232,20 @@ class SpectralLaw:
         return self._invert(lambda x, qq: np.asarray(self.cdf(x)) - qq, q)
 
     def _isf(self, q: np.ndarray) -> np.ndarray:
-        return self._ppf(1.0 - q)
+        out = np.empty_like(q)
+        tail = q < _TAIL
+        if tail.any():  # 1 - q would lose q's digits: solve sf(x) = q
+            out[tail] = self._invert(lambda x, qq: qq - np.asarray(self.sf(x)), q[tail])
+        if (~tail).any():
+            out[~tail] = self._ppf(1.0 - q[~tail])
+        return out
 
     def _moment(self, k: int):
         return self.expect(lambda x: x**k)
+
+    def _rvs(self, size, generator: np.random.Generator):
+        """Draws for ``rvs``: inverse-CDF, ``ppf(U)``; a law with an exact sampler overrides it."""
+        return self.ppf(generator.random(size))
 
     def _entropy(self) -> float:
         return self._integral(lambda x, logf: -logf)
@@ -252,7 +275,10 @@ class SpectralLaw:
         return np.log(x)
 
     def _log_isf(self, q: np.ndarray) -> np.ndarray:
-        return self._log_ppf(1.0 - q)
+        x = np.asarray(self._isf(q), dtype=float)
+        if (x <= 0).any():
+            raise NumericalFailure(f"{self!r}: a quantile underflows and this law has no log-space quantile")
+        return np.log(x)
 
     # ----------------------------------------------------------------- helpers
     def _atom_list(self) -> list[tuple[float, float]]:
@@ -301,7 +327,9 @@ class SpectralLaw:
             res = integrate.tanhsinh(lambda x: np.nan_to_num(f(x), nan=0.0, posinf=0.0), lo[todo], hi[todo],
                                      rtol=_RTOL)
         val, err = res.integral, res.error
-        bad = ~np.isfinite(val) | (err > _REFUSE * max(float(np.sum(np.abs(val))), 1e-300))
+        # refused: a relative error above _REFUSE of the total, unless it is below 1e-18 absolute
+        # (a far-tail probability: negligible for every use but its own log)
+        bad = ~np.isfinite(val) | (err > max(_REFUSE * float(np.sum(np.abs(val))), 1e-18))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise CertificationError(f"{self!r}: {what}: tanh-sinh did not converge on [{lo[todo][i]:.6g}, "
@@ -325,6 +353,11 @@ class SpectralLaw:
                                    "to integrate it")
         return math.log(tiny)
 
+    def _log_ceiling(self) -> float:
+        """The largest ``log x`` the log-space integrals need visit (``inf``; a law whose log-space
+        hooks refuse astronomically large arguments sets a finite one past its mass)."""
+        return math.inf
+
     def _integration_floor(self) -> float:
         return -math.inf
 
@@ -339,11 +372,16 @@ class SpectralLaw:
         hi = b if hi is None else min(hi, b)
         if hi <= lo:
             return 0.0
-        inside = _CUTS[_CUTS > self._mass_at_left_end()]
+        m0 = self._mass_at_left_end()
+        probs = m0 + (1.0 - m0) * _CUTS
+        probs = probs[(probs > m0) & (probs < 1.0)]
+        # the ends of the continuous part's support intervals (gaps, a density vanishing below a)
+        ends = np.array([e for iv in getattr(self, "intervals", None) or [] for e in iv], dtype=float)
+        ends = ends[(ends > a) & (ends < b)]
         if self._log_space():
-            cuts = np.asarray(self._log_ppf(inside)) if inside.size else np.array([])
+            cuts = np.concatenate([np.asarray(self._log_ppf(probs)) if probs.size else [], _log(ends)])
             t_lo, t_hi = _log(np.array([lo, hi]))
-            t_lo = max(t_lo, self._log_floor())
+            t_lo, t_hi = max(t_lo, self._log_floor()), min(t_hi, self._log_ceiling())
             pts = np.unique(np.concatenate([[t_lo], cuts[(cuts > t_lo) & (cuts < t_hi)], [t_hi]]))
 
             def f(t):
@@ -352,7 +390,7 @@ class SpectralLaw:
                 with np.errstate(invalid="ignore", over="ignore"):
                     return np.where(w > 0, w * h(np.exp(t), logf), 0.0)
         else:
-            cuts = np.asarray(self.ppf(inside)) if inside.size else np.array([])
+            cuts = np.concatenate([np.asarray(self.ppf(probs)) if probs.size else [], ends])
             pts = np.unique(np.concatenate([[lo], cuts[(cuts > lo) & (cuts < hi)], [hi]]))
 
             def f(x):
@@ -582,7 +620,8 @@ class SpectralLaw:
         return float(lo), float(hi)
 
     def rvs(self, size=None, *, rng=None, random_state=None):
-        """Samples by inverse-CDF: ``ppf(U)``, ``U`` uniform on [0, 1) drawn from ``rng``.
+        """Random draws: by inverse-CDF, ``ppf(U)`` with ``U`` uniform on [0, 1) drawn from ``rng``,
+        unless the law has an exact sampler (``_rvs``).
 
         ``rng``: numpy Generator, SeedSequence, non-negative int or None (an int seeds
         ``Generator(SFC64(seed))``, as ``numerics.rng.as_generator``); ``random_state`` is its
@@ -590,9 +629,9 @@ class SpectralLaw:
         underflow raises :class:`~degeneracy.errors.NumericalFailure` (use ``log_law().rvs``).
         """
         g = _rng(_rng_or_alias(rng, random_state))
-        u = g.random(_size(size))
         try:
-            return self.ppf(u)
+            out = self._rvs(_size(size), g)
+            return float(np.asarray(out).reshape(-1)[0]) if size is None else np.asarray(out, dtype=float)
         except NumericalFailure as exc:
             if "below the smallest positive double" not in str(exc):
                 raise

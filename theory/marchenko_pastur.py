@@ -61,8 +61,8 @@ class MarchenkoPastur(SpectralLaw):
         \\arctan\\Big(\\frac{1 + \\sqrt\\lambda}{|1 - \\sqrt\\lambda|}\\tan\\frac{\\phi}{2}\\Big)\\Big],
 
     and ``sf`` the same with ``phi -> pi - phi``, ``r -> -r``. Within 0.3 rad of an edge where
-    the terms cancel (``F ~ phi^3``) the tail is integrated instead (``scipy.integrate.tanhsinh``),
-    keeping relative accuracy; quantiles by ``scipy.optimize.elementwise.find_root``.
+    the terms cancel (``F ~ phi^3``) the tail is integrated instead, in the angle, where the integrand is smooth and free of
+    cancellation (``scipy.integrate.tanhsinh``), keeping relative accuracy; quantiles by ``scipy.optimize.elementwise.find_root``.
     """
 
     def __init__(self, ratio, scale=1):
@@ -79,7 +79,10 @@ class MarchenkoPastur(SpectralLaw):
         self.edge_exponents = (-0.5 if lam == 1.0 else (0.5 if lam < 1 else 0.0), 0.5)
 
     def __repr__(self) -> str:
-        return f"marchenko_pastur(ratio={self.ratio!r}, scale={self.scale!r})".replace("Fraction", "")
+        def show(v):
+            return repr(int(v)) if isinstance(v, Fraction) and v.denominator == 1 else repr(v)
+
+        return f"marchenko_pastur(ratio={show(self.ratio)}, scale={show(self.scale)})"
 
     @property
     def intervals(self) -> list:
@@ -111,24 +114,49 @@ class MarchenkoPastur(SpectralLaw):
         atan = np.arctan(ratio * np.tan(0.5 * angle)) if lam != 1.0 else 0.0
         return (sign * np.sin(angle) / sq + (1.0 + lam) * angle / (2.0 * lam) - abs(1.0 - lam) / lam * atan) / math.pi
 
+    def _angles(self, xc):
+        """``(phi, pi - phi)`` with ``x = m - r cos(phi)``, each from the nearer edge (arcsin is
+        ill-conditioned near 1)."""
+        near_a = xc - self._lo <= self._hi - xc
+        sa = 2.0 * np.arcsin(np.sqrt(np.clip((xc - self._lo) / (2.0 * self._r), 0.0, 1.0)))
+        sb = 2.0 * np.arcsin(np.sqrt(np.clip((self._hi - xc) / (2.0 * self._r), 0.0, 1.0)))
+        return np.where(near_a, sa, math.pi - sb), np.where(near_a, math.pi - sa, sb)
+
     def _cont_cdf(self, x):
         """Continuous mass in ``(a, x]`` for ``a < x < b``."""
         xc = np.clip(x, self._lo, self._hi)
-        phi = 2.0 * np.arcsin(np.sqrt(np.clip((xc - self._lo) / (2.0 * self._r), 0.0, 1.0)))
+        phi = self._angles(xc)[0]
         out = self._closed(phi, +1)
         near = (phi < _ANGLE_SWITCH) & (self._lam != 1.0) & (xc > self._lo)
         if near.any():
-            out[near] = self._certified_quad(self._pdf, np.full(int(near.sum()), self._lo), xc[near], "cdf")
+            out[near] = self._edge_integral(phi[near], +1)
         return out
+
+    def _edge_integral(self, angle, sign):
+        """The continuous mass within ``angle`` of an edge: ``(2 sigma^2/pi) int_0^angle sin^2 t / D(t) dt``,
+        ``D = a + 2 r sin^2(t/2)`` from ``a`` (``sign = +1``), ``b - 2 r sin^2(t/2)`` from ``b``: a smooth
+        integrand without cancellation, by tanh-sinh."""
+        base = self._lo if sign > 0 else self._hi
+
+        def f(t):
+            return np.sin(t) ** 2 / (base + sign * 2.0 * self._r * np.sin(0.5 * t) ** 2)
+
+        # near lambda = 1 the integrand rises from 0 to 2/r within t ~ c (poles at +-i c): split there
+        c = 2.0 * math.asin(math.sqrt(min(1.0, base / (2.0 * self._r)))) if sign > 0 else math.pi
+        cuts = np.array([0.0, c, 4 * c, 16 * c])
+        lo = np.minimum(cuts[None, :], angle[:, None])
+        hi = np.minimum(np.append(cuts[1:], np.inf)[None, :], angle[:, None])
+        pieces = self._certified_quad(f, lo.ravel(), hi.ravel(), "edge mass").reshape(lo.shape)
+        return 2.0 * self._s2 / math.pi * pieces.sum(axis=1)
 
     def _cont_sf(self, x):
         """Continuous mass in ``(x, b)`` for ``a < x < b``."""
         xc = np.clip(x, self._lo, self._hi)
-        psi = 2.0 * np.arcsin(np.sqrt(np.clip((self._hi - xc) / (2.0 * self._r), 0.0, 1.0)))
+        psi = self._angles(xc)[1]
         out = self._closed(psi, -1)
         near = (psi < _ANGLE_SWITCH) & (xc < self._hi)
         if near.any():
-            out[near] = self._certified_quad(self._pdf, xc[near], np.full(int(near.sum()), self._hi), "sf")
+            out[near] = self._edge_integral(psi[near], -1)
         return out
 
     def _cdf(self, x):
