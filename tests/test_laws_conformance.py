@@ -144,7 +144,7 @@ class _WrongDepthSampler(_BrokenSampler):
     at depth 10, where the law spreads over tens of decades)."""
 
     def rvs(self, size=None, *, rng=None):
-        return fuss_catalan(self._fc.depth + 1).rvs(size, rng=rng)
+        return np.minimum(fuss_catalan(self._fc.depth + 1).rvs(size, rng=rng), self._fc.support()[1])
 
 
 @pytest.mark.parametrize("depth,law", [(1, _BrokenSampler(1)), (2, _BrokenSampler(2)), (10, _WrongDepthSampler(10))],

@@ -234,8 +234,12 @@ class SpectralLaw:
     def _isf(self, q: np.ndarray) -> np.ndarray:
         out = np.empty_like(q)
         tail = q < _TAIL
-        if tail.any():  # 1 - q would lose q's digits: solve sf(x) = q
-            out[tail] = self._invert(lambda x, qq: qq - np.asarray(self.sf(x)), q[tail])
+        if tail.any():  # 1 - q would lose q's digits: solve sf(x) = q, bracketed by ppf(1 - 8q) and b
+            qt = q[tail]
+            lo, hi = np.asarray(self._ppf(1.0 - 8.0 * qt), dtype=float), np.full_like(qt, self.support()[1])
+            f = lambda x, qq: qq - np.asarray(self.sf(x))  # noqa: E731
+            ok = np.isfinite(hi) & (f(lo, qt) < 0)
+            out[tail] = self._invert(f, qt, bracket=(np.where(ok, lo, self.support()[0]), hi) if ok.all() else None)
         if (~tail).any():
             out[~tail] = self._ppf(1.0 - q[~tail])
         return out
@@ -297,14 +301,14 @@ class SpectralLaw:
         a = self.support()[0]
         return sum(m for loc, m in self._atom_list() if loc == a)
 
-    def _invert(self, f: Callable, q: np.ndarray) -> np.ndarray:
+    def _invert(self, f: Callable, q: np.ndarray, bracket=None) -> np.ndarray:
         """The smallest ``x`` with ``f(x, q) >= 0`` for the increasing ``f``, by Chandrupatla (scipy).
 
         At a jump of ``f`` (an atom) the bracket closes on the jump; its right end is the answer.
         """
         a, b = self.support()
-        lo, hi = np.full_like(q, a), np.full_like(q, b)
-        if not (math.isfinite(a) and math.isfinite(b)):
+        lo, hi = (np.full_like(q, a), np.full_like(q, b)) if bracket is None else bracket
+        if bracket is None and not (math.isfinite(a) and math.isfinite(b)):
             x0 = np.full_like(q, 0.0 if a < 0 < b else (a + 1.0 if math.isfinite(a) else b - 2.0))
             br = elementwise.bracket_root(f, x0, x0 + 1.0, xmin=a, xmax=b, args=(q,))
             if not np.all(br.success):
@@ -372,14 +376,20 @@ class SpectralLaw:
         hi = b if hi is None else min(hi, b)
         if hi <= lo:
             return 0.0
-        m0 = self._mass_at_left_end()
-        probs = m0 + (1.0 - m0) * _CUTS
-        probs = probs[(probs > m0) & (probs < 1.0)]
-        # the ends of the continuous part's support intervals (gaps, a density vanishing below a)
-        ends = np.array([e for iv in getattr(self, "intervals", None) or [] for e in iv], dtype=float)
-        ends = ends[(ends > a) & (ends < b)]
+        cache = self.__dict__.setdefault("_cut_cache", {})  # laws are immutable: the cut points are cached
+        if "cuts" not in cache:
+            m0 = self._mass_at_left_end()
+            probs = m0 + (1.0 - m0) * _CUTS
+            probs = probs[(probs > m0) & (probs < 1.0)]
+            # the ends of the continuous part's support intervals (gaps, a density vanishing below a)
+            ends = np.array([e for iv in getattr(self, "intervals", None) or [] for e in iv], dtype=float)
+            ends = ends[(ends > a) & (ends < b)]
+            if self._log_space():
+                cache["cuts"] = np.concatenate([np.asarray(self._log_ppf(probs)) if probs.size else [], _log(ends)])
+            else:
+                cache["cuts"] = np.concatenate([np.asarray(self.ppf(probs)) if probs.size else [], ends])
+        cuts = cache["cuts"]
         if self._log_space():
-            cuts = np.concatenate([np.asarray(self._log_ppf(probs)) if probs.size else [], _log(ends)])
             t_lo, t_hi = _log(np.array([lo, hi]))
             t_lo, t_hi = max(t_lo, self._log_floor()), min(t_hi, self._log_ceiling())
             pts = np.unique(np.concatenate([[t_lo], cuts[(cuts > t_lo) & (cuts < t_hi)], [t_hi]]))
@@ -390,7 +400,6 @@ class SpectralLaw:
                 with np.errstate(invalid="ignore", over="ignore"):
                     return np.where(w > 0, w * h(np.exp(t), logf), 0.0)
         else:
-            cuts = np.concatenate([np.asarray(self.ppf(probs)) if probs.size else [], ends])
             pts = np.unique(np.concatenate([[lo], cuts[(cuts > lo) & (cuts < hi)], [hi]]))
 
             def f(x):
@@ -517,7 +526,10 @@ class SpectralLaw:
         k = check_int("k", k, minimum=0)
         if k == 0:
             return 1
-        return self._moment(k)
+        cache = self.__dict__.setdefault("_moment_cache", {})  # laws are immutable
+        if k not in cache:
+            cache[k] = self._moment(k)
+        return cache[k]
 
     def mean(self) -> float:
         """``E X``."""

@@ -44,7 +44,15 @@ from .fuss_catalan import (
 )
 from .lyapunov import FIELDS, log_condition_rate, lyapunov_exponents, lyapunov_variances, naive_lost_count
 from .marchenko_pastur import MarchenkoPastur, marchenko_pastur
-from .product_eigenvalues import origin_bin_depth, origin_bin_fraction, product_eigenvalue_radial_cdf
+from .product_eigenvalues import (
+    FiniteNEigenvalueLaw,
+    finite_n_eigenvalue_density,
+    finite_n_eigenvalue_law,
+    ginibre_product_weight,
+    origin_bin_depth,
+    origin_bin_fraction,
+    product_eigenvalue_radial_cdf,
+)
 from .second_moment import second_moment, second_moment_closed_form, second_moment_recursion
 
 __all__ = [
@@ -68,4 +76,8 @@ __all__ = [
     "product_eigenvalue_radial_cdf",
     "origin_bin_fraction",
     "origin_bin_depth",
+    "ginibre_product_weight",
+    "finite_n_eigenvalue_law",
+    "FiniteNEigenvalueLaw",
+    "finite_n_eigenvalue_density",
 ]
