@@ -67,7 +67,7 @@ class _Exponential(SpectralLaw):
         return np.exp(-x)
 
 
-_SMALL = dict(k_max=2, n_quantiles=8, n_samples=4000, n_roundtrip=49)
+_SMALL = dict(k_max=2, n_quantiles=8, n_samples=4000, n_roundtrip=19)
 
 
 @pytest.mark.parametrize("law", [_Uniform(), _AtomLaw(), _Exponential()], ids=["uniform", "atom", "exponential"])
