@@ -489,7 +489,7 @@ class FussCatalan(SpectralLaw):
 
 
 def fuss_catalan(depth: int) -> FussCatalan:
-    """The Fuss-Catalan law of order ``depth`` as a :class:`~theory.laws.SpectralLaw`.
+    """The Fuss-Catalan law of order ``depth`` as a :class:`~degeneracy.theory.laws.SpectralLaw`.
 
     The ``n -> inf`` limit law of the eigenvalues of ``P^T P`` for ``P`` a product of
     ``depth`` i.i.d. ``n x n`` Gaussian matrices with entries of variance ``1/n``
@@ -510,6 +510,9 @@ def fuss_catalan(depth: int) -> FussCatalan:
     True
     >>> mp.pdf([0.0, 4.0]).tolist()
     [inf, 0.0]
+    >>> deep = fuss_catalan(1000)    # ppf(0.1) would underflow: the quantile of log x instead
+    >>> round(deep.log_law().ppf(0.1), 1), round(float(deep.logsf(1.0)), 6)
+    (-2304.8, -5.258903)
     """
     return FussCatalan(depth)
 

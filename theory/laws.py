@@ -41,7 +41,7 @@ Conventions
 All methods are vectorized (scalars in, floats out). NaN input raises ``ArgumentValueError``
 (``x must not contain NaN``); ``pdf`` is 0 and ``cdf`` 0 / 1 outside the support (``+-inf``
 accepted); ``ppf`` requires ``0 <= q <= 1``. Nothing returns NaN. A quantile that underflows
-(positive but below the smallest double, e.g. ``fuss_catalan(1000).ppf(0.1) = exp(-2303)``)
+(positive but below the smallest double, e.g. ``fuss_catalan(1000).ppf(0.1) = exp(-2304.8)``)
 raises :class:`~degeneracy.errors.NumericalFailure` naming ``log_law().ppf``, and so does an
 ``rvs`` draw that would underflow: no silent 0.0. Random draws take ``rng=`` (numpy
 Generator, SeedSequence, non-negative int or None; SPEC 7), with ``random_state=`` accepted as
@@ -90,8 +90,6 @@ from degeneracy.validation import check_int, check_probability
 
 __all__ = ["SpectralLaw", "LogLaw"]
 
-#: the log of the smallest positive double: quantiles below exp(_LOG_TINY) cannot be returned as floats
-_LOG_TINY = math.log(5e-324)
 #: probabilities that cut the continuous part into quadrature pieces
 _CUTS = np.array([1e-9, 1e-6, 1e-3, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99,
                   1 - 1e-3, 1 - 1e-6])
