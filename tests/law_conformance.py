@@ -602,8 +602,8 @@ def _eig(n, depth):
     return finite_n_eigenvalue_law(n, depth)
 
 
-_FREE_RVS = ("FreeProductLaw.rvs interpolates the cdf table linearly in log x (theory/free.py): with an atom "
-             "its draws miss the cdf (chi-square p ~ 1e-13 at 40000 draws)")
+_FREE_RVS = ("FreeProductLaw.rvs interpolates the cdf table linearly in log x (theory/free.py): its draws miss "
+             "the cdf (chi-square p ~ 1e-13 to 1e-16 at 40000 draws; the atom laws and tanh)")
 # FreeProductLaw has no sf of its own: the generic tail integral of its (certified, ~1e-9) density
 # costs ~10 s per isf below 1e-4, so its isf is probed at moderate tails only
 _FREE = dict(prob_atol=1e-8, complement_atol=1e-12, moment_rtol=1e-8, roundtrip_atol=1e-9, fd_rtol=1e-5,
@@ -632,7 +632,8 @@ REGISTRY = [
             known_failures={"rvs": _FREE_RVS}, **_FREE),
     LawCase("jacobian_spectrum(relu, 3, gaussian)", _jac("relu", 3, "gaussian"), **_FREE),
     LawCase("jacobian_spectrum(hard_tanh, 3, orthogonal)", _jac("hard_tanh", 3, "orthogonal", 0.2), **_FREE),
-    LawCase("jacobian_spectrum(tanh, 3, orthogonal)", _jac("tanh", 3, "orthogonal", 0.5), **_FREE, slow=True),
+    LawCase("jacobian_spectrum(tanh, 3, orthogonal)", _jac("tanh", 3, "orthogonal", 0.5),
+            known_failures={"rvs": _FREE_RVS}, **_FREE, slow=True),
     # a deep free product: its mass reaches below the smallest double and FreeProductLaw has no
     # log-space hooks yet, so the integrals are refused (NumericalFailure), not wrong
     LawCase("(wishart ** 100).law()", _free(lambda S: S.wishart() ** 100),
