@@ -55,9 +55,10 @@ __version__ = _version()
 #: public name -> the module that defines it (imported lazily, PEP 562)
 _API = {
     # products of random matrices
-    "fuss_catalan": "degeneracy.theory.products",
-    "lyapunov_exponents": "degeneracy.theory.products",
-    "lyapunov_variances": "degeneracy.theory.products",
+    "fuss_catalan": "degeneracy.theory.fuss_catalan",
+    "marchenko_pastur": "degeneracy.theory.marchenko_pastur",
+    "lyapunov_exponents": "degeneracy.theory.lyapunov",
+    "lyapunov_variances": "degeneracy.theory.lyapunov",
     "lyapunov_qr": "degeneracy.numerics.qr_engine",
     "product_log_singular_values": "degeneracy.numerics.graded_svd",
     # Jacobian spectra, free probability, mean field
@@ -102,5 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .numerics.qr_engine import lyapunov_qr  # noqa: F401
     from .proofs.runner import run_claim  # noqa: F401
     from .theory.free import STransform  # noqa: F401
+    from .theory.fuss_catalan import fuss_catalan  # noqa: F401
     from .theory.isometry import critical_point, jacobian_moments, jacobian_spectrum  # noqa: F401
-    from .theory.products import fuss_catalan, lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.lyapunov import lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.marchenko_pastur import marchenko_pastur  # noqa: F401
