@@ -34,8 +34,8 @@ def _gd_modes(U, V, T, u0s, n, eta, t_end, rng):
         caption="Strength u(t) of each input-output mode (singular value s of the target) of a linear network trained "
                 "by full-batch gradient descent on the whitened population loss from a balanced decoupled "
                 "initialization, time t = step x learning rate. Left, 2 weight matrices: the closed-form sigmoid "
-                "u(t) = s e^{2st}/(e^{2st} - 1 + s/u0) (line) with the initial strength and the smallest learning "
-                "rate of the claim dynamics.saxe-two-layer. Right, 8 weight matrices: the exact inverse t(u) of "
+                "u(t) = s e^{2st}/(e^{2st} - 1 + s/u0) (line) with the initial strength and the learning rate "
+                "of the claim dynamics.saxe-two-layer. Right, 8 weight matrices: the exact inverse t(u) of "
                 "the deep solution (learning_time, line) with the initial strengths u0 = 0.02 s, target "
                 "strengths and learning rate of the claim dynamics.saxe-deep. One network per panel; markers are "
                 "every k-th step. Both time axes cover every mode's rise.")
@@ -43,7 +43,7 @@ def saxe_trajectories(ctx):
     rng = ctx.rng
     two, deep = claim_settings(ctx, "dynamics.saxe-two-layer"), claim_settings(ctx, "dynamics.saxe-deep")
     fig, axes = new_figure(1, 2, width=9.5, height=3.9)
-    panels = ((axes[0], 2, np.array([3.0, 2.0, 1.0, 0.5]), None, float(two["u0"]), min(two["lrs"])),
+    panels = ((axes[0], 2, np.array([3.0, 2.0, 1.0, 0.5]), None, float(two["u0"]), float(two["eta"])),
               (axes[1], 8, np.array(deep["s"], dtype=float), float(deep["u0"]), None, float(deep["eta"])))
     for ax, n, svals, u0_rel, u0_abs, eta in panels:
         d = svals.size

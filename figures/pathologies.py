@@ -6,7 +6,7 @@ import numpy as np
 
 from degeneracy.figures.registry import claim_settings, figure
 from degeneracy.figures.style import COLORS, mean_band, new_figure, plain_log_ticks
-from degeneracy.numerics.pathologies import random_mlp, warp_points
+from degeneracy.numerics.pathologies import jacobian_log_singular_values, random_mlp, warp_points
 from degeneracy.theory import pathologies as th
 
 WARP_DEPTHS = (0, 1, 2, 10, 40)
@@ -84,64 +84,6 @@ def filaments(ctx):
     return fig
 
 
-def _graded_log_sv(dim: int, depths, samples: int, *, variance: float, connected: bool, rng,
-                   chunk: int = 20000) -> dict:
-    """``{L: log s_i}`` (samples, dim), descending, of the deep-GP Jacobians of
-    :func:`degeneracy.numerics.pathologies.jacobian_spectra` (same draws, same order), to high
-    relative accuracy at any depth.
-
-    ``jacobian_spectra`` takes one float64 SVD of the explicit Jacobian, exact only to
-    ``~eps * s_1``: at 50 layers the true ``s_5/s_1`` is ~1e-29 (standard) or ~1e-15 (connected,
-    unit variance), far below it (checked against mpmath: errors of 10% to 700% below 1e-15).
-    Here the Jacobian is carried as ``J = Q diag(d) T`` (Q orthonormal, d sorted descending, T of
-    unit rows; Stewart 1995). A layer ``J' = A J + B`` (``B = 0`` when not connected) takes the QR
-    ``A Q = Q' R`` and ``M = R diag(d) T + Q'^T B``, built row by row scaled by ``1/d_i`` so each
-    row is exact to ``eps`` of its own size; its row norms are the new ``d``. The singular values
-    of ``diag(d) T`` come from :func:`degeneracy.numerics.products.graded_log_singular_values`.
-    The test suite checks it against 60-digit mpmath products (agreement ~1e-13 in ``log s``) and
-    against ``jacobian_spectra`` where that is exact. (A numerics routine kept here because only
-    this figure needs it.)
-    """
-    from degeneracy.errors import NumericalFailure
-    from degeneracy.numerics.products import graded_log_singular_values
-    from degeneracy.numerics.rng import as_generator
-
-    g = as_generator(rng)
-    sd = np.sqrt(variance)
-    depths = sorted(set(int(L) for L in depths))
-    out = {L: np.empty((samples, dim)) for L in depths}
-    iu = np.triu(np.ones((dim, dim), dtype=bool))
-    for start in range(0, samples, chunk):
-        m = min(chunk, samples - start)
-        M = sd * g.standard_normal((m, dim, dim))
-        Q = np.broadcast_to(np.eye(dim), (m, dim, dim)).copy()
-        logd = np.zeros((m, dim))
-        T = None
-        for layer in range(1, depths[-1] + 1):
-            if layer > 1:
-                A = sd * g.standard_normal((m, dim, 2 * dim) if connected else (m, dim, dim))
-                Qn, R = np.linalg.qr(A[:, :, :dim] @ Q)
-                # row i scaled by 1/d_i: R_ij d_j / d_i (j >= i, so <= |R_ij|) and B's row / d_i
-                ratio = np.exp(np.minimum(logd[:, None, :] - logd[:, :, None], 0.0)) * iu
-                M = (R * ratio) @ T
-                if connected:
-                    with np.errstate(over="ignore"):
-                        M = M + np.exp(-logd)[:, :, None] * (np.swapaxes(Qn, -1, -2) @ A[:, :, dim:])
-                Q = Qn
-            r = np.linalg.norm(M, axis=-1)
-            if not np.all(np.isfinite(r) & (r > 0)):
-                raise NumericalFailure(f"graded Jacobian lost a row at depth {layer}")
-            T = M / r[:, :, None]
-            logd = logd + np.log(r)
-            order = np.argsort(-logd, axis=-1)
-            logd = np.take_along_axis(logd, order, -1)
-            T = np.take_along_axis(T, order[:, :, None], -2)
-            Q = np.take_along_axis(Q, order[:, None, :], -1)
-            if layer in out:
-                out[layer][start:start + m] = graded_log_singular_values(logd, T)
-    return out
-
-
 SPECTRA_DEPTHS = (2, 6, 25, 50)
 
 
@@ -163,7 +105,7 @@ def spectra(ctx):
     depths = SPECTRA_DEPTHS
     cases = (("standard", False, 1.0), ("connected, variance 1", True, 1.0),
              (f"connected, variance {v_sub:g}", True, v_sub))
-    logs = {name: _graded_log_sv(D, depths, S, variance=var, connected=conn, rng=ctx.spawn(name))
+    logs = {name: jacobian_log_singular_values(D, depths, S, variance=var, connected=conn, rng=ctx.spawn(name))
             for name, conn, var in cases}
     rates = {name: (th.connected_normalized_spectrum_rate(D, var) if conn else th.normalized_spectrum_rate(D))
              for name, conn, var in cases}

@@ -92,7 +92,9 @@ def eigenvalues(ctx):
     from matplotlib.patches import Rectangle
 
     st = claim_settings(ctx, "products.eigenvalue-origin")
-    ks, n, reps = st["ks"], max(st["sizes"]), st["replicas"]
+    sizes = list(st["sizes"])
+    ks, n = st["ks"], max(sizes)
+    reps = st["replicas"][sizes.index(n)]  # the claim's replicas at its largest size (a tuple, one per size)
     fig, axes = new_figure(1, len(ks) + 1, width=13.0, height=3.9)
     lams = {k: nprod.product_eigenvalues(n, k, replicas=reps, field="complex", rng=ctx.spawn(f"k{k}")) for k in ks}
     edges = np.linspace(-1.2, 1.2, 49)

@@ -44,7 +44,14 @@ def _legend(fig, axes, ncol):
 @figure("realdata-skip-training",
         title="Digits: training loss, test accuracy and degeneracy measures over training of deep plain, residual "
               "and symmetric-skip ReLU networks (mean +- s.e. over independent runs)",
-        claims=("singularities.plain-vs-residual", "singularities.symmetry-breaking-is-the-mechanism"))
+        claims=("singularities.plain-vs-residual", "singularities.symmetry-breaking-is-the-mechanism"),
+        caption="Fully connected ReLU networks on scikit-learn's handwritten digits (inputs PCA-whitened to the width), "
+                "trained by Adam on the softmax cross-entropy with minibatches; each run has its own train/test split, "
+                "initialization and minibatch order, shared by the three arms (plain, residual, symmetric-skip). "
+                "Panels: training loss, test accuracy and the degeneracy measures of Orhan & Pitkow (2018) over "
+                "training: fraction of eliminated units, largest |cosine| between two units' responses (overlap), "
+                "s_min/s_max of the response matrix (linear dependence), near-null fraction of the Gauss-Newton "
+                "spectrum. Lines: mean over runs; bands: +-1 standard error over the runs (count in the title).")
 def skip_training(ctx):
     depth, width, runs, steps = ctx.size((8, 16, 4, 120), (20, 32, 8, 600), (30, 48, 16, 1500))
     out = rd.skip_experiment(depth=depth, width=width, runs=runs, steps=steps, checkpoints=6, rng=ctx.rng)
@@ -72,7 +79,12 @@ def skip_training(ctx):
 @figure("realdata-isometry-speed",
         title="Digits: critical tanh networks with orthogonal vs Gaussian weights, training loss under SGD and steps "
               "to the loss threshold per run (mean +- s.e. over independent runs)",
-        claims=("isometry.trains-faster",))
+        claims=("isometry.trains-faster",),
+        caption="Critical tanh networks (chi = 1 at q* = 0.05) on the digits, trained by minibatch SGD on the softmax "
+                "cross-entropy from orthogonal or Gaussian initial weights (same split and minibatch order per run). "
+                "Left: training loss, mean over runs with a +-1 s.e. band; dashed: the loss threshold. Right: steps "
+                "to reach the threshold, one dot per run (triangles: runs that never reached it, drawn at the step "
+                "budget: censored), black: mean +-1 s.e.")
 def isometry_speed(ctx):
     depth, width, runs, steps = ctx.size((8, 32, 4, 200), (30, 64, 8, 500), (30, 128, 16, 1000))
     out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=10,
@@ -105,7 +117,12 @@ def isometry_speed(ctx):
 @figure("realdata-normalization",
         title="Digits: batch, layer and divisive normalization vs none, training loss, test accuracy and the "
               "participation ratio of the last hidden layer over training (mean +- s.e. over independent runs)",
-        claims=("pathologies.normalization",))
+        claims=("pathologies.normalization",),
+        caption="ReLU networks on the digits without normalization and with batch, layer or divisive normalization "
+                "(same split, initialization and minibatch order per run), trained by Adam on the softmax "
+                "cross-entropy. Panels: training loss, test accuracy and the participation ratio of the last hidden "
+                "layer's representation of held-out probe inputs (its effective dimension). Lines: mean over runs; "
+                "bands: +-1 standard error over the runs (count in the title).")
 def normalization(ctx):
     depth, width, runs, steps = ctx.size((6, 32, 3, 90), (20, 64, 8, 600), (30, 100, 16, 1500))
     out = rd.normalization_experiment(depth=depth, width=width, runs=runs, steps=steps, checkpoints=6, rng=ctx.rng)
@@ -129,7 +146,13 @@ def normalization(ctx):
         title="Digits: the Fold experiment, a deep linear network regressing one-hot labels of PCA-whitened digits "
               "from Fold 0/1/2 and orthogonal initializations (mean +- s.e. over independent runs)",
         claims=("fold.fold0-plateau", "fold.fold1-larger-gradients-worse-loss",
-                "fold.ortho-smaller-gradients-better-loss"))
+                "fold.ortho-smaller-gradients-better-loss"),
+        caption="The seed essay's Fold experiment on real data: a deep linear network regresses the one-hot labels of "
+                "PCA-whitened digits (full-batch training, which only sees the input-label cross-covariance) from "
+                "Fold 0 (Gaussian), Fold 1 and Fold 2 (folded once or twice: rank N/2, N/4) and orthogonal initial "
+                "weights, with Adam (left) and gradient descent (right). The loss is shown above the best linear "
+                "fit's (the part training can remove), log scale. Lines: mean over runs; bands: +-1 standard error "
+                "over the runs (count in the title).")
 def fold(ctx):
     width, depth, runs, epochs = ctx.size((16, 6, 4, 200), (32, 20, 8, 1000), (48, 30, 16, 2000))
     settings = (("adam", 1e-3), ("gd", 1e-2))

@@ -27,9 +27,9 @@ from functools import lru_cache
 import numpy as np
 
 from degeneracy.numerics import ensembles
+from degeneracy.numerics.graded_svd import product_log_singular_values
 from degeneracy.numerics.measures import effective_rank, gauss_newton_spectrum, near_null_fraction
 from degeneracy.numerics.networks import NetworkStack, init_network
-from degeneracy.numerics.products import product_log_singular_values
 from degeneracy.numerics.training import PopulationTask, train
 
 __all__ = ["CONDITIONS", "LABELS", "GN_PROBES", "GN_RTOL", "setting_name", "fold_experiment"]

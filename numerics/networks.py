@@ -445,7 +445,7 @@ class NetworkStack:
     def end_to_end(self) -> np.ndarray:
         """The product ``W_L ... W_1``, shape ``(R, d_L, d_0)`` (deep linear networks only).
 
-        For singular values of long products use :func:`numerics.products.product_log_singular_values`
+        For singular values of long products use :func:`numerics.graded_svd.product_log_singular_values`
         (QR accumulation): forming the product loses every singular value more than about
         ``exp(36)`` below the largest (docs/formulas.md §1).
         """

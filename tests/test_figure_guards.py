@@ -178,12 +178,12 @@ def test_baseline_image(fig_id, tmp_path):
 def test_graded_deep_gp_spectra_match_mpmath():
     import mpmath as mp
 
-    from degeneracy.figures.pathologies import _graded_log_sv
+    from degeneracy.numerics.pathologies import jacobian_log_singular_values
 
     mp.mp.dps = 60
     D, L, S = 5, 50, 3
     for connected in (False, True):
-        got = _graded_log_sv(D, [L], S, variance=1.0, connected=connected, rng=np.random.default_rng(7))[L]
+        got = jacobian_log_singular_values(D, [L], S, variance=1.0, connected=connected, rng=np.random.default_rng(7))[L]
         # replay the same draws in the same order: the first layer for the whole chunk, then one block per layer
         g = np.random.default_rng(7)
         A1 = g.standard_normal((S, D, D))
@@ -198,10 +198,9 @@ def test_graded_deep_gp_spectra_match_mpmath():
 
 
 def test_graded_deep_gp_spectra_match_the_explicit_svd_where_it_is_exact():
-    from degeneracy.figures.pathologies import _graded_log_sv
-    from degeneracy.numerics.pathologies import jacobian_spectra
+    from degeneracy.numerics.pathologies import jacobian_log_singular_values, jacobian_spectra
 
     for connected in (False, True):
-        got = _graded_log_sv(4, [3], 50, variance=1.0, connected=connected, rng=11)[3]
+        got = jacobian_log_singular_values(4, [3], 50, variance=1.0, connected=connected, rng=11)[3]
         ref = jacobian_spectra(4, [3], 50, variance=1.0, connected=connected, rng=11)[3]
         np.testing.assert_allclose(np.exp(got - got[:, :1]), ref, rtol=1e-9)

@@ -157,8 +157,8 @@ def test_bad_task_input():
 
 def test_product_log_singular_values_of_a_network_stack_vs_high_precision():
     """The convention the fold claims use: ``np.stack(net.weights)`` is ``(L, R, N, N)`` with
-    ``factors[l] = W_{l+1}`` (numerics.products), i.e. the product ``W_L ... W_1``."""
-    from degeneracy.numerics.products import product_log_singular_values
+    ``factors[l] = W_{l+1}`` (numerics.factors), i.e. the product ``W_L ... W_1``."""
+    from degeneracy.numerics.graded_svd import product_log_singular_values
 
     rng = np.random.default_rng(4)
     N, L = 4, 40  # L (mu_1 - mu_N) far beyond what the float64 product can resolve
@@ -218,12 +218,13 @@ def test_effective_dimension_measures():
 
 def test_participation_ratio_conventions():
     """One home (numerics.measures; numerics.pathologies re-exports it); the normalized form of
-    numerics.products is participation_ratio(s**2) / n, as the docstring says."""
-    from degeneracy.numerics import pathologies, products
+    numerics.spectral_summaries is participation_ratio(s**2) / n, as the docstring says."""
+    from degeneracy.numerics import pathologies, spectral_summaries
 
     s = np.random.default_rng(0).exponential(size=(3, 7))
-    np.testing.assert_allclose(participation_ratio(s**2) / 7, products.participation_ratio(s), rtol=1e-12)
-    assert not np.allclose(participation_ratio(s) / 7, products.participation_ratio(s), rtol=1e-3)  # not of s
+    normalized = spectral_summaries.normalized_participation_ratio(s)
+    np.testing.assert_allclose(participation_ratio(s**2) / 7, normalized, rtol=1e-12)
+    assert not np.allclose(participation_ratio(s) / 7, normalized, rtol=1e-3)  # not of s
     assert pathologies.participation_ratio is participation_ratio and pathologies.effective_rank is effective_rank
     lam = np.array([2.0, 1.0, -1e-15])  # eigvalsh rounding of a PSD matrix: clipped
     assert participation_ratio(lam) == pytest.approx(9 / 5)
