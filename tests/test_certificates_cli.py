@@ -9,10 +9,8 @@ from degeneracy.proofs.registry import CERTIFICATES, load_all
 
 load_all()
 
-#: fixed by helper "prodnum" in proofs/products.py (sp.nsimplify of an exact Rational returns an
-#: irrational expression under sympy 1.14); the lead removes this mark at merge
-KNOWN = {"products.second-moment-recursion": "nsimplify of an exact value under sympy 1.14 (fixed in proofs/products.py "
-                                             "by helper prodnum; remove this mark at merge)"}
+#: certificates known not to hold yet (none: products.second-moment-recursion holds since prodnum's fix)
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
