@@ -7,7 +7,8 @@
              [--only GLOB] [--seed N] [--workers N | --dask ADDRESS] [--resume] [--cache-dir DIR]
              [--json PATH] [--markdown PATH] [--strict]
     degeneracy calibrate --seeds N           run the claims over N seeds: false-alarm counts, verdict
-             [--quick|--full] [--only GLOB]  distributions, run times, a null-effect simulation
+             [--quick|--full|--mode M]       distributions, run times, a null-effect simulation
+             [--only GLOB]
              [--workers N | --dask ADDRESS] [--json PATH] [--null N]
     degeneracy prove [--only GLOB]           run the symbolic certificates
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
@@ -216,6 +217,8 @@ def _mode_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="the test suite's sizes")
     g.add_argument("--full", dest="mode", action="store_const", const="full", help="the papers' own sizes")
+    g.add_argument("--mode", dest="mode", choices=("quick", "default", "full"),
+                   help="the same as --quick / (nothing) / --full")
     p.set_defaults(mode="default")
 
 
