@@ -6,22 +6,35 @@
     degeneracy verify [--quick|--full]       run the claims; table on the terminal with a progress bar
              [--only GLOB] [--seed N] [--workers N | --dask ADDRESS] [--resume] [--cache-dir DIR]
              [--json PATH] [--markdown PATH] [--strict]
+    degeneracy calibrate --seeds N           run the claims over N seeds: false-alarm counts, verdict
+             [--quick|--full|--mode M]       distributions, run times, a null-effect simulation
+             [--only GLOB]
+             [--workers N | --dask ADDRESS] [--json PATH] [--null N]
     degeneracy prove [--only GLOB]           run the symbolic certificates
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
                        [--format png,svg,pdf] [--html [--report VERIFY.json]]
     degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
              [--only SECTIONS]               free-probability density, 1 vs 2 workers
-    degeneracy show ID                       one claim: statement, source, formula, settings per mode
+    degeneracy show ID                       one claim, certificate or figure
 
-Work units (claims, figures) run in ``--workers`` processes (default: all cores) with one BLAS
-thread each, or on a running ``dask.distributed`` scheduler (``--dask ADDRESS`` or the
-environment variable ``DEGENERACY_DASK``); the report is the same whatever the backend.
-``--resume`` keeps finished claims in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or
-``~/.cache/degeneracy``) and takes them from there when the same command runs again.
+Work units (claims, figures, (claim, seed) pairs) run in ``--workers`` processes (default: all
+cores; never more processes than units) with one BLAS thread each, or on a running
+``dask.distributed`` scheduler (``--dask ADDRESS`` or the environment variable
+``DEGENERACY_DASK``); the report is the same whatever the backend. ``--resume`` keeps finished
+claims in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or ``~/.cache/degeneracy``)
+and takes them from there when the same command runs again.
 
-Exit codes: 0 success; 1 a non-empirical claim failed or any claim errored (``--strict``:
-also an empirical claim that did not reproduce), or a certificate did not hold; 2 bad usage
-(one line on stderr, no traceback), also an unreachable ``--dask`` scheduler.
+Every output path (``--json``, ``--markdown``, ``--cache-dir``, ``--out``) is checked before
+any work starts; if writing still fails at the end, the results are printed anyway and one
+line on stderr says what could not be written. Without a progress bar (stdout or stderr not a
+terminal, or ``--no-progress``) ``verify`` and ``calibrate`` print one line per finished unit on
+stderr.
+
+Exit codes: 0 success; 1 an identity, finite-n or asymptotic claim failed, any claim errored, a
+certificate did not hold, or a requested report file could not be written (``--strict``: also
+an empirical claim that is contradicted or inconclusive; ``calibrate``: a false-alarm count
+significantly above its declared rate); 2 bad usage (one line on stderr, no traceback), also
+an unreachable ``--dask`` scheduler or an output path that cannot be written.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 
 from degeneracy.errors import ArgumentValueError
@@ -67,6 +81,8 @@ def _int_arg(option: str, minimum: int, words: str):
 
 _seed = _int_arg("--seed", 0, "non-negative")
 _workers = _int_arg("--workers", 1, "positive")
+_seeds = _int_arg("--seeds", 1, "positive")
+_null = _int_arg("--null", 0, "non-negative")
 
 
 def _alpha(text: str) -> float:
@@ -94,15 +110,67 @@ def _sections(text: str) -> tuple:
     return names
 
 
+# ---------------------------------------------------------------- output paths
+
+def _probe_folder(option: str, path: str, folder: str) -> None:
+    """Create ``folder`` if needed and prove a file can be created in it (then remove the probe)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".degeneracy-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UsageError(f"{option} {path!r} cannot be written ({exc.strerror or type(exc).__name__} "
+                         f"in {folder!r})") from None
+
+
+def _output_file(option: str, path: str | None) -> None:
+    """Check, before any work, that ``path`` can be written as a file (raises UsageError)."""
+    if path is None:
+        return
+    if not path.strip():
+        raise UsageError(f"{option} needs a file name")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path!r} is a directory; give a file name")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path!r} cannot be written (permission denied)")
+    _probe_folder(option, path, os.path.dirname(os.path.abspath(path)) or ".")
+
+
+def _output_dir(option: str, path: str | None) -> None:
+    """Check, before any work, that ``path`` is (or can become) a writable directory."""
+    if path is None:
+        return
+    if not path.strip():
+        raise UsageError(f"{option} needs a directory name")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{option} {path!r} is not a directory")
+    _probe_folder(option, path, os.path.abspath(path))
+
+
+def _write_or_say(what: str, path: str, write) -> bool:
+    """Call ``write()``; on failure print one line on stderr and return False."""
+    try:
+        write()
+        return True
+    except OSError as exc:
+        print(f"degeneracy: could not write {what} {path!r} ({exc.strerror or type(exc).__name__}); "
+              "the results are printed above", file=sys.stderr)
+        return False
+
+
+# ---------------------------------------------------------------- backends
+
 def _backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_workers, default=None,
-                   help="worker processes, one BLAS thread each (default: all cores)")
+                   help="worker processes, one BLAS thread each (default: all cores; never more than the work units)")
     p.add_argument("--dask", metavar="ADDRESS", default=None,
                    help="run the work units on this dask.distributed scheduler (default: $DEGENERACY_DASK)")
 
 
 def _backend(args):
-    """``(executor, client, label)`` for ``--dask`` / ``DEGENERACY_DASK``, else a local pool size."""
+    """``(executor, client, label)`` for ``--dask`` / ``DEGENERACY_DASK``, else a local pool size
+    (``label`` is then ``None``: :func:`_local_label` says what ran, once the units are known)."""
     from degeneracy.execution import (
         DASK_ENV,
         BackendError,
@@ -120,15 +188,37 @@ def _backend(args):
             raise UsageError(str(exc)) from None
         nthreads = sum(client.nthreads().values())
         return executor, client, f"dask {address.strip()} ({nthreads} worker thread{'s' * (nthreads != 1)})"
+    args.requested_workers = args.workers
     workers = args.workers if args.workers is not None else default_workers()
     args.workers = workers
-    return None, None, f"{workers} worker{'s' * (workers != 1)}"
+    return None, None, None
+
+
+def _local_label(args, units: int) -> str:
+    """What actually ran locally: processes = min(--workers, units); inline when that is 1."""
+    from degeneracy.execution import default_workers
+
+    workers = args.workers or 1
+    n = min(workers, units) if units else 1
+    if n <= 1:
+        label = "1 process (inline)"
+    else:
+        label = f"{n} worker processes"
+    notes = []
+    if workers > n and units:
+        notes.append(f"--workers {workers} capped at the {units} work unit{'s' * (units != 1)} to run")
+    cores = default_workers()
+    if n > cores:
+        notes.append(f"more processes than the {cores} core{'s' * (cores != 1)}")
+    return label + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _mode_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="the test suite's sizes")
     g.add_argument("--full", dest="mode", action="store_const", const="full", help="the papers' own sizes")
+    g.add_argument("--mode", dest="mode", choices=("quick", "default", "full"),
+                   help="the same as --quick / (nothing) / --full")
     p.set_defaults(mode="default")
 
 
@@ -154,8 +244,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--alpha", type=_alpha, default=1e-3, help="family-wise false-alarm rate (default 1e-3)")
     v.add_argument("--json", metavar="PATH", help="write the JSON report (atomically, claim by claim)")
     v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
-    v.add_argument("--strict", action="store_true", help="exit 1 also when an empirical claim does not reproduce")
-    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.add_argument("--strict", action="store_true",
+                   help="exit 1 also when an empirical claim is contradicted or inconclusive")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar (one line per finished claim instead)")
+
+    c = sub.add_parser("calibrate", help="run the claims over many seeds: measured error rates of the verdicts")
+    c.add_argument("--seeds", type=_seeds, required=True, help="run seeds 0 .. N-1")
+    _mode_args(c)
+    c.add_argument("--only", metavar="GLOB", help="claim ids to run (glob, comma-separated)")
+    _backend_args(c)
+    c.add_argument("--alpha", type=_alpha, default=1e-3, help="family-wise false-alarm rate (default 1e-3)")
+    c.add_argument("--json", metavar="PATH", help="write the calibration report (JSON)")
+    c.add_argument("--null", type=_null, default=1000,
+                   help="simulations of the null-effect check of the sequential rule (default 1000; 0: none)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar (one line per finished unit instead)")
 
     pr = sub.add_parser("prove", help="run the symbolic certificates")
     pr.add_argument("--only", metavar="GLOB")
@@ -182,7 +284,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--only", metavar="SECTIONS", type=_sections, default=None,
                    help="comma-separated subset of: " + ", ".join(_bench_sections()))
 
-    s = sub.add_parser("show", help="one claim")
+    s = sub.add_parser("show", help="one claim, certificate or figure")
     s.add_argument("id")
     return p
 
@@ -195,10 +297,35 @@ def _usage(fn, *args):
         raise UsageError(str(exc)) from None
 
 
-def _progress(total: int, desc: str, disable: bool):
-    from degeneracy.execution import UnitProgress
+class _Progress:
+    """A progress bar on a terminal; otherwise one line per finished unit on stderr."""
 
-    return UnitProgress(total, desc, unit="claim" if desc == "verify" else "fig", disable=True if disable else None)
+    def __init__(self, total: int, desc: str, unit: str, no_bar: bool):
+        from degeneracy.execution import UnitProgress
+
+        self.total, self.count = total, 0
+        self.bar = UnitProgress(total, desc, unit=unit, disable=True if no_bar else None)
+        self.lines = self.bar.bar is None or bool(self.bar.bar.disable)
+
+    def done(self, label: str, detail: str = "") -> None:
+        self.count += 1
+        if self.lines:
+            w = len(str(self.total))
+            print(f"[{str(self.count).rjust(w)}/{self.total}] {label}" + (f" {detail}" if detail else ""),
+                  file=sys.stderr, flush=True)
+        else:
+            self.bar.done(label)
+
+    def skip(self, label: str) -> None:
+        self.count += 1
+        if self.lines:
+            w = len(str(self.total))
+            print(f"[{str(self.count).rjust(w)}/{self.total}] {label} (from the cache)", file=sys.stderr, flush=True)
+        else:
+            self.bar.skip(1)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _cmd_list(args) -> int:
@@ -225,28 +352,31 @@ def _cmd_list(args) -> int:
 def _cmd_verify(args) -> int:
     from degeneracy.execution import run_claims
     from degeneracy.proofs.registry import select
-    from degeneracy.proofs.report import Report, markdown, table, write_atomic
+    from degeneracy.proofs.report import Report, markdown, summary_counts, table, write_atomic
     from degeneracy.proofs.runner import claim_alpha, exit_code
 
     claims = _usage(select, args.only)
+    _output_file("--json", args.json)
+    _output_file("--markdown", args.markdown)
     cache = None
     if args.resume or args.cache_dir:
-        from .cache import ResultCache
+        from .cache import ResultCache, default_cache_dir
 
+        _output_dir("--cache-dir", args.cache_dir or default_cache_dir())
         cache = ResultCache(args.cache_dir)
     executor, client, backend = _backend(args)
     report = Report(seed=args.seed, mode=args.mode, alpha=args.alpha, claim_alpha=claim_alpha(args.alpha),
                     path=args.json)
-    bar = _progress(len(claims), "verify", args.no_progress)
+    progress = _Progress(len(claims), "verify", "claim", args.no_progress)
     from_cache = []
 
     def on_result(r):
         report.add(r)
         if r.cached:
             from_cache.append(r.id)
-            bar.skip(1)
+            progress.skip(f"{r.id}: {r.verdict}")
         else:
-            bar.done(f"{r.id}: {r.verdict}")
+            progress.done(f"{r.id}: {r.verdict}", f"({r.seconds:.1f} s{', shared experiment' if r.shared else ''})")
 
     t0 = time.perf_counter()
     try:
@@ -256,25 +386,70 @@ def _cmd_verify(args) -> int:
         raise _Interrupted("finished claims are in the JSON report" + (
             "; run the same command with --resume to continue" if cache is not None else "")) from None
     finally:
-        bar.close()
+        progress.close()
         if client is not None:
             client.close()
     report.results = results  # registry order, whatever the completion order
+    written = True
     if args.json:
-        write_atomic(args.json, report.to_json())
+        written &= _write_or_say("--json", args.json, lambda: write_atomic(args.json, report.to_json()))
     if args.markdown:
-        write_atomic(args.markdown, markdown(report))
+        written &= _write_or_say("--markdown", args.markdown, lambda: write_atomic(args.markdown, markdown(report)))
     print(table(results))
-    counts = {}
-    for r in results:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    summary = ", ".join(f"{n} {k}" for k, n in summary_counts(results).items())
     extra = f"; {len(from_cache)} from the cache" if from_cache else ""
     if cache is not None and cache.rejected:
         extra += f" ({cache.rejected} damaged entr{'ies' if cache.rejected != 1 else 'y'} recomputed)"
+    if backend is None:
+        backend = _local_label(args, len(claims) - len(from_cache))
     print(f"\n{len(results)} claims: {summary}; mode {args.mode}, seed {args.seed}, alpha {args.alpha}"
           f" (per claim {report.claim_alpha:.3g}); {backend}{extra}; {time.perf_counter() - t0:.1f} s")
-    return exit_code(results, strict=args.strict)
+    code = exit_code(results, strict=args.strict)
+    return code if written else max(code, 1)
+
+
+def _cmd_calibrate(args) -> int:
+    from degeneracy.calibration import format_calibration, null_simulation, run_calibration, summarize
+    from degeneracy.proofs.registry import select
+    from degeneracy.proofs.report import write_atomic
+
+    claims = _usage(select, args.only)
+    _output_file("--json", args.json)
+    executor, client, backend = _backend(args)
+    total = len(claims) * args.seeds
+    progress = _Progress(total, "calibrate", "unit", args.no_progress)
+
+    def on_result(unit, r):
+        progress.done(f"{unit.id}: {r.verdict}", f"({r.seconds:.1f} s)")
+
+    t0 = time.perf_counter()
+    try:
+        results = run_calibration(claims, args.seeds, args.mode, alpha=args.alpha, workers=args.workers or 1,
+                                  executor=executor, on_result=on_result)
+    except KeyboardInterrupt:
+        raise _Interrupted("nothing is written before the calibration ends") from None
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+    seconds = time.perf_counter() - t0
+    null = null_simulation(args.null) if args.null else None
+    report = summarize(results, claims, seeds=args.seeds, mode=args.mode, alpha=args.alpha, seconds=seconds, null=null)
+    if backend is None:
+        backend = _local_label(args, total)
+    report["backend"] = backend
+    written = True
+    if args.json:
+        written = _write_or_say("--json", args.json,
+                                lambda: write_atomic(args.json, json.dumps(report, indent=2, allow_nan=False) + "\n"))
+    print(format_calibration(report))
+    excess = [c["id"] for c in report["claims"] if c.get("false_alarms", {}).get("excess")]
+    print(f"\n{len(claims)} claims x {args.seeds} seeds, mode {args.mode}, alpha {args.alpha}: "
+          f"{len(excess)} claim{'s' * (len(excess) != 1)} with false alarms significantly above the declared rate; "
+          f"{backend}; {seconds:.1f} s")
+    code = 1 if excess or (null and any(null[s][k]["excess"] for s in ("null", "effect")
+                                        for k in ("supported", "contradicted"))) else 0
+    return code if written else max(code, 1)
 
 
 def _cmd_prove(args) -> int:
@@ -291,9 +466,9 @@ def _cmd_prove(args) -> int:
             holds, detail = False, f"error: {type(exc).__name__}: {exc}"
         bad += not holds
         status = "holds " if holds else "FAILED"
-        print(f"{c.id.ljust(w)}  {status}  {time.perf_counter() - t0:5.1f} s  {c.statement}")
+        print(f"{c.id.ljust(w)}  {status}  {time.perf_counter() - t0:5.1f} s  {c.statement}", flush=True)
         if detail and not holds:
-            print(f"{' ' * w}  {detail}")
+            print(f"{' ' * w}  {detail}", flush=True)
     print(f"\n{len(certs) - bad} of {len(certs)} certificates hold")
     return 1 if bad else 0
 
@@ -305,13 +480,22 @@ def _cmd_figures(args) -> int:
     figs = _usage(select_figures, args.only)
     if args.report and not args.html:
         raise UsageError("--report is only used with --html")
+    if args.report and not os.path.isfile(args.report):
+        raise UsageError(f"--report {args.report!r} is not a file (a `degeneracy verify --json` report)")
     out = args.out or DEFAULT_OUT
+    _output_dir("--out", out)
     executor, client, _backend_label = _backend(args)
-    bar = _progress(len(figs), "figures", args.no_progress)
+    progress = _Progress(len(figs), "figures", "fig", args.no_progress)
+    failed = []
 
     def on_result(unit, res):
-        paths = res.write(out)
-        bar.done(res.id)
+        try:
+            paths = res.write(out)
+        except OSError as exc:
+            failed.append(f"{res.id} ({exc.strerror or type(exc).__name__})")
+            progress.done(f"{res.id}: not written")
+            return
+        progress.done(res.id)
         print(f"{res.id}: {', '.join(os.path.relpath(p) for p in paths)} ({res.seconds:.1f} s)")
 
     units = [FigureUnit(f.id, args.mode, args.seed, args.format) for f in figs]
@@ -333,9 +517,12 @@ def _cmd_figures(args) -> int:
             path = write_gallery(figs, out=out, mode=args.mode, seed=args.seed, verdicts=verdicts, formats=args.format)
             print(f"gallery: {os.path.relpath(path)}")
     finally:
-        bar.close()
+        progress.close()
         if client is not None:
             client.close()
+    if failed:
+        print(f"degeneracy: could not write into --out {out!r}: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -353,20 +540,43 @@ def _formats(text: str) -> tuple:
 def _cmd_bench(args) -> int:
     from degeneracy import bench
 
+    _output_file("--json", args.json)
     result = bench.run_benchmarks(quick=args.quick, sections=args.only,
                                   progress=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
     print(bench.format_table(result))
     if args.json:
         from degeneracy.proofs.report import write_atomic
 
-        write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
+        if not _write_or_say("--json", args.json,
+                             lambda: write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")):
+            return 1
     return 0
 
 
 def _cmd_show(args) -> int:
-    from degeneracy.proofs.registry import CERTIFICATES, MODES, get_claim
+    from degeneracy.figures.registry import FIGURES
+    from degeneracy.figures.registry import load_all as load_figures
+    from degeneracy.proofs.registry import CERTIFICATES, CLAIMS, MODES, closest_ids, load_all
 
-    c = _usage(get_claim, args.id)
+    load_all()
+    load_figures()
+    if args.id in CERTIFICATES:
+        p = CERTIFICATES[args.id]
+        print(f"{p.id}  (certificate)\n\n{p.statement}\n\nSource: {p.source}\nRun it: degeneracy prove --only {p.id}")
+        return 0
+    if args.id in FIGURES:
+        f = FIGURES[args.id]
+        print(f"{f.id}  (figure)\n\n{f.title}")
+        claims = getattr(f, "claims", ())
+        if claims:
+            print("\nClaims it illustrates: " + ", ".join(claims))
+        print(f"Render it: degeneracy figures --only {f.id}")
+        return 0
+    if args.id not in CLAIMS:
+        close = closest_ids(args.id, list(CLAIMS) + list(CERTIFICATES) + list(FIGURES))
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `degeneracy list`"
+        raise UsageError(f"unknown id {args.id!r} (no claim, certificate or figure){hint}")
+    c = CLAIMS[args.id]
     print(f"{c.id}  ({c.kind})\n\n{c.title}\n\nSource: {c.source}")
     if c.formula:
         print(f"Formula: {c.formula}")
@@ -386,8 +596,8 @@ def _cmd_show(args) -> int:
     return 0
 
 
-_COMMANDS = {"list": _cmd_list, "verify": _cmd_verify, "prove": _cmd_prove, "figures": _cmd_figures,
-             "bench": _cmd_bench, "show": _cmd_show}
+_COMMANDS = {"list": _cmd_list, "verify": _cmd_verify, "calibrate": _cmd_calibrate, "prove": _cmd_prove,
+             "figures": _cmd_figures, "bench": _cmd_bench, "show": _cmd_show}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,8 @@ __all__ = ["GALLERY", "reproduce_command", "verdicts_from_report", "run_verdicts
 #: file name of the gallery inside the output folder
 GALLERY = "gallery.html"
 
-_BADGE = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#8250df", "skipped": "#6e7781"}
+_BADGE = {"pass": "#1a7f37", "fail": "#cf222e", "supported": "#1a7f37", "contradicted": "#cf222e",
+          "inconclusive": "#9a6700", "error": "#8250df", "skipped": "#6e7781"}
 
 
 def reproduce_command(fig_id: str, *, mode: str, seed: int, out: str, formats: Iterable[str] = ("png", "svg")) -> str:
@@ -46,8 +47,8 @@ def verdicts_from_report(path: str, *, mode: str, seed: int) -> dict:
     for c in rep.get("claims", []):
         checks = c.get("checks", [])
         failed = [k.get("name", "") for k in checks if k.get("passed") is False]
-        detail = f"{len(checks) - len(failed)} of {len(checks)} checks passed" + (
-            f"; failed: {'; '.join(failed[:3])}" if failed else "")
+        detail = c.get("summary") or f"{len(checks) - len(failed)} of {len(checks)} checks passed"
+        detail += f"; not passed: {'; '.join(failed[:3])}" if failed else ""
         out[c["id"]] = (c.get("verdict", "?"), detail)
     return out
 
@@ -62,8 +63,8 @@ def run_verdicts(claim_ids: Iterable[str], *, mode: str, seed: int, workers: int
     out = {}
     for r in run_claims(claims, mode, seed, workers=workers, executor=executor):
         failed = [c.name for c in r.checks if c.passed is False]
-        detail = f"{len(r.checks) - len(failed)} of {len(r.checks)} checks passed" + (
-            f"; failed: {'; '.join(failed[:3])}" if failed else "")
+        detail = r.summary or f"{len(r.checks) - len(failed)} of {len(r.checks)} checks passed"
+        detail += f"; not passed: {'; '.join(failed[:3])}" if failed else ""
         if r.verdict == "error":
             detail = f"error: {r.message}"
         out[r.id] = (r.verdict, detail)

@@ -9,10 +9,15 @@ import numpy as np
 
 from degeneracy.errors import ArgumentValueError
 from degeneracy.numerics.rng import stream_for
+from degeneracy.numerics.stats import sidak
 
-__all__ = ["Context", "MODES", "make_context"]
+from .registry import CLAIMS, load_all
+
+__all__ = ["Context", "DEFAULT_ALPHA", "MODES", "make_context"]
 
 MODES = ("quick", "default", "full")
+#: the run's default family-wise false-alarm rate
+DEFAULT_ALPHA = 1e-3
 
 
 @dataclass
@@ -32,6 +37,15 @@ class Context:
     control : bool
         True when the test suite runs the claim's negative control: the claim must then use
         its deliberately wrong prediction, and fail.
+    alpha : float
+        The claim's share of the run's family-wise false-alarm rate (set by the runner;
+        :func:`degeneracy.proofs.replication.replicate` splits it over the claim's checks).
+    kind : str
+        The claim's kind (empirical claims get three-way verdicts).
+    replication : dict or None
+        Set by :func:`degeneracy.proofs.replication.replicate`: runs used, budget, looks.
+    shared : str
+        Set by :meth:`share`: the name of an experiment this claim shares with others.
     """
 
     id: str
@@ -42,6 +56,10 @@ class Context:
     control: bool = False
     progress: Callable[[float], None] = lambda fraction: None
     notes: list = field(default_factory=list)
+    alpha: float = DEFAULT_ALPHA
+    kind: str = "finite-n"
+    replication: dict | None = None
+    shared: str = ""
 
     @property
     def rng(self) -> np.random.Generator:
@@ -62,9 +80,23 @@ class Context:
         """Attach a sentence to the claim's report entry (e.g. for which settings a finding holds)."""
         self.notes.append(str(text))
 
+    def share(self, experiment: str) -> None:
+        """Declare that this claim reads an experiment shared with other claims (computed once per
+        process): its wall time then counts only what it computed itself, and the report says so."""
+        self.shared = str(experiment)
 
-def make_context(item_id: str, *, seed: int, mode: str, settings: dict | None = None, control: bool = False) -> Context:
-    """Build the context of ``item_id`` for run ``seed`` and ``mode``."""
+
+def make_context(item_id: str, *, seed: int, mode: str, settings: dict | None = None, control: bool = False,
+                 alpha: float | None = None, kind: str = "finite-n") -> Context:
+    """Build the context of ``item_id`` for run ``seed`` and ``mode``.
+
+    ``alpha`` is the claim's share of the family-wise rate (default: the share of the default
+    rate 1e-3 over the registered claims, as the runner computes it).
+    """
     if mode not in MODES:
         raise ArgumentValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    return Context(item_id, seed, mode, stream_for(seed, item_id), dict(settings or {}), control)
+    if alpha is None:
+        load_all()
+        alpha = sidak(DEFAULT_ALPHA, max(len(CLAIMS), 1))
+    return Context(item_id, seed, mode, stream_for(seed, item_id), dict(settings or {}), control,
+                   alpha=float(alpha), kind=str(kind))

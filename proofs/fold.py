@@ -24,28 +24,42 @@ The gradient-norm summary of a run is the log of the root mean square over layer
 the activation-gradient norms ``||dloss/dx_l||`` (Frobenius over units and the whitened batch).
 Positive quantities that vary multiplicatively across runs (losses, gradient norms) are compared
 on the log scale: the effect checks are one-sided t-tests on log values over independent runs.
+
+**Sequential replication** (:mod:`degeneracy.proofs.replication`). The experiment runs in
+batches of :data:`SIZES` ``["runs"]`` runs per condition (batch 0 is the run the Fold figures
+draw); every ``fold.*`` claim adds batches until each of its statements is supported or
+contradicted at its alpha-spending boundary, or :data:`BATCHES` batches are spent. The batches
+are shared by the five claims (computed once per process), so a claim's ``seconds`` count only
+the batches it computed first; the report marks them ``shared``. Each statement and setting
+ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
+log values: a log ratio), its confidence interval and the smallest effect the design detects.
+Under the negative control every statement's direction is reversed.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from degeneracy.errors import NumericalFailure
 from degeneracy.numerics import stats
-from degeneracy.numerics.fold import GN_PROBES, GN_RTOL, LABELS, fold_experiment, setting_name
+from degeneracy.numerics.fold import CONDITIONS, GN_PROBES, GN_RTOL, LABELS, fold_experiment, setting_name
 
 from .registry import MODES, claim
+from .replication import replicate
 
-#: (quick, default, full) sizes of the experiment
+#: (quick, default, full) sizes of the experiment; ``runs`` is the size of one batch
 SIZES = {
     "width": (16, 32, 64),
     "depth": (10, 20, 30),
-    "runs": (32, 16, 10),
+    "runs": (16, 16, 10),
     "epochs": (150, 300, 300),
     "few": (5, 10, 10),
 }
+#: (quick, default, full) largest number of batches: the run budget is runs x batches per condition
+BATCHES = (4, 4, 5)
 #: optimizer settings: the first is the default; the others test robustness
 OPTIMIZER_SETTINGS = {
     "quick": (("adam", 1e-3), ("gd", 1e-3)),
@@ -55,21 +69,30 @@ OPTIMIZER_SETTINGS = {
 DEFAULT_TASK = ("whitened inputs, population loss 0.5||W_L...W_1 - T||_F^2 (1 full-batch step = 1 epoch), "
                 "T Gaussian variance 1/N per run; default optimizer Adam lr 1e-3 (betas 0.9, 0.999), 300 epochs; "
                 "gradient norms at epoch 0 and after 10 epochs; also Adam lr 1e-4 and GD lr 1e-4. "
-                "Full: depth 30, width 64, 10 runs (the essay); default: depth 20, width 32, 16 runs; quick: depth 10, "
-                "width 16, 32 runs, 150 epochs, Adam 1e-3 and GD 1e-3.")
+                "Full: depth 30, width 64, batches of 10 runs (the essay's 10), up to 50; default: depth 20, "
+                "width 32, batches of 16 runs, up to 64; quick: depth 10, width 16, batches of 16 runs, up to 64, "
+                "150 epochs, Adam 1e-3 and GD 1e-3. Runs are added in batches until every statement is decided "
+                "(O'Brien-Fleming alpha spending).")
+SHARED = "the Fold experiment (every fold.* claim and the Fold figures read the same runs)"
 
 
-def shared_experiment(ctx, mode: str | None = None) -> dict:
-    """The Fold experiment of this run, sized by ``mode`` (default ``ctx.mode``): one shared run per
-    (mode, run seed), read by every ``fold.*`` claim and the Fold figures (the same numbers in each)."""
+def shared_experiment(ctx, mode: str | None = None, batch: int = 0) -> dict:
+    """Batch ``batch`` of the Fold experiment of this run, sized by ``mode`` (default ``ctx.mode``):
+    one shared run per (mode, run seed, batch), read by every ``fold.*`` claim and the Fold figures
+    (the same numbers in each). Batch 0 is the experiment the figures draw; batch ``k`` draws
+    new independent runs from a stream keyed by ``k``."""
     ss = ctx.seed_sequence
     # drop the item's own key: every item of the run derives the same experiment seed
-    base = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key[:-1]) + (0x464F4C44,))
+    key = tuple(ss.spawn_key[:-1]) + (0x464F4C44,) + ((int(batch),) if batch else ())
     mode = ctx.mode if mode is None else mode
+    return _experiment(mode, int(ss.entropy), key)
+
+
+@lru_cache(maxsize=16)
+def _experiment(mode: str, entropy: int, key: tuple) -> dict:
     i = MODES.index(mode)
     sizes = {k: v[i] for k, v in SIZES.items()}
-    return fold_experiment(**sizes, optimizer_settings=OPTIMIZER_SETTINGS[mode],
-                           seed_entropy=int(base.entropy), spawn_key=tuple(base.spawn_key))
+    return fold_experiment(**sizes, optimizer_settings=OPTIMIZER_SETTINGS[mode], seed_entropy=entropy, spawn_key=key)
 
 
 def _rms(delta: np.ndarray) -> np.ndarray:
@@ -88,12 +111,54 @@ def _final(run: dict) -> np.ndarray:
         return np.log(run["loss"][:, -1])
 
 
-def _settings_text(ctx) -> str:
-    return ", ".join(setting_name(o, lr) for o, lr in OPTIMIZER_SETTINGS[ctx.mode])
+def _samples(exp: dict) -> dict:
+    """Every per-run quantity the fold.* claims test, as flat arrays keyed ``"where|condition|what"``."""
+    out = {}
+    first = exp["runs"][next(iter(exp["runs"]))]
+    E = exp["epochs"]
+    for c in CONDITIONS:
+        out[f"init|{c}|grad"] = _rms(first[c]["delta0"])
+        out[f"init|{c}|gn_near_null"] = np.asarray(exp["init"][c]["gn_near_null"], dtype=float)
+        out[f"init|{c}|erank"] = np.asarray(exp["init"][c]["product_erank"], dtype=float)
+    d0 = first["fold0"]["delta0"]
+    out["init|fold0|log10_ratio"] = np.log10(d0[:, 0] / d0[:, -1])
+    for sname, per in exp["runs"].items():
+        for c in CONDITIONS:
+            out[f"{sname}|{c}|grad_few"] = _rms(per[c]["delta_few"])
+            out[f"{sname}|{c}|final"] = _final(per[c])
+            out[f"{sname}|{c}|diverged"] = np.asarray(per[c]["diverged"], dtype=bool)
+        loss = per["fold0"]["loss"]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out[f"{sname}|fold0|early"] = np.log(loss[:, 0] / loss[:, E // 10])
+            out[f"{sname}|fold0|late"] = np.log(loss[:, E // 2] / loss[:, E])
+    return out
+
+
+def _sequential(ctx, evaluate):
+    """Run ``evaluate(samples)`` on the shared experiment's batches (see the module docstring)."""
+    ctx.share(SHARED)
+    i = MODES.index(ctx.mode)
+
+    latest = {}
+
+    def batch(index, rng, size):  # the batches are the shared experiment's; rng is not needed
+        return _samples(shared_experiment(ctx, batch=index))
+
+    def remember(s):
+        latest["s"] = s
+        return evaluate(s)
+
+    checks = replicate(ctx, batch, remember, size=SIZES["runs"][i], batches=BATCHES[i])
+    _diverged_note(ctx, latest["s"])
+    return checks
+
+
+def _settings(ctx):
+    return [setting_name(o, lr) for o, lr in OPTIMIZER_SETTINGS[ctx.mode]]
 
 
 def _effect(name, a, b, direction, *, paired, control):
-    """Effect check; under the negative control the claimed direction is reversed (it must not be detected)."""
+    """Effect check; under the negative control the claimed direction is reversed (it must not be supported)."""
     if control:
         direction = "less" if direction == "greater" else "greater"
     f = stats.paired_difference_check if paired else stats.difference_check
@@ -105,17 +170,16 @@ def _effect(name, a, b, direction, *, paired, control):
     elif not paired:
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size < 2 or b.size < 2:
-
         raise NumericalFailure(f"{name}: fewer than 2 non-diverged runs")
     return f(name, a, b, direction)
 
 
-def _diverged_note(ctx, exp):
-    for sname, per in exp["runs"].items():
-        for c, run in per.items():
-            k = int(np.sum(run["diverged"]))
-            if k:
-                ctx.note(f"{sname}: {k} of {exp['R']} {LABELS[c]} runs diverged (loss inf/NaN); excluded, "
+def _diverged_note(ctx, s):
+    for sname in _settings(ctx):
+        for c in CONDITIONS:
+            d = s[f"{sname}|{c}|diverged"]
+            if d.any():
+                ctx.note(f"{sname}: {int(d.sum())} of {d.size} {LABELS[c]} runs diverged (loss inf/NaN); excluded, "
                          "which favours that condition")
 
 
@@ -123,18 +187,20 @@ def _versus_fold0(ctx, cond: str, direction: str):
     """Checks of ``cond`` against Fold 0: gradient norm at init, then per optimizer setting the gradient
     norm after a few epochs and the final loss, all in ``direction``. Fold k runs are folds of the
     same draws as Fold 0 (paired); Ortho runs are independent draws (Welch)."""
-    exp = shared_experiment(ctx)
-    _diverged_note(ctx, exp)
     paired = cond != "ortho"
     vs = f"{LABELS[cond]} {'>' if direction == 'greater' else '<'} {LABELS['fold0']}"
-    first = exp["runs"][next(iter(exp["runs"]))]
-    yield _effect(f"init: gradient norm {vs}", _rms(first[cond]["delta0"]), _rms(first["fold0"]["delta0"]),
-                  direction, paired=paired, control=ctx.control)
-    for sname, per in exp["runs"].items():
-        yield _effect(f"{sname}: gradient norm after {exp['few']} epochs {vs}", _rms(per[cond]["delta_few"]),
-                      _rms(per["fold0"]["delta_few"]), direction, paired=paired, control=ctx.control)
-        yield _effect(f"{sname}: final loss {vs}", _final(per[cond]), _final(per["fold0"]), direction,
-                      paired=paired, control=ctx.control)
+    few = SIZES["few"][MODES.index(ctx.mode)]
+
+    def evaluate(s):
+        yield _effect(f"init: gradient norm {vs}", s[f"init|{cond}|grad"], s["init|fold0|grad"],
+                      direction, paired=paired, control=ctx.control)
+        for sname in _settings(ctx):
+            yield _effect(f"{sname}: gradient norm after {few} epochs {vs}", s[f"{sname}|{cond}|grad_few"],
+                          s[f"{sname}|fold0|grad_few"], direction, paired=paired, control=ctx.control)
+            yield _effect(f"{sname}: final loss {vs}", s[f"{sname}|{cond}|final"], s[f"{sname}|fold0|final"],
+                          direction, paired=paired, control=ctx.control)
+
+    return _sequential(ctx, evaluate)
 
 
 _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formulas.md §3", kind="empirical")
@@ -145,33 +211,32 @@ _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formul
              "plateaus far above what orthogonal initialization reaches, while its activation gradients neither "
              "vanish nor explode at initialization.",
        formula="per setting: Fold 0 decrease of log loss over the first 10% of epochs > over the last 50% (paired; "
-               "exponential convergence would give the opposite); final log loss Fold 0 > Ortho (Welch); at init: mean log10(||delta_0|| / ||delta_L||) >= -1 and <= 1 "
-               "(within a factor 10, stated criterion). " + DEFAULT_TASK,
+               "exponential convergence would give the opposite); final log loss Fold 0 > Ortho (Welch); at init: "
+               "mean log10(||delta_0|| / ||delta_L||) > -1 and < 1 (within a factor 10, stated criterion). "
+               + DEFAULT_TASK,
        **_COMMON)
 def fold0_plateau(ctx):
-    exp = shared_experiment(ctx)
-    _diverged_note(ctx, exp)
-    d0 = exp["runs"][next(iter(exp["runs"]))]["fold0"]["delta0"]
-    ratio = np.log10(d0[:, 0] / d0[:, -1])
-    se = float(ratio.std(ddof=1) / math.sqrt(ratio.size))
-    if ctx.control:  # the vanishing-gradient story: the input-side gradient is < 1/10 of the output-side one
-        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| <= -1 (vanishing)", float(ratio.mean()), se, -1.0,
-                                "le", df=ratio.size - 1)
-    else:
-        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| >= -1 (no vanishing)", float(ratio.mean()), se,
-                                -1.0, "ge", df=ratio.size - 1)
-        yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| <= 1 (no explosion)", float(ratio.mean()), se,
-                                1.0, "le", df=ratio.size - 1)
-    E = exp["epochs"]
-    for sname, per in exp["runs"].items():
-        loss = per["fold0"]["loss"]
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            early = np.log(loss[:, 0] / loss[:, E // 10])
-            late = np.log(loss[:, E // 2] / loss[:, E])
-        yield _effect(f"{sname}: Fold 0 log-loss drop over the first 10% > over the last 50%", early, late, "greater",
-                      paired=True, control=ctx.control)
-        yield _effect(f"{sname}: final loss Fold 0 > Ortho", _final(per["fold0"]), _final(per["ortho"]), "greater",
-                      paired=False, control=ctx.control)
+    def evaluate(s):
+        ratio = s["init|fold0|log10_ratio"]
+        se = float(ratio.std(ddof=1) / math.sqrt(ratio.size))
+        if ctx.control:  # the vanishing-gradient story: the input-side gradient is < 1/10 of the output-side one
+            yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| < -1 (vanishing)", float(ratio.mean()), se,
+                                    -1.0, "le", df=ratio.size - 1)
+            yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| > 1 (exploding)", float(ratio.mean()), se,
+                                    1.0, "ge", df=ratio.size - 1)
+        else:
+            yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| > -1 (no vanishing)", float(ratio.mean()), se,
+                                    -1.0, "ge", df=ratio.size - 1)
+            yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| < 1 (no explosion)", float(ratio.mean()), se,
+                                    1.0, "le", df=ratio.size - 1)
+        for sname in _settings(ctx):
+            yield _effect(f"{sname}: Fold 0 log-loss drop over the first 10% > over the last 50%",
+                          s[f"{sname}|fold0|early"], s[f"{sname}|fold0|late"], "greater", paired=True,
+                          control=ctx.control)
+            yield _effect(f"{sname}: final loss Fold 0 > Ortho", s[f"{sname}|fold0|final"], s[f"{sname}|ortho|final"],
+                          "greater", paired=False, control=ctx.control)
+
+    yield from _sequential(ctx, evaluate)
 
 
 @claim("fold.fold1-larger-gradients-worse-loss",
@@ -202,40 +267,41 @@ def ortho_smaller_gradients(ctx):
                "Ortho < Fold 0 < Fold 1 < Fold 2 (Fold pairs paired, Ortho Welch). " + DEFAULT_TASK,
        **_COMMON)
 def gradient_norm_not_predictive(ctx):
-    exp = shared_experiment(ctx)
-    _diverged_note(ctx, exp)
     order = ("ortho", "fold0", "fold1", "fold2")
-    first = exp["runs"][next(iter(exp["runs"]))]
-    for lo, hi in zip(order, order[1:]):
-        yield _effect(f"init: gradient norm {LABELS[hi]} > {LABELS[lo]}", _rms(first[hi]["delta0"]),
-                      _rms(first[lo]["delta0"]), "greater", paired=lo != "ortho", control=ctx.control)
-    for sname, per in exp["runs"].items():
+
+    def evaluate(s):
         for lo, hi in zip(order, order[1:]):
-            yield _effect(f"{sname}: final loss {LABELS[hi]} > {LABELS[lo]}", _final(per[hi]), _final(per[lo]),
-                          "greater", paired=lo != "ortho", control=ctx.control)
+            yield _effect(f"init: gradient norm {LABELS[hi]} > {LABELS[lo]}", s[f"init|{hi}|grad"],
+                          s[f"init|{lo}|grad"], "greater", paired=lo != "ortho", control=ctx.control)
+        for sname in _settings(ctx):
+            for lo, hi in zip(order, order[1:]):
+                yield _effect(f"{sname}: final loss {LABELS[hi]} > {LABELS[lo]}", s[f"{sname}|{hi}|final"],
+                              s[f"{sname}|{lo}|final"], "greater", paired=lo != "ortho", control=ctx.control)
+
+    yield from _sequential(ctx, evaluate)
 
 
 @claim("fold.effective-dimension",
        title="Degeneracy at initialization is ordered Fold 1 > Fold 0 > Ortho (Gauss-Newton near-null fraction up, "
              "effective rank of the end-to-end product down) and predicts the loss ordering.",
        formula=f"Gauss-Newton spectrum on {GN_PROBES} whitened probe inputs, near-null = eigenvalue <= {GN_RTOL:g} x max; "
-               "effective rank (Roy-Vetterli) of the product's singular values (graded QR, numerics.products); per setting final loss "
-               "Fold 1 > Fold 0 > Ortho. " + DEFAULT_TASK,
+               "effective rank (Roy-Vetterli) of the product's singular values (graded QR, numerics.products); per "
+               "setting final loss Fold 1 > Fold 0 > Ortho. " + DEFAULT_TASK,
        **_COMMON)
 def effective_dimension(ctx):
-    exp = shared_experiment(ctx)
-    _diverged_note(ctx, exp)
-    ini = exp["init"]
-    yield _effect("init: GN near-null fraction Fold 1 > Fold 0", ini["fold1"]["gn_near_null"], ini["fold0"]["gn_near_null"],
-                  "greater", paired=True, control=ctx.control)
-    yield _effect("init: GN near-null fraction Fold 0 > Ortho", ini["fold0"]["gn_near_null"], ini["ortho"]["gn_near_null"],
-                  "greater", paired=False, control=ctx.control)
-    yield _effect("init: product effective rank Fold 1 < Fold 0", ini["fold1"]["product_erank"],
-                  ini["fold0"]["product_erank"], "less", paired=True, control=ctx.control)
-    yield _effect("init: product effective rank Fold 0 < Ortho", ini["fold0"]["product_erank"],
-                  ini["ortho"]["product_erank"], "less", paired=False, control=ctx.control)
-    for sname, per in exp["runs"].items():
-        yield _effect(f"{sname}: final loss Fold 1 > Fold 0", _final(per["fold1"]), _final(per["fold0"]), "greater",
-                      paired=True, control=ctx.control)
-        yield _effect(f"{sname}: final loss Fold 0 > Ortho", _final(per["fold0"]), _final(per["ortho"]), "greater",
-                      paired=False, control=ctx.control)
+    def evaluate(s):
+        yield _effect("init: GN near-null fraction Fold 1 > Fold 0", s["init|fold1|gn_near_null"],
+                      s["init|fold0|gn_near_null"], "greater", paired=True, control=ctx.control)
+        yield _effect("init: GN near-null fraction Fold 0 > Ortho", s["init|fold0|gn_near_null"],
+                      s["init|ortho|gn_near_null"], "greater", paired=False, control=ctx.control)
+        yield _effect("init: product effective rank Fold 1 < Fold 0", s["init|fold1|erank"], s["init|fold0|erank"],
+                      "less", paired=True, control=ctx.control)
+        yield _effect("init: product effective rank Fold 0 < Ortho", s["init|fold0|erank"], s["init|ortho|erank"],
+                      "less", paired=False, control=ctx.control)
+        for sname in _settings(ctx):
+            yield _effect(f"{sname}: final loss Fold 1 > Fold 0", s[f"{sname}|fold1|final"], s[f"{sname}|fold0|final"],
+                          "greater", paired=True, control=ctx.control)
+            yield _effect(f"{sname}: final loss Fold 0 > Ortho", s[f"{sname}|fold0|final"], s[f"{sname}|ortho|final"],
+                          "greater", paired=False, control=ctx.control)
+
+    yield from _sequential(ctx, evaluate)

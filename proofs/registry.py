@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import importlib
 import importlib.util
@@ -38,6 +39,7 @@ __all__ = [
     "certificate",
     "load_all",
     "select",
+    "closest_ids",
     "get_claim",
 ]
 
@@ -154,24 +156,36 @@ def load_all() -> None:
 def select(pattern: str | None, registry: dict | None = None) -> list:
     """Entries whose id matches the glob ``pattern`` (comma-separated globs allowed), in id order.
 
-    Raises ``ValueError`` when the pattern matches nothing.
+    ``None`` selects everything. Raises ``ValueError`` when the pattern is empty (``""`` or only
+    commas: an empty pattern is a mistake, not "everything") or matches nothing.
     """
     load_all()
     registry = CLAIMS if registry is None else registry
     ids = sorted(registry)
-    if pattern:
-        pats = [p.strip() for p in pattern.split(",") if p.strip()]
+    if pattern is not None:
+        pats = [p.strip() for p in str(pattern).split(",") if p.strip()]
+        if not pats:
+            raise ArgumentValueError(f"--only needs a glob such as 'products.*', got {pattern!r}")
         ids = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in pats)]
         if not ids:
             raise ArgumentValueError(f"--only {pattern!r} matches no id; see `degeneracy list`")
     return [registry[i] for i in ids]
 
 
+def closest_ids(name: str, ids, n: int = 5) -> list[str]:
+    """The ids most similar to ``name`` (:func:`difflib.get_close_matches`), best first.
+
+    >>> closest_ids("products.lyapunov-reel", ["products.lyapunov-real", "fold.fold0-plateau"])
+    ['products.lyapunov-real']
+    """
+    return difflib.get_close_matches(str(name), sorted(ids), n=n, cutoff=0.5)
+
+
 def get_claim(claim_id: str) -> Claim:
-    """The claim called ``claim_id`` (``ValueError`` naming the known ids if absent)."""
+    """The claim called ``claim_id`` (``ValueError`` naming the closest known ids if absent)."""
     load_all()
     if claim_id not in CLAIMS:
-        close = [c for c in sorted(CLAIMS) if claim_id.split(".")[0] in c][:5]
+        close = closest_ids(claim_id, CLAIMS)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `degeneracy list`"
         raise ArgumentValueError(f"unknown claim id {claim_id!r}{hint}")
     return CLAIMS[claim_id]

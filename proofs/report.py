@@ -1,4 +1,29 @@
-"""The run report: JSON (written atomically, claim by claim), Markdown, and the terminal table."""
+"""The run report: JSON (written atomically, claim by claim), Markdown, and the terminal table.
+
+The table's columns (the README documents the same words):
+
+``claim``, ``kind``
+    The claim id and its kind (identity, finite-n, asymptotic, empirical).
+``verdict``
+    ``pass`` / ``fail`` (identity, finite-n, asymptotic), ``supported`` / ``contradicted`` /
+    ``inconclusive`` (empirical), ``error``, ``skipped``.
+``checks``
+    ``k/n``: how many of the claim's n checks passed (for an empirical claim: were supported).
+``|z|/thr``
+    The largest ``|z| / threshold`` over the claim's agreement, bound and tolerance checks (a
+    bound counts only its deviation toward violation): at most 1 when they all passed, above 1
+    when one failed. ``exact`` when the claim has only exact and proof checks; ``-`` for
+    empirical claims, whose checks are decided by direction (see the lines under the table).
+``resolution``
+    The largest resolution among the claim's agreement checks, in percent: the smallest
+    relative error of the prediction the check would have detected (threshold x stderr /
+    |theory|); ``abs`` when the prediction is 0 (then the resolution is absolute, in the JSON).
+``runs``
+    For a sequentially replicated claim: runs used / run budget per condition; else ``-``.
+``seconds``
+    Wall time of the claim in its worker. ``shared`` marks claims that read an experiment shared
+    with other claims: its cost is counted in the claim that computed it first in that worker.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +35,13 @@ import tempfile
 from importlib import metadata
 from typing import Iterable
 
-from .runner import ClaimResult
+from .runner import VERDICTS, ClaimResult
 
-__all__ = ["version", "versions", "Report", "write_atomic", "markdown", "table"]
+__all__ = ["version", "versions", "Report", "write_atomic", "markdown", "table", "summary_counts", "worst_ratio",
+           "FAILED_SHOWN"]
+
+#: failed checks listed per claim under the table (the rest are counted: "and N more")
+FAILED_SHOWN = 5
 
 
 def version() -> str:
@@ -34,18 +63,27 @@ def versions() -> dict:
     return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically.
 
     The data goes to a temporary ``.tmp-*.part`` file in the same folder, is flushed and
     fsynced, then renamed over ``path``: a reader sees the old file or the new one, never a
-    partial one, and an interrupted write leaves only a ``.part`` file that nothing reads.
+    partial one, and an interrupted write leaves only a ``.part`` file that nothing reads. The
+    file gets the mode an ordinary ``open(path, "w")`` would give (``0o666`` minus the umask),
+    not the private ``0o600`` of a temporary file.
     """
     folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
     blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
             fh.flush()
@@ -60,20 +98,35 @@ def write_atomic(path: str, data: str | bytes) -> None:
 class Report:
     """Accumulates claim results; renders the JSON report (schema in the README).
 
-    ``{"tool", "version", "seed", "mode", "alpha", "claims": [...]}`` plus ``versions`` and
-    ``thresholds`` (how alpha was split), which every report records.
+    ``{"tool", "version", "seed", "mode", "alpha", "claims": [...]}`` plus ``summary`` (claims per
+    verdict), ``versions`` and ``thresholds`` (how alpha was split), which every report records.
+    When writing the file fails, the error is kept in :attr:`write_error` (the run goes on; the
+    caller says what could not be written).
     """
 
     def __init__(self, *, seed: int, mode: str, alpha: float, claim_alpha: float, path: str | None = None):
         self.seed, self.mode, self.alpha, self.claim_alpha = seed, mode, alpha, claim_alpha
         self.path = path
         self.results: list[ClaimResult] = []
+        self.write_error: str = ""
 
     def add(self, result: ClaimResult) -> None:
         """Add a result and, when a path was given, rewrite the JSON file atomically."""
         self.results.append(result)
         if self.path:
-            write_atomic(self.path, self.to_json())
+            self.write()
+
+    def write(self, order: Iterable[str] | None = None) -> bool:
+        """Write the JSON file (when a path was given); False (and :attr:`write_error`) if that failed."""
+        if not self.path:
+            return True
+        try:
+            write_atomic(self.path, self.to_json(order))
+        except OSError as exc:
+            self.write_error = f"{type(exc).__name__}: {exc.strerror or exc}"
+            return False
+        self.write_error = ""
+        return True
 
     def as_dict(self, order: Iterable[str] | None = None) -> dict:
         results = self.results
@@ -86,10 +139,14 @@ class Report:
             "seed": self.seed,
             "mode": self.mode,
             "alpha": self.alpha,
+            "summary": summary_counts(results),
             "claims": [r.as_dict() for r in results],
             "versions": versions(),
             "thresholds": {
-                "rule": "Sidak split of alpha over all registered claims, then over each claim's statistical checks",
+                "rule": "Sidak split of alpha over all registered claims, then over each claim's statistical checks; "
+                        "Student-t quantiles where the replicas' degrees of freedom are known; effect and bound checks "
+                        "of empirical claims test each direction at half the check's level, with alpha-spending "
+                        "boundaries at each look of a sequentially replicated claim",
                 "per_claim_alpha": self.claim_alpha,
             },
         }
@@ -98,49 +155,106 @@ class Report:
         return json.dumps(self.as_dict(order), indent=2, allow_nan=False) + "\n"
 
 
+def summary_counts(results: Iterable[ClaimResult]) -> dict:
+    """``{verdict: count}`` in the fixed order of :data:`proofs.runner.VERDICTS` (zeros left out)."""
+    counts = {v: 0 for v in VERDICTS}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    return {k: v for k, v in counts.items() if v}
+
+
 def _num(x) -> str:
     if x is None:
         return "-"
     x = float(x)
     if math.isinf(x) or abs(x) >= 1e100:
-        return "inf" if x > 0 else "-inf"
+        return ">1e100" if x > 0 else "<-1e100"
     return f"{x:.4g}"
 
 
-def margin(c) -> float:
-    """How close a check came to the other verdict: <= 1 passes, > 1 fails, whatever its rule.
-
-    ``|z|/threshold`` for agreement and tolerance checks, ``z/threshold`` for bounds,
-    ``threshold/z`` for effect checks (an effect passes when z exceeds the threshold).
-    """
-    if c.test in ("agreement", "tolerance"):
-        return abs(c.z) / c.threshold if c.threshold else 0.0
+def _ratio(c) -> float:
+    """``|z| / threshold`` of an agreement or tolerance check; a bound's deviation toward violation."""
+    if not c.threshold:
+        return 0.0
     if c.test == "bound":
-        return max(c.z, 0.0) / c.threshold
-    if c.test == "effect":
-        return c.threshold / c.z if c.z > 0 else math.inf
-    return 0.0 if c.passed else math.inf
+        toward = c.z if c.direction == "le" else -c.z
+        return max(toward, 0.0) / c.threshold
+    return abs(c.z) / c.threshold
 
 
-def _worst(r: ClaimResult) -> str:
-    stat = [c for c in r.checks if c.test not in ("exact", "proof")]
-    if not stat:
-        return "exact" if r.checks else "-"
-    w = max(margin(c) for c in stat)
-    return "inf" if math.isinf(w) else f"{w:.2f}"
+def worst_ratio(r: ClaimResult) -> str:
+    """The ``|z|/thr`` column of :func:`table` for one claim (see the module docstring)."""
+    if r.kind == "empirical" or not r.checks:
+        return "-"
+    graded = [c for c in r.checks if c.test in ("agreement", "bound", "tolerance")]
+    if not graded:
+        return "exact"
+    return f"{max(_ratio(c) for c in graded):.3g}"
+
+
+def _resolution(r: ClaimResult) -> str:
+    agree = [c for c in r.checks if c.test == "agreement" and c.resolution is not None]
+    if r.kind == "empirical" or not agree:
+        return "-"
+    rel = [c.resolution for c in agree if c.theory != 0]
+    if not rel:
+        return "abs"
+    w = max(rel)
+    return f"{100 * w:.2g}%" if w < 10 else ">1000%"
+
+
+def _runs(r: ClaimResult) -> str:
+    rep = r.replication
+    return f"{rep['runs']}/{rep['budget']}" if rep else "-"
+
+
+def _seconds(r: ClaimResult) -> str:
+    return f"{r.seconds:.1f}" + (" shared" if r.shared else "")
+
+
+def _passed(r: ClaimResult) -> str:
+    return f"{sum(bool(c.passed) for c in r.checks)}/{len(r.checks)}" if r.checks else "-"
+
+
+def _check_line(c) -> str:
+    if c.outcome is not None:
+        lo, hi = c.ci if c.ci else (None, None)
+        return (f"check {c.name!r} {c.outcome}: estimate {_num(c.estimate)} (null {_num(c.theory)}), "
+                f"CI {_num(lo)} .. {_num(hi)}, smallest detectable {_num(c.detectable)}, "
+                f"z {_num(c.z)} vs +-{_num(c.threshold)}"
+                + (f", look {c.look} of {len(c.looks)}, {c.runs} runs" if c.looks else ""))
+    return (f"check {c.name!r} failed: theory {_num(c.theory)}, estimate {_num(c.estimate)}"
+            f" +- {_num(c.stderr)}, z {_num(c.z)} vs threshold {_num(c.threshold)}")
+
+
+def _details(r: ClaimResult) -> list[str]:
+    lines = []
+    if r.message:
+        lines.append(f"  {r.id}: {r.message.splitlines()[0]}")
+    if r.kind == "empirical" and r.checks:
+        extra = f"; {r.replication['runs']} of {r.replication['budget']} runs per condition" if r.replication else ""
+        lines.append(f"  {r.id}: {r.summary}{extra}")
+        shown = [c for c in r.checks if c.outcome in ("contradicted", "inconclusive") or not c.passed]
+    else:
+        shown = [c for c in r.checks if not c.passed]
+    for c in shown[:FAILED_SHOWN]:
+        lines.append(f"  {r.id}: {_check_line(c)}")
+    if len(shown) > FAILED_SHOWN:
+        what = "checks not supported" if r.kind == "empirical" else "failed checks"
+        lines.append(f"  {r.id}: and {len(shown) - FAILED_SHOWN} more {what} (all are in --json and --markdown)")
+    for note in r.notes:
+        lines.append(f"  {r.id}: {note}")
+    return lines
 
 
 def table(results: Iterable[ClaimResult]) -> str:
-    """A readable plain-text table: id, kind, verdict, checks passed, worst margin, seconds.
-
-    The margin is the worst check's distance to the other verdict (:func:`margin`): at most 1
-    when every check passed.
-    """
-    rows = [("claim", "kind", "verdict", "checks", "margin", "seconds")]
+    """A readable plain-text table (columns in the module docstring), then one line per finding:
+    empirical summaries, failed or undecided checks (the first :data:`FAILED_SHOWN` of each claim,
+    then "and N more"), messages and notes."""
+    results = list(results)
+    rows = [("claim", "kind", "verdict", "checks", "|z|/thr", "resolution", "runs", "seconds")]
     for r in results:
-        npass = sum(bool(c.passed) for c in r.checks)
-        verdict = r.verdict if not (r.verdict == "fail" and r.kind == "empirical") else "not reproduced"
-        rows.append((r.id, r.kind, verdict, f"{npass}/{len(r.checks)}", _worst(r), f"{r.seconds:.1f}"))
+        rows.append((r.id, r.kind, r.verdict, _passed(r), worst_ratio(r), _resolution(r), _runs(r), _seconds(r)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for j, row in enumerate(rows):
@@ -148,37 +262,44 @@ def table(results: Iterable[ClaimResult]) -> str:
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     for r in results:
-        if r.message:
-            lines.append(f"  {r.id}: {r.message.splitlines()[0]}")
-        failed = [c for c in r.checks if not c.passed]
-        for c in failed[:5]:
-            lines.append(f"  {r.id}: check {c.name!r} failed: theory {_num(c.theory)}, estimate {_num(c.estimate)}"
-                         f" +- {_num(c.stderr)}, z {_num(c.z)} vs threshold {_num(c.threshold)}")
-        for note in r.notes:
-            lines.append(f"  {r.id}: {note}")
+        lines += _details(r)
+    if any(r.shared for r in results):
+        lines.append("  (shared: the claim reads an experiment shared with other claims; its cost is counted in "
+                     "the claim that computed it first in the same worker)")
     return "\n".join(lines)
 
 
 def markdown(report: Report) -> str:
-    """The report as Markdown: a summary table and every check."""
+    """The report as Markdown: a summary table (the terminal table's columns) and every check."""
     d = report.as_dict()
+    counts = ", ".join(f"{n} {k}" for k, n in d["summary"].items())
     out = ["# degeneracy report", "",
            f"version {d['version']}, seed {d['seed']}, mode {d['mode']}, family-wise alpha {d['alpha']}"
-           f" (per claim {report.claim_alpha:.3g})", "",
-           "| claim | kind | verdict | checks | seconds |", "|---|---|---|---|---|"]
+           f" (per claim {report.claim_alpha:.3g}); {len(report.results)} claims: {counts}", "",
+           "| claim | kind | verdict | checks | \\|z\\|/thr | resolution | runs | seconds |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in report.results:
-        npass = sum(bool(c.passed) for c in r.checks)
-        out.append(f"| `{r.id}` | {r.kind} | {r.verdict} | {npass}/{len(r.checks)} | {r.seconds:.1f} |")
+        out.append(f"| `{r.id}` | {r.kind} | {r.verdict} | {_passed(r)} | {worst_ratio(r)} | {_resolution(r)}"
+                   f" | {_runs(r)} | {_seconds(r)} |")
     for r in report.results:
         out += ["", f"## `{r.id}`: {r.verdict}", "", r.title, "", f"Source: {r.source}", ""]
+        if r.summary:
+            out += [f"Verdict: {r.verdict} ({r.summary})" + (
+                f"; {r.replication['runs']} of {r.replication['budget']} runs per condition" if r.replication else ""),
+                ""]
         if r.message:
             out += [f"Message: {r.message}", ""]
         for note in r.notes:
             out += [f"- {note}"]
+        if r.notes:
+            out += [""]
         if r.checks:
-            out += ["| check | theory | estimate | stderr | z | threshold | resolution | passed |",
-                    "|---|---|---|---|---|---|---|---|"]
+            out += ["| check | type | theory | estimate | stderr | z | threshold | resolution | CI | outcome |",
+                    "|---|---|---|---|---|---|---|---|---|---|"]
             for c in r.checks:
-                out.append(f"| {c.name} | {_num(c.theory)} | {_num(c.estimate)} | {_num(c.stderr)} | {_num(c.z)}"
-                           f" | {_num(c.threshold)} | {_num(c.resolution)} | {'yes' if c.passed else 'no'} |")
+                ci = f"{_num(c.ci[0])} .. {_num(c.ci[1])}" if c.ci else "-"
+                outcome = c.outcome or ("pass" if c.passed else "fail")
+                out.append(f"| {c.name.replace('|', '/')} | {c.test} | {_num(c.theory)} | {_num(c.estimate)}"
+                           f" | {_num(c.stderr)} | {_num(c.z)} | {_num(c.threshold)} | {_num(c.resolution)} | {ci}"
+                           f" | {outcome} |")
     return "\n".join(out) + "\n"

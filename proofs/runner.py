@@ -5,8 +5,11 @@ over **all registered claims** (so a claim's threshold does not depend on which 
 selects with ``--only``), then over the statistical checks of each claim. Exact, proof and
 tolerance checks take no share.
 
-Verdicts: ``pass`` (every check passed), ``fail`` (a check failed), ``error`` (the claim
-raised, or produced no checks), ``skipped`` (the claim raised :class:`SkipClaim`).
+Verdicts of identity, finite-n and asymptotic claims: ``pass`` (every check passed), ``fail``
+(a check failed). Empirical claims get three-way verdicts (:func:`empirical_verdict`):
+``supported``, ``contradicted`` or ``inconclusive``, summarizing the outcomes of their checks
+(one check per statement and setting). Any claim: ``error`` (the claim raised, or produced no
+checks), ``skipped`` (the claim raised :class:`SkipClaim`).
 
 Examples
 --------
@@ -27,12 +30,15 @@ from degeneracy.errors import ArgumentTypeError, ArgumentValueError, SkipClaim
 from degeneracy.numerics.stats import Check, sidak
 from degeneracy.validation import check_int, check_real
 
-from .context import MODES, make_context
+from .context import DEFAULT_ALPHA, MODES, make_context
 from .registry import CLAIMS, Claim, get_claim, load_all
 
-__all__ = ["DEFAULT_ALPHA", "ClaimResult", "check_run_arguments", "claim_alpha", "run_claim", "exit_code"]
+__all__ = ["DEFAULT_ALPHA", "VERDICTS", "ClaimResult", "check_run_arguments", "claim_alpha", "empirical_verdict",
+           "run_claim", "exit_code"]
 
-DEFAULT_ALPHA = 1e-3
+#: every claim verdict: pass / fail (identity, finite-n, asymptotic), supported / contradicted /
+#: inconclusive (empirical), error and skipped (any kind)
+VERDICTS = ("pass", "fail", "supported", "contradicted", "inconclusive", "error", "skipped")
 
 
 @dataclass
@@ -50,6 +56,12 @@ class ClaimResult:
     notes: list = field(default_factory=list)
     #: True when taken from the result cache (``--resume``); not part of the report
     cached: bool = field(default=False, compare=False)
+    #: e.g. "supported in 2 of 3 checks, inconclusive in 1" (see :func:`empirical_verdict`)
+    summary: str = ""
+    #: runs used and budget of a sequentially replicated claim (``proofs.replication``)
+    replication: dict | None = None
+    #: the experiment this claim shares with other claims ("" when none)
+    shared: str = ""
 
     def as_dict(self) -> dict:
         d = {
@@ -58,13 +70,17 @@ class ClaimResult:
             "kind": self.kind,
             "source": self.source,
             "verdict": self.verdict,
+            "summary": self.summary,
             "seconds": round(float(self.seconds), 3),
             "checks": [c.as_dict() for c in self.checks],
+            "notes": list(self.notes),
         }
+        if self.shared:
+            d["shared"] = self.shared
+        if self.replication:
+            d["replication"] = dict(self.replication)
         if self.message:
             d["message"] = self.message
-        if self.notes:
-            d["notes"] = list(self.notes)
         return d
 
     @property
@@ -89,6 +105,39 @@ def check_run_arguments(mode: str, seed: int, alpha: float) -> tuple[str, int, f
     return mode, seed, alpha
 
 
+def empirical_verdict(checks) -> tuple[str, str]:
+    """The verdict of an empirical claim from its finalized (three-way) checks, and its summary.
+
+    Rule: ``contradicted`` when at least one check is contradicted (the statement as made, for
+    at least one of its parts or settings, points the wrong way); ``supported`` when every
+    check is supported; ``inconclusive`` otherwise (nothing contradicted, something not
+    detected). A non-directional check (agreement with a printed number, an exact check)
+    counts as supported when it passes and contradicted when it fails.
+
+    >>> from degeneracy.numerics.stats import difference_check
+    >>> a = difference_check("x", [2.0, 2.1, 1.9, 2.05], [0.0, 0.1, -0.1, 0.02]).finalize(0.01, three_way=True)
+    >>> b = difference_check("y", [0.0, 0.1, -0.1, 0.02], [0.01, 0.12, -0.08, 0.0]).finalize(0.01, three_way=True)
+    >>> empirical_verdict([a, b])
+    ('inconclusive', 'supported in 1 of 2 checks, inconclusive in 1')
+    """
+    counts = {"supported": 0, "contradicted": 0, "inconclusive": 0}
+    for ch in checks:
+        if ch.outcome is not None:
+            counts[ch.outcome] += 1
+        else:
+            counts["supported" if ch.passed else "contradicted"] += 1
+    n = sum(counts.values())
+    if counts["contradicted"]:
+        verdict = "contradicted"
+    elif counts["supported"] == n:
+        verdict = "supported"
+    else:
+        verdict = "inconclusive"
+    parts = [f"{k} in {v}" for k, v in counts.items() if v]
+    parts[0] += f" of {n} check{'s' * (n != 1)}"
+    return verdict, ", ".join(parts)
+
+
 def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control: bool = False,
               alpha: float = DEFAULT_ALPHA, progress: Callable[[float], None] | None = None) -> ClaimResult:
     """Run one claim and return its :class:`ClaimResult`.
@@ -108,7 +157,9 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
     """
     mode, seed, alpha = check_run_arguments(mode, seed, alpha)
     c = get_claim(claim) if isinstance(claim, str) else claim
-    ctx = make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control)
+    a_claim = claim_alpha(alpha)
+    ctx = make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control, alpha=a_claim,
+                       kind=c.kind)
     if progress is not None:
         ctx.progress = progress
     t0 = time.perf_counter()
@@ -135,33 +186,44 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
         if os.environ.get("DEGENERACY_TRACEBACK"):
             message += "\n" + traceback.format_exc()
     seconds = time.perf_counter() - t0
+    summary = ""
     if verdict == "pass":
-        a_claim = claim_alpha(alpha)
         m = sum(ch.statistical for ch in checks)
         a_check = sidak(a_claim, m) if m else a_claim
-        for ch in checks:
-            ch.finalize(a_check)
+        three_way = c.kind == "empirical"
         try:
             for ch in checks:
+                ch.finalize(a_check, three_way=three_way)
                 ch.as_dict()
         except Exception as exc:
             verdict, message = "error", f"{type(exc).__name__}: {exc}"
         else:
-            verdict = "pass" if all(ch.passed for ch in checks) else "fail"
-    return ClaimResult(c.id, c.title, c.kind, c.source, verdict, seconds, checks if verdict in ("pass", "fail") else [],
-                       message, list(ctx.notes))
+            if three_way:
+                verdict, summary = empirical_verdict(checks)
+            else:
+                bad = sum(not ch.passed for ch in checks)
+                verdict = "fail" if bad else "pass"
+                summary = (f"{bad} of {len(checks)} checks failed" if bad
+                           else f"{len(checks)} of {len(checks)} checks passed")
+    keep = verdict not in ("error", "skipped")
+    return ClaimResult(c.id, c.title, c.kind, c.source, verdict, seconds, checks if keep else [], message,
+                       list(ctx.notes), summary=summary, replication=ctx.replication if keep else None,
+                       shared=ctx.shared)
 
 
 def exit_code(results: Iterable[ClaimResult], *, strict: bool = False) -> int:
     """0 when every identity / finite-n / asymptotic claim passed and none errored, else 1.
 
-    An empirical claim that does not reproduce is a finding, not a malfunction: it counts only
-    with ``strict=True``.
+    An empirical claim that is contradicted or inconclusive is a finding, not a malfunction: it
+    counts only with ``strict=True`` (every empirical claim must then be ``supported``).
+    ``skipped`` never counts.
     """
     for r in results:
         if r.verdict == "error":
             return 1
         if r.verdict == "fail" and (r.kind != "empirical" or strict):
+            return 1
+        if strict and r.verdict in ("contradicted", "inconclusive"):
             return 1
     return 0
 

@@ -170,13 +170,15 @@ def test_workers_give_identical_results(toy_claims):
     assert one == two
 
 
-def test_exit_code_empirical_is_a_finding():
+@pytest.mark.parametrize("verdict, plain, strict", [
+    ("supported", 0, 0), ("contradicted", 0, 1), ("inconclusive", 0, 1), ("error", 1, 1), ("skipped", 0, 0)])
+def test_exit_code_empirical_is_a_finding(verdict, plain, strict):
     from degeneracy.proofs.runner import ClaimResult
 
-    emp = ClaimResult("a.b", "t", "empirical", "s", "fail", 0.1)
-    assert exit_code([emp]) == 0 and exit_code([emp], strict=True) == 1
+    emp = ClaimResult("a.b", "t", "empirical", "s", verdict, 0.1)
+    assert exit_code([emp]) == plain and exit_code([emp], strict=True) == strict
     fin = ClaimResult("a.c", "t", "finite-n", "s", "fail", 0.1)
-    assert exit_code([fin]) == 1
+    assert exit_code([fin]) == 1 and exit_code([ClaimResult("a.d", "t", "identity", "s", "pass", 0.1)]) == 0
 
 
 def test_report_json_schema(tmp_path, toy_claims):
@@ -189,8 +191,11 @@ def test_report_json_schema(tmp_path, toy_claims):
     assert d["tool"] == "degeneracy" and d["seed"] == 0 and d["mode"] == "quick"
     (c,) = d["claims"]
     assert {"id", "title", "kind", "source", "verdict", "seconds", "checks"} <= set(c)
+    assert c["notes"] == [] and c["summary"] == "1 of 1 checks passed"
     (ch,) = c["checks"]
-    assert set(ch) == {"name", "theory", "estimate", "stderr", "z", "threshold", "resolution", "passed"}
+    assert set(ch) >= {"name", "type", "theory", "estimate", "stderr", "z", "threshold", "resolution", "passed"}
+    assert ch["type"] == "agreement" and ch["df"] == 199 and ch["runs"] == 200
+    assert ch["ci"][0] < ch["estimate"] < ch["ci"][1]
     assert "toy.mean" in table([r]) and "toy.mean" in markdown(rep)
 
 

@@ -24,13 +24,14 @@ def test_registered():
 def test_claim_passes_quick(claim_id):
     r = run_claim(claim_id, mode="quick", seed=0, control=False)
     failed = [c.name for c in r.checks if not c.passed]
-    assert r.verdict == "pass", (r.verdict, getattr(r, "message", ""), failed)
+    assert r.verdict == ("supported" if r.kind == "empirical" else "pass"), (r.verdict, getattr(r, "message", ""), failed)
 
 
 @pytest.mark.parametrize("claim_id", IDS)
 def test_claim_control_fails(claim_id):
     r = run_claim(claim_id, mode="quick", seed=0, control=True)
-    assert r.verdict == "fail", (r.verdict, getattr(r, "message", ""))
+    assert r.verdict in (("contradicted", "inconclusive") if r.kind == "empirical" else ("fail",)), (
+        r.verdict, getattr(r, "message", ""))
 
 
 @pytest.mark.parametrize("cert_id", CERTS)

@@ -50,7 +50,7 @@ def local_report(tmp_path_factory):
 
 def test_one_and_two_workers_give_the_same_report(local_report, tmp_path, capsys):
     two, out = verify_json(tmp_path, capsys, "two", "--workers", "2")
-    assert "2 workers" in out
+    assert "2 worker processes" in out
     assert two == local_report
     # the comparison can fail: another seed gives another report
     other, _ = verify_json(tmp_path, capsys, "other", "--workers", "2", seed=1)
@@ -60,7 +60,7 @@ def test_one_and_two_workers_give_the_same_report(local_report, tmp_path, capsys
 def test_workers_default_is_all_cores(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(parallel, "default_workers", lambda: 3)
     _, out = verify_json(tmp_path, capsys, "default")
-    assert "3 workers" in out
+    assert "3 worker processes" in out
 
 
 # ---------------------------------------------------------------- a dying local worker

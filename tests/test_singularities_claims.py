@@ -11,9 +11,9 @@ IDS = sorted(c for c in CLAIMS if c.startswith("singularities."))
 
 #: The honest quick-mode verdicts. ``plain-vs-residual`` is an empirical claim that does NOT fully
 #: reproduce: the near-null Gauss-Newton fraction is larger for plain nets (z ~ 4.6) but not at the
-#: run's family-wise threshold; every other measure and the training speed reproduce.
-EXPECTED = {cid: "pass" for cid in IDS}
-EXPECTED["singularities.plain-vs-residual"] = "fail"
+#: run's family-wise threshold (inconclusive); every other measure and the training speed reproduce.
+EXPECTED = {cid: ("supported" if CLAIMS[cid].kind == "empirical" else "pass") for cid in IDS}
+EXPECTED["singularities.plain-vs-residual"] = "inconclusive"
 NOT_REPRODUCED = {"singularities.plain-vs-residual": {"near-null Gauss-Newton fraction: plain > residual"}}
 
 
@@ -33,7 +33,8 @@ def test_claim_quick_and_control(cid):
     failed = {c.name for c in res.checks if not c.passed}
     assert failed == NOT_REPRODUCED.get(cid, set())
     ctl = run_claim(cid, mode="quick", seed=0, control=True)
-    assert ctl.verdict == "fail", [c.as_dict() for c in ctl.checks]
+    assert ctl.verdict == ("contradicted" if CLAIMS[cid].kind == "empirical" else "fail"), [
+        c.as_dict() for c in ctl.checks]
     if CLAIMS[cid].kind != "empirical":  # every check of an exact claim must be able to fail
         assert sum(not c.passed for c in ctl.checks) >= 1
 
