@@ -23,7 +23,7 @@ from degeneracy.numerics.isometry import (
 )
 from degeneracy.proofs.registry import certificate, claim
 from degeneracy.theory import isometry as th
-from degeneracy.theory.free import moments_from_s_transform
+from degeneracy.theory.free_series import moments_from_s_transform
 
 PSG17 = "Pennington, Schoenholz & Ganguli, NeurIPS 2017"
 PSG18 = "Pennington, Schoenholz & Ganguli, AISTATS 2018"

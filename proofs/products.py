@@ -19,7 +19,7 @@ from degeneracy.numerics import products as nprod
 from degeneracy.numerics.isometry import fold_product_squared_singular_values
 from degeneracy.theory import products as tp
 from degeneracy.theory.fold import fold_law
-from degeneracy.theory.free import moments_from_s_transform
+from degeneracy.theory.free_series import moments_from_s_transform
 
 from .registry import certificate, claim
 
@@ -32,7 +32,7 @@ def fuss_catalan_moments_from_s_transform(k_max: int = 6, *, wrong: bool = False
     """Series-invert ``S(z) = (1+z)^(-L)`` with symbolic ``L`` and compare with Fuss–Catalan.
 
     The moments of the product of ``L`` free Wishart (ratio 1) laws follow from the S-transform
-    by Lagrange inversion (:func:`theory.free.moments_from_s_transform`; Voiculescu; Mingo &
+    by Lagrange inversion (:func:`theory.free_series.moments_from_s_transform`; Voiculescu; Mingo &
     Speicher, *Free Probability and Random Matrices*, ch. 4). With ``L`` a symbol they must equal
     ``m_k = binom((L+1)k, k)/(Lk+1)`` (Fuss–Catalan numbers). Returns ``(holds, detail)``;
     ``wrong=True`` compares with ``binom(Lk, k)/((L-1)k+1)`` (the depth off by one), which must

@@ -64,7 +64,8 @@ from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from .activations import ACTIVATIONS
 from .activations import activation as _activation
-from .free import FreeProductLaw, STransform
+from .free_law import FreeProductLaw
+from .s_transform import STransform
 
 __all__ = [
     "WEIGHTS",

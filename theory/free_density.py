@@ -1,0 +1,286 @@
+"""The density solver of free multiplicative convolutions: path continuation to the real axis.
+
+``M(w) = psi(1/w) = int t / (w - t) dmu(t)`` solves ``w M S(M) = 1 + M``, and the density is
+``rho(x) = -Im M(x + i0) / (pi x)`` (docs/formulas.md §4; Pennington, Schoenholz & Ganguli
+2017, section 2.3). We solve it in logarithmic form,
+``F(m) = log w + log m - log(1 + m) + log S(m) = 0``, by path continuation along
+``w = x e^{i theta}`` from ``theta = pi`` (the negative axis, where the physical root is the
+unique real root in ``(-(1 - a_0), 0)``, found by bisection) down to ``theta = 1e-13``,
+staying in the half plane where ``M`` is analytic, with predictor-corrector steps that are
+rejected when the corrector moves too far. Working with ``log x`` lets densities of depth-100
+products (whose mass sits at ``x ~ e^{-100}``) be evaluated without underflow.
+
+Support edges are the critical values of ``x(m) = (1 + m) / (m S(m))`` on the real line
+(:func:`critical_points`).
+
+Examples
+--------
+>>> from degeneracy.theory.s_transform import STransform
+>>> eq = Equation(STransform.wishart() ** 2)
+>>> u, m, theta, stuck = continue_to_real_axis(eq, np.log(np.array([1.0])))
+>>> round(float(-m.imag[0] / np.pi), 6)        # x rho(x) at x = 1 (Fuss-Catalan, L = 2)
+0.178979
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize
+
+from .free_factors import _DiscreteNumeric
+
+__all__ = ["Equation", "continue_to_real_axis", "critical_points"]
+
+
+def _log_lo(w):
+    """log with the cut along the positive imaginary axis: continuous on the closed lower half
+    plane (negative reals map to ``log|w| - i pi``, their limit from below)."""
+    w = np.asarray(w, dtype=complex)
+    re, im = w.real, w.imag
+    ang = np.arctan2(im, re)
+    ang -= 2 * np.pi * (ang > np.pi / 2)
+    out = np.empty(w.shape, dtype=complex)
+    out.real = np.log(np.hypot(re, im))
+    out.imag = ang
+    return out
+
+
+class Equation:
+    """``F(u) = log w - log y(m(u))``, ``y(m) = (1 + m) / (m S(m))``.
+
+    Unknown ``u``: for rational ``S``, ``u = m + k`` with ``k = 1 - a_0`` (so that ``m -> -k``,
+    the small-``x`` limit, is resolved to full relative precision); with one discrete factor,
+    ``u = z = chi_D(m)`` and ``m = psi_D(z)`` explicitly (``1 + m`` summed without cancellation).
+    Linear factors are evaluated as ``(a - b k) + b u`` (resp. ``(a - b) + b (1 + m)``).
+    """
+
+    def __init__(self, S):
+        if len(S.discrete_factors) > 1:
+            raise NotImplementedError("densities with more than one distinct discrete factor are not supported")
+        self.S = S
+        self.logc = math.log(float(S.const))
+        self.a0 = S.atom_at_zero
+        self.k = 1.0 - self.a0
+        self.disc = None
+        if S.discrete_factors:
+            f = S.discrete_factors[0]
+            self.disc = _DiscreteNumeric.of(f)
+            self.eD = float(f.e)
+            shift = 1.0
+        else:
+            shift = self.k
+        self.lin = []
+        for f in S.linear:
+            a, b = float(f.a), float(f.b)
+            a0 = a - b * shift
+            if abs(a0) < 1e-13 * max(a, b * shift):
+                a0 = 0.0
+            self.lin.append((a, b, float(f.e), a0))
+        self.opm0 = 1.0 - shift  # 1 + m = opm0 + u   (rational case)
+
+    def _parts_d(self, u):
+        """``(m, 1 + m, [factor values], dm/du)`` at the unknown ``u`` (``dm/du`` is None for
+        rational ``S``, where ``m = u - k``); the law factor supplies ``m = psi_D(z)``,
+        ``1 + m`` without cancellation and ``psi_D'(z)`` in one pass."""
+        if self.disc is None:
+            m = u - self.k
+            opm = self.opm0 + u if self.opm0 != 0 else u
+            return m, opm, [a0 + b * u for a, b, e, a0 in self.lin], None
+        m, opm, dpsi = self.disc.parts(u)
+        return m, opm, [a0 + b * opm for a, b, e, a0 in self.lin], dpsi
+
+    def parts(self, u):
+        """(m, 1 + m, [factor values]) at the unknown ``u``."""
+        return self._parts_d(u)[:3]
+
+    def m_of(self, u):
+        return self.parts(u)[0]
+
+    def logy(self, u, parts=None):
+        """``log y = log(1+m) - log m - log S(m)`` (lower-half-plane branch)."""
+        m, opm, facs = self.parts(u) if parts is None else parts
+        lm, l1m = _log_lo(m), _log_lo(opm)
+        out = l1m - lm - self.logc
+        for (a, b, e, a0), fv in zip(self.lin, facs):
+            out = out - e * _log_lo(fv)
+        if self.disc is not None:
+            out = out - self.eD * (_log_lo(u) + l1m - lm)
+        return out
+
+    def F_and_dF(self, u, logw):
+        m, opm, facs, dpsi = self._parts_d(u)
+        F = logw - self.logy(u, (m, opm, facs))
+        dm = 1 / m - 1 / opm
+        for (a, b, e, a0), fv in zip(self.lin, facs):
+            dm = dm + e * b / fv
+        if self.disc is None:
+            return F, dm
+        dm = dm + self.eD * (1 / opm - 1 / m)
+        return F, dm * dpsi + self.eD / u
+
+    def real_logy(self, m):
+        """Real ``log y`` at real ``m`` (rational) or real ``z`` (discrete); NaN where ``y <= 0``."""
+        u = np.asarray(m, dtype=float)
+        with np.errstate(all="ignore"):
+            if self.disc is None:
+                m = u
+                y = (1 + m) / m / float(self.S.const)
+                for a, b, e, a0 in self.lin:
+                    y = y / (a + b * m) ** e
+            else:
+                m = self.disc.psi(u)
+                y = (1 + m) / m / float(self.S.const)
+                for a, b, e, a0 in self.lin:
+                    y = y / (a + b * m) ** e
+                y = y / (u * (1 + m) / m) ** self.eD
+            return np.where((y > 0) & np.isfinite(y), np.log(np.where(y > 0, y, 1.0)), np.nan)
+
+    def real_dlogy(self, m):
+        u = np.asarray(m, dtype=float)
+        with np.errstate(all="ignore"):
+            if self.disc is None:
+                dm = 1 / u - 1 / (1 + u)
+                for a, b, e, a0 in self.lin:
+                    dm = dm + e * b / (a + b * u)
+                return -dm
+            mm = self.disc.psi(u)
+            dm = 1 / mm - 1 / (1 + mm)
+            for a, b, e, a0 in self.lin:
+                dm = dm + e * b / (a + b * mm)
+            dm = dm + self.eD * (1 / (1 + mm) - 1 / mm)
+            return -(dm * self.disc.dpsi(u) + self.eD / u)
+
+    def negative_axis_root(self, logx):
+        """Bisection on the negative axis ``w = -x``, where the physical ``m`` is the unique root
+        in ``(-(1 - a_0), 0)``: ``u = k / (1 + e^{-v})`` (rational) or ``z = -e^v`` (discrete)."""
+        n = logx.size
+        lo = np.full(n, -700.0)
+        hi = np.full(n, 700.0)
+
+        def u_of(v):
+            if self.disc is None:
+                return self.k / (1 + np.exp(-v))
+            return -np.exp(v)
+
+        def f(v):
+            # on the negative axis every factor is a positive real: real logarithms of |.|
+            u = u_of(v)
+            with np.errstate(all="ignore"):
+                m, opm, facs = self.parts(u)
+                out = np.log(np.abs(opm)) - np.log(np.abs(m)) - self.logc
+                for (a, b, e, a0), fv in zip(self.lin, facs):
+                    out = out - e * np.log(np.abs(fv))
+                if self.disc is not None:
+                    out = out - self.eD * (np.log(np.abs(u)) + np.log(np.abs(opm)) - np.log(np.abs(m)))
+            return out
+
+        increasing = f(np.array([30.0]))[0] > f(np.array([-30.0]))[0]
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            go_right = (f(mid) < logx) == increasing
+            lo = np.where(go_right, mid, lo)
+            hi = np.where(go_right, hi, mid)
+        return u_of(0.5 * (lo + hi)).astype(complex)
+
+
+def continue_to_real_axis(eq: Equation, logx: np.ndarray, theta_min: float = 1e-13):
+    """Path continuation from theta = pi to theta_min along w = x e^{i theta}; returns (u, m)."""
+    n = logx.size
+    u = eq.negative_axis_root(logx)
+    theta = np.full(n, np.pi)
+    # polish on the negative axis (the bisection leaves |dv| ~ 1e-16 * 1400)
+    for _ in range(6):
+        F, dF = eq.F_and_dF(u, logx + 1j * theta)
+        u = u - F / dF
+    # if the bisection ended at the domain boundary the root is not interior: certify below
+    h = np.full(n, 0.05)  # step in log(theta)
+    active = np.ones(n, bool)
+    stuck = np.zeros(n, bool)
+    tau_min = math.log(theta_min)
+    for _ in range(4000):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        ui, th, hi = u[idx], theta[idx], h[idx]
+        lx = logx[idx]
+        tau_new = np.maximum(np.log(th) - hi, tau_min)
+        th_new = np.exp(tau_new)
+        F, dF = eq.F_and_dF(ui, lx + 1j * th)
+        du_dtheta = -1j / dF
+        pred = ui + du_dtheta * (th_new - th)
+        v = pred.copy()
+        lw = lx + 1j * th_new
+        it = np.arange(idx.size)
+        for _ in range(12):  # Newton, iterating only the points not yet converged
+            Fv, dFv = eq.F_and_dF(v[it], lw[it])
+            with np.errstate(all="ignore"):
+                step = Fv / dFv
+            v[it] = v[it] - step
+            keep = ~(np.abs(step) <= 1e-13 * np.abs(v[it])) & np.isfinite(v[it])
+            it = it[keep]
+            if it.size == 0:
+                break
+        Fv, _ = eq.F_and_dF(v, lw)
+        m_new = eq.m_of(v)
+        ok = (
+            np.isfinite(v)
+            & (np.abs(Fv) < 1e-11)
+            # the corrector must stay near the predictor (no branch jump); within 1e-6 of the
+            # real axis only the conjugate root is nearby, which the sign test below excludes
+            & ((np.abs(v - pred) <= 0.3 * np.abs(pred - ui) + 1e-13 * np.abs(v)) | (th_new < 1e-6))
+            & (m_new.imag <= 1e-12 * np.abs(m_new))
+        )
+        acc = idx[ok]
+        u[acc] = v[ok]
+        theta[acc] = th_new[ok]
+        h[acc] = np.minimum(h[acc] * 1.6, 1.5)
+        rej = idx[~ok]
+        h[rej] *= 0.4
+        stuck[rej[h[rej] < 1e-9]] = True
+        active[acc[tau_new[ok] <= tau_min]] = False
+        active[stuck] = False
+    else:
+        stuck |= active
+    # polish on the real axis (theta = 0): removes the O(theta) smoothing next to singular edges;
+    # kept only where Newton converges to a root with Im m <= 0 close to the continued one
+    v = u.copy()
+    with np.errstate(all="ignore"):
+        for _ in range(8):
+            Fv, dFv = eq.F_and_dF(v, logx + 0j)
+            v = v - Fv / dFv
+        Fv, _ = eq.F_and_dF(v, logx + 0j)
+        mv = eq.m_of(v)
+    good = (np.isfinite(v) & (np.abs(Fv) < 1e-12) & (mv.imag <= 1e-14 * np.abs(mv))
+            & (np.abs(v - u) <= 1e-4 * np.abs(u)) & ~stuck)
+    u = np.where(good, v, u)
+    theta = np.where(good, 0.0, theta)
+    return u, eq.m_of(u), theta, stuck
+
+
+def critical_points(eq: Equation) -> list:
+    """Real critical points ``(u, x)`` of ``log y(u)``: sign changes of its derivative on a
+    logarithmic grid (and next to the poles of a law factor), refined by Brent's method.
+    Their values ``x = y(u)`` are the candidate support edges."""
+    mag = np.logspace(-12, 12, 6001)
+    grids = [mag, -mag]
+    if eq.disc is not None:
+        poles = 1 / eq.disc.v
+        extra = [p + s * np.logspace(-12, 1, 150) * p for p in poles for s in (1, -1)]
+        grids += extra
+    u = np.unique(np.concatenate(grids))
+    ly = eq.real_logy(u)
+    d = eq.real_dlogy(u)
+    crit = []
+    ok = np.isfinite(ly) & np.isfinite(d)
+    for i in np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(d[:-1]) != np.sign(d[1:]))):
+        a, b = u[i], u[i + 1]
+        try:
+            r = optimize.brentq(lambda t: float(eq.real_dlogy(np.array([t]))[0]), a, b, xtol=1e-300, rtol=1e-15, maxiter=200)
+        except ValueError:
+            continue
+        val = float(eq.real_logy(np.array([r]))[0])
+        if np.isfinite(val) and abs(val - 0.5 * (ly[i] + ly[i + 1])) < 1.0 + abs(ly[i] - ly[i + 1]):
+            crit.append((r, math.exp(val)))
+    return crit

@@ -1,0 +1,130 @@
+"""Building blocks of S-transform products: the factors and their transforms, numerically.
+
+An :class:`~degeneracy.theory.s_transform.STransform` is a product of factors of two kinds:
+
+* a **linear factor** ``(a + b z)^e`` (:class:`_Linear`): Marchenko-Pastur (Wishart) laws,
+  Bernoulli masks and scalings have S-transforms of this form;
+* a **law factor** ``S_mu(z)^e`` (:class:`_Discrete`) for a law ``mu`` on ``[0, inf)`` given
+  by its atoms ``sum_i w_i delta_{v_i}``.
+
+For a law factor the S-transform is implicit: with the moment generating function
+``psi(z) = int t z / (1 - t z) dmu(t)`` and ``chi = psi^{-1}``, ``S(m) = chi(m) (1 + m) / m``
+(Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3; docs/formulas.md §1).
+The density solver (:mod:`degeneracy.theory.free_density`) uses ``z = chi(m)`` as its unknown
+and evaluates ``m = psi(z)``, ``1 + m`` (summed without cancellation) and ``dpsi/dz`` through
+:meth:`_DiscreteNumeric.parts`.
+
+Examples
+--------
+>>> d = _DiscreteNumeric.of(_Discrete((0, 1), (0.5, 0.5), 1))
+>>> m, opm, dm = d.parts(np.array([0.5]))
+>>> complex(m[0]), complex(opm[0])          # psi(1/2) = (1/2)(1/2)/(1 - 1/2)
+((0.5+0j), (1.5+0j))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+__all__: list[str] = []
+
+
+def _exact(v):
+    """A sympy number: ints/Fractions/sympy exact; floats kept as floats."""
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    return sp.sympify(v)
+
+
+@dataclass(frozen=True)
+class _Linear:
+    """The factor ``(a + b z)^e`` with ``a > 0``, ``b >= 0``, integer ``e``."""
+
+    a: object
+    b: object
+    e: int
+
+
+@dataclass(frozen=True)
+class _Discrete:
+    """The S-transform of ``sum_i w_i delta_{v_i}`` raised to the integer ``e``."""
+
+    values: tuple
+    weights: tuple
+    e: int
+
+
+
+class _DiscreteNumeric:
+    """Numeric transforms of the law ``sum_i w_i delta_{v_i}`` (atoms at 0 kept apart as ``w0``)."""
+
+    _cache: dict = {}
+
+    def __init__(self, f: _Discrete):
+        v = np.array([float(x) for x in f.values])
+        w = np.array([float(x) for x in f.weights])
+        keep = v > 0
+        self.v, self.w = v[keep], w[keep]
+        self.w0 = float(w[~keep].sum())
+        self.vmax = float(self.v.max())
+        self.wmax = float(self.w[np.argmax(self.v)])
+
+    @classmethod
+    def of(cls, f: _Discrete) -> "_DiscreteNumeric":
+        key = (f.values, f.weights)
+        if key not in cls._cache:
+            cls._cache[key] = cls(f)
+        return cls._cache[key]
+
+    def parts(self, z):
+        """``(m, 1 + m, dm/dz)`` at ``z``: ``m = psi(z) = z sum_j w_j v_j r_j``,
+        ``1 + m = w_0 + sum_j w_j r_j`` (no cancellation near ``m = -1``),
+        ``psi'(z) = sum_j w_j v_j r_j^2``, with ``r_j = 1 / (1 - v_j z)``."""
+        zz = np.asarray(z)
+        r = 1.0 / (1.0 - self.v * zz[..., None])
+        wv = self.w * self.v
+        return zz * (r @ wv), self.w0 + r @ self.w, (r * r) @ wv
+
+    def psi(self, z):
+        z = np.asarray(z)[..., None]
+        return np.sum(self.w * self.v * z / (1 - self.v * z), axis=-1)
+
+    def dpsi(self, z):
+        z = np.asarray(z)[..., None]
+        return np.sum(self.w * self.v / (1 - self.v * z) ** 2, axis=-1)
+
+    def s_series(self, n):
+        mom = [0.0] + [float(np.sum(self.w * self.v ** k)) for k in range(1, n + 2)]
+        # float reversion via Lagrange
+        psi = np.array(mom[: n + 2])
+        q = np.zeros(n + 2)
+        # z/psi(z) series: reciprocal of psi[1:]
+        a = psi[1:]
+        q[0] = 1 / a[0]
+        for k in range(1, n + 1):
+            q[k] = -sum(a[j] * q[k - j] for j in range(1, k + 1)) / a[0]
+        chi = np.zeros(n + 2)
+        for k in range(1, n + 2):
+            pk = np.array([1.0])
+            for _ in range(k):
+                pk = np.convolve(pk, q[:k])[:k]
+            chi[k] = pk[k - 1] / k
+        c = chi[1:]
+        return [c[k] + (c[k - 1] if k >= 1 else 0.0) for k in range(n)]
+
+    def s_of_m(self, m):
+        """S_D(m) by Newton on psi(z) = m from z = m / mean (small |m| only)."""
+        m = np.asarray(m, dtype=complex)
+        z = m / np.sum(self.w * self.v)
+        for _ in range(60):
+            dz = (self.psi(z) - m) / self.dpsi(z)
+            z = z - dz
+            if np.all(np.abs(dz) <= 1e-15 * np.maximum(np.abs(z), 1e-300)):
+                break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(m == 0, 1 / np.sum(self.w * self.v), z * (1 + m) / np.where(m == 0, 1, m))
+
