@@ -28,8 +28,9 @@ import math
 
 import numpy as np
 from scipy import optimize
+from scipy.optimize import elementwise
 
-from .free_factors import _DiscreteNumeric
+from .free_factors import law_numeric
 
 __all__ = ["Equation", "continue_to_real_axis", "critical_points"]
 
@@ -64,9 +65,10 @@ class Equation:
         self.a0 = S.atom_at_zero
         self.k = 1.0 - self.a0
         self.disc = None
+        self.level = 0  # refinement level of the quadrature of a continuous law factor
         if S.discrete_factors:
             f = S.discrete_factors[0]
-            self.disc = _DiscreteNumeric.of(f)
+            self.disc = law_numeric(f)
             self.eD = float(f.e)
             shift = 1.0
         else:
@@ -79,6 +81,8 @@ class Equation:
                 a0 = 0.0
             self.lin.append((a, b, float(f.e), a0))
         self.opm0 = 1.0 - shift  # 1 + m = opm0 + u   (rational case)
+        #: a law factor with continuous pieces: its transforms are boundary values on the real axis
+        self.continuous = bool(self.disc is not None and getattr(self.disc, "pieces", ()))
 
     def _parts_d(self, u):
         """``(m, 1 + m, [factor values], dm/du)`` at the unknown ``u`` (``dm/du`` is None for
@@ -88,7 +92,7 @@ class Equation:
             m = u - self.k
             opm = self.opm0 + u if self.opm0 != 0 else u
             return m, opm, [a0 + b * u for a, b, e, a0 in self.lin], None
-        m, opm, dpsi = self.disc.parts(u)
+        m, opm, dpsi = self.disc.parts(u, self.level)
         return m, opm, [a0 + b * opm for a, b, e, a0 in self.lin], dpsi
 
     def parts(self, u):
@@ -130,7 +134,7 @@ class Equation:
                 for a, b, e, a0 in self.lin:
                     y = y / (a + b * m) ** e
             else:
-                m = self.disc.psi(u)
+                m = np.where(self.disc.inside_support(u), np.nan, np.real(self.disc.psi(u)))
                 y = (1 + m) / m / float(self.S.const)
                 for a, b, e, a0 in self.lin:
                     y = y / (a + b * m) ** e
@@ -145,26 +149,27 @@ class Equation:
                 for a, b, e, a0 in self.lin:
                     dm = dm + e * b / (a + b * u)
                 return -dm
-            mm = self.disc.psi(u)
+            mm, _, dpsi = self.disc.parts(u)
+            mm = np.where(self.disc.inside_support(u), np.nan, np.real(mm))
             dm = 1 / mm - 1 / (1 + mm)
             for a, b, e, a0 in self.lin:
                 dm = dm + e * b / (a + b * mm)
             dm = dm + self.eD * (1 / (1 + mm) - 1 / mm)
-            return -(dm * self.disc.dpsi(u) + self.eD / u)
+            return -(dm * np.real(dpsi) + self.eD / u)
 
     def negative_axis_root(self, logx):
-        """Bisection on the negative axis ``w = -x``, where the physical ``m`` is the unique root
-        in ``(-(1 - a_0), 0)``: ``u = k / (1 + e^{-v})`` (rational) or ``z = -e^v`` (discrete)."""
-        n = logx.size
-        lo = np.full(n, -700.0)
-        hi = np.full(n, 700.0)
+        """The root on the negative axis ``w = -x``, where the physical ``m`` is the unique root
+        in ``(-(1 - a_0), 0)``, parametrized by ``v``: ``u = k / (1 + e^{-v})`` (rational) or
+        ``z = -e^v`` (law factor); the equation is monotone in ``v``, and Chandrupatla's
+        bracketing method (:func:`scipy.optimize.elementwise.find_root`) solves it for every point
+        at once on the bracket ``v in [-700, 700]``."""
 
         def u_of(v):
             if self.disc is None:
                 return self.k / (1 + np.exp(-v))
             return -np.exp(v)
 
-        def f(v):
+        def g(v, lx):
             # on the negative axis every factor is a positive real: real logarithms of |.|
             u = u_of(v)
             with np.errstate(all="ignore"):
@@ -174,15 +179,11 @@ class Equation:
                     out = out - e * np.log(np.abs(fv))
                 if self.disc is not None:
                     out = out - self.eD * (np.log(np.abs(u)) + np.log(np.abs(opm)) - np.log(np.abs(m)))
-            return out
+            return out - lx
 
-        increasing = f(np.array([30.0]))[0] > f(np.array([-30.0]))[0]
-        for _ in range(64):
-            mid = 0.5 * (lo + hi)
-            go_right = (f(mid) < logx) == increasing
-            lo = np.where(go_right, mid, lo)
-            hi = np.where(go_right, hi, mid)
-        return u_of(0.5 * (lo + hi)).astype(complex)
+        res = elementwise.find_root(g, (np.full(logx.size, -700.0), np.full(logx.size, 700.0)), args=(logx,),
+                                    tolerances={"xatol": 1e-13, "xrtol": 1e-15})
+        return u_of(np.asarray(res.x, dtype=float)).astype(complex)
 
 
 def continue_to_real_axis(eq: Equation, logx: np.ndarray, theta_min: float = 1e-13):
@@ -244,7 +245,11 @@ def continue_to_real_axis(eq: Equation, logx: np.ndarray, theta_min: float = 1e-
     else:
         stuck |= active
     # polish on the real axis (theta = 0): removes the O(theta) smoothing next to singular edges;
-    # kept only where Newton converges to a root with Im m <= 0 close to the continued one
+    # kept only where Newton converges to a root with Im m <= 0 close to the continued one. Not for
+    # a continuous law factor: its transforms on the axis are boundary values whose side the
+    # continuation (theta_min > 0) fixes.
+    if eq.continuous:
+        return u, eq.m_of(u), theta, stuck
     v = u.copy()
     with np.errstate(all="ignore"):
         for _ in range(8):
@@ -269,6 +274,9 @@ def critical_points(eq: Equation) -> list:
         poles = 1 / eq.disc.v
         extra = [p + s * np.logspace(-12, 1, 150) * p for p in poles for s in (1, -1)]
         grids += extra
+        if eq.continuous:  # z just below 1 / sup(support): the upper edge's neighbourhood
+            top = 1.0 / eq.disc.vmax
+            grids.append(top * (1 - np.logspace(-14, -0.01, 400)))
     u = np.unique(np.concatenate(grids))
     ly = eq.real_logy(u)
     d = eq.real_dlogy(u)

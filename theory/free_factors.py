@@ -4,15 +4,17 @@ An :class:`~degeneracy.theory.s_transform.STransform` is a product of factors of
 
 * a **linear factor** ``(a + b z)^e`` (:class:`_Linear`): Marchenko-Pastur (Wishart) laws,
   Bernoulli masks and scalings have S-transforms of this form;
-* a **law factor** ``S_mu(z)^e`` (:class:`_Discrete`) for a law ``mu`` on ``[0, inf)`` given
-  by its atoms ``sum_i w_i delta_{v_i}``.
+* a **law factor** ``S_mu(z)^e`` for a law ``mu`` on ``[0, inf)``: given by its atoms
+  ``sum_i w_i delta_{v_i}`` (:class:`_Discrete`, exact when the atoms are) or a continuous (or
+  mixed) law such as the law of ``phi'(h)^2`` (:class:`_Measure`, holding a
+  :class:`~degeneracy.theory.pushforward_law.PushforwardLaw`).
 
 For a law factor the S-transform is implicit: with the moment generating function
 ``psi(z) = int t z / (1 - t z) dmu(t)`` and ``chi = psi^{-1}``, ``S(m) = chi(m) (1 + m) / m``
 (Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3; docs/formulas.md §1).
 The density solver (:mod:`degeneracy.theory.free_density`) uses ``z = chi(m)`` as its unknown
 and evaluates ``m = psi(z)``, ``1 + m`` (summed without cancellation) and ``dpsi/dz`` through
-:meth:`_DiscreteNumeric.parts`.
+the ``parts`` method of :func:`law_numeric`.
 
 Examples
 --------
@@ -30,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-__all__: list[str] = []
+__all__ = ["law_numeric", "law_moments_exact"]
 
 
 def _exact(v):
@@ -58,11 +60,34 @@ class _Discrete:
     e: int
 
 
+@dataclass(frozen=True)
+class _Measure:
+    """The S-transform of a continuous (or mixed) building-block law raised to the integer ``e``;
+    ``law`` is a :class:`~degeneracy.theory.pushforward_law.PushforwardLaw` (hashable)."""
+
+    law: object
+    e: int
+
+
+def law_numeric(f):
+    """The numeric transforms (``parts``, ``psi``, ``s_series``, ...) of a law factor."""
+    return f.law if isinstance(f, _Measure) else _DiscreteNumeric.of(f)
+
+
+def law_moments_exact(f, n: int) -> list:
+    """Moments ``E t^k``, ``k = 1..n``, of a law factor: exact sympy numbers for atoms given
+    exactly, sympy Floats for a continuous law."""
+    if isinstance(f, _Measure):
+        return [sp.Float(m, 17) for m in f.law.moments(n)]
+    return [sum(_exact(w) * _exact(v) ** k for v, w in zip(f.values, f.weights)) for k in range(1, n + 1)]
+
+
 
 class _DiscreteNumeric:
     """Numeric transforms of the law ``sum_i w_i delta_{v_i}`` (atoms at 0 kept apart as ``w0``)."""
 
     _cache: dict = {}
+    pieces: tuple = ()
 
     def __init__(self, f: _Discrete):
         v = np.array([float(x) for x in f.values])
@@ -80,7 +105,14 @@ class _DiscreteNumeric:
             cls._cache[key] = cls(f)
         return cls._cache[key]
 
-    def parts(self, z):
+    def inside_support(self, z):
+        """Atoms only: no real ``z`` lies inside a continuous support."""
+        return np.zeros(np.shape(z), bool)
+
+    def moments(self, n: int) -> list:
+        return [float(np.sum(self.w * self.v**k)) for k in range(1, n + 1)]
+
+    def parts(self, z, level: int = 0):
         """``(m, 1 + m, dm/dz)`` at ``z``: ``m = psi(z) = z sum_j w_j v_j r_j``,
         ``1 + m = w_0 + sum_j w_j r_j`` (no cancellation near ``m = -1``),
         ``psi'(z) = sum_j w_j v_j r_j^2``, with ``r_j = 1 / (1 - v_j z)``."""

@@ -36,7 +36,7 @@ import sympy as sp
 from degeneracy.errors import ArgumentValueError
 from degeneracy.validation import check_positive_int
 
-from .free_factors import _Discrete, _DiscreteNumeric, _exact
+from .free_factors import _exact, law_moments_exact, law_numeric
 
 __all__ = ["moments_from_s_transform", "s_transform_from_moments", "lagrange_moments", "numeric_moments",
            "numeric_log_s_series"]
@@ -88,10 +88,10 @@ def _reverse_series(psi: list, n: int) -> list:
     return out
 
 
-def _discrete_series(f: _Discrete, order: int) -> list:
-    """Series of ``S_D`` for a discrete law, exactly, from its moments by reversion."""
+def _discrete_series(f, order: int) -> list:
+    """Series of ``S_D`` for a law factor from its moments by reversion (exact for exact atoms)."""
     n = order + 1
-    mom = [sp.Integer(0)] + [sum(_exact(w) * _exact(v) ** k for v, w in zip(f.values, f.weights)) for k in range(1, n + 1)]
+    mom = [sp.Integer(0)] + law_moments_exact(f, n)
     chi = _reverse_series(mom[: n + 1], n + 1)  # chi[0] = 0
     # S = chi(z) (1 + z) / z
     c = chi[1:]
@@ -218,7 +218,7 @@ def numeric_log_s_series(S, n: int) -> np.ndarray:
         term[0] = math.log(a)
         out += f.e * term
     for f in S.discrete_factors:
-        s = np.array([float(c) for c in _DiscreteNumeric.of(f).s_series(n)])
+        s = np.array([float(c) for c in law_numeric(f).s_series(n)])
         out += f.e * _fpoly_log(s, n)
     return out
 

@@ -49,7 +49,7 @@ import sympy as sp
 from degeneracy.errors import ArgumentValueError
 from degeneracy.validation import check_positive_int, check_probability, check_real
 
-from .free_factors import _Discrete, _DiscreteNumeric, _exact, _Linear
+from .free_factors import _Discrete, _exact, _Linear, _Measure, law_numeric
 from .free_law import FreeProductLaw
 from .free_series import _series_of_s, moments_from_s_transform, numeric_moments
 
@@ -105,14 +105,22 @@ class STransform:
         if isinstance(variance, numbers.Integral):
             v = int(variance)
         atom = max(0, 1 - 1 / _exact(r)) if float(r) > 1 else 0
-        return cls(const=1 / _exact(v), linear=(_Linear(1, _exact(r), -1),), atom0=atom)
+        return cls(linear=(_Linear(1, _exact(r), -1),), atom0=atom) * cls.scale(v)
 
     @classmethod
-    def orthogonal(cls, scale=1) -> "STransform":
-        """``(scale O)(scale O)^T = scale^2 I``: ``S = 1 / scale^2`` (the identity law for 1)."""
+    def orthogonal(cls, scale=1, *, variance=None) -> "STransform":
+        """``(scale O)(scale O)^T = scale^2 I``: ``S = 1 / scale^2`` (the identity law for 1).
+
+        ``variance`` gives ``scale^2`` directly (no rounding through a square root).
+
+        >>> STransform.orthogonal(variance=2).sympy()
+        1/2
+        """
+        if variance is not None:
+            return cls.scale(variance)
         s = scale if isinstance(scale, (numbers.Integral, Fraction, sp.Basic)) else check_real(
             "scale", scale, lo=0, lo_open=True)
-        return cls(const=1 / _exact(s) ** 2)
+        return cls.scale(_exact(s) ** 2 if isinstance(s, (numbers.Integral, Fraction, sp.Basic)) else s * s)
 
     @classmethod
     def bernoulli(cls, p) -> "STransform":
@@ -169,38 +177,52 @@ class STransform:
         cv = c if isinstance(c, (numbers.Integral, Fraction, sp.Basic)) else check_real("c", c, lo=0, lo_open=True)
         if float(cv) <= 0:
             raise ArgumentValueError(f"c must be > 0, got {c!r}")
-        return cls(const=1 / _exact(cv))
+        if isinstance(cv, (numbers.Integral, Fraction)) or (isinstance(cv, sp.Basic) and cv.is_Rational):
+            return cls(const=1 / _exact(cv))
+        # a float (or irrational) constant is a factor (c + 0 z)^(-1): powers stay in log form
+        return cls(linear=(_Linear(cv, 0, -1),))
+
+    @classmethod
+    def from_law(cls, law) -> "STransform":
+        """The S-transform of a continuous (or mixed) building-block law, e.g. the law of
+        ``phi'(h)^2`` (:func:`degeneracy.theory.isometry.derivative_law`)."""
+        return cls(discrete=(_Measure(law, 1),), atom0=law.w0)
 
     # ---- algebra --------------------------------------------------------------------------
     def __mul__(self, other: "STransform") -> "STransform":
         if not isinstance(other, STransform):
             return NotImplemented
-        lin: dict = {}
-        for f in self.linear + other.linear:
-            lin[(f.a, f.b)] = lin.get((f.a, f.b), 0) + f.e
-        disc: dict = {}
-        for f in self.discrete_factors + other.discrete_factors:
-            disc[(f.values, f.weights)] = disc.get((f.values, f.weights), 0) + f.e
-        atom = self._atom0 if float(self._atom0) >= float(other._atom0) else other._atom0
-        return STransform(
-            const=self.const * other.const,
-            linear=tuple(_Linear(a, b, e) for (a, b), e in sorted(lin.items(), key=lambda t: (float(t[0][0]), float(t[0][1]))) if e != 0),
-            discrete=tuple(_Discrete(v, w, e) for (v, w), e in disc.items() if e != 0),
-            atom0=atom,
-        )
+        return self._combine(other, 1, 1)
 
     __rmul__ = __mul__
 
+    def _combine(self, other, ea: int, eb: int) -> "STransform":
+        """``self^ea * other^eb`` (factors merged, exponents added)."""
+        lin: dict = {}
+        for fs, e in ((self.linear, ea), (other.linear, eb)):
+            for f in fs:
+                lin[(f.a, f.b)] = lin.get((f.a, f.b), 0) + e * f.e
+        disc: dict = {}
+        for fs, e in ((self.discrete_factors, ea), (other.discrete_factors, eb)):
+            for f in fs:
+                k = _law_key(f)
+                disc[k] = disc.get(k, 0) + e * f.e
+        atoms = [a for a, e in ((self._atom0, ea), (other._atom0, eb)) if e]
+        atom = max(atoms, key=float)
+        return STransform(
+            const=self.const**ea * other.const**eb,
+            linear=tuple(_Linear(a, b, e) for (a, b), e in sorted(lin.items(), key=lambda t: (float(t[0][0]), float(t[0][1]))) if e != 0),
+            discrete=tuple(_law_factor(k, e) for k, e in disc.items() if e != 0),
+            atom0=atom,
+        )
+
     def __pow__(self, n: int) -> "STransform":
         n = check_positive_int("power", n)
-        out = self
-        for _ in range(n - 1):
-            out = out * self
-        return out
+        return self._combine(self, n, 0)
 
     def _key(self):
         return (str(self.const), tuple(sorted((str(f.a), str(f.b), f.e) for f in self.linear)),
-                tuple(sorted((str(f.values), str(f.weights), f.e) for f in self.discrete_factors)))
+                tuple(sorted((str(_law_key(f)), f.e) for f in self.discrete_factors)))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, STransform):
@@ -214,7 +236,8 @@ class STransform:
 
     def __repr__(self) -> str:
         parts = [f"{self.const}"] + [f"({f.a} + {f.b} z)^{f.e}" for f in self.linear]
-        parts += [f"S_discrete{len(f.values)}^{f.e}" for f in self.discrete_factors]
+        parts += [(f"S_discrete{len(f.values)}^{f.e}" if isinstance(f, _Discrete) else f"S_{f.law!r}^{f.e}")
+                  for f in self.discrete_factors]
         return "STransform(" + " * ".join(parts) + ")"
 
     # ---- values ---------------------------------------------------------------------------
@@ -239,8 +262,7 @@ class STransform:
         for f in self.linear:
             out = out * (float(f.a) + float(f.b) * z) ** f.e
         for f in self.discrete_factors:
-            d = _DiscreteNumeric.of(f)
-            out = out * d.s_of_m(z) ** f.e
+            out = out * law_numeric(f).s_of_m(z) ** f.e
         return out if out.ndim else complex(out)
 
     def series(self, order: int) -> list:
@@ -270,3 +292,10 @@ class STransform:
         """The probability law with this S-transform, as a distribution object."""
         return FreeProductLaw(self)
 
+
+def _law_key(f):
+    return ("d", f.values, f.weights) if isinstance(f, _Discrete) else ("m", f.law)
+
+
+def _law_factor(key, e: int):
+    return _Discrete(key[1], key[2], e) if key[0] == "d" else _Measure(key[1], e)
