@@ -27,8 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from degeneracy.errors import ArgumentValueError
-from degeneracy.theory.activations import ACTIVATIONS
-from degeneracy.theory.activations import activation as _activation
+from degeneracy.theory.activations import as_activation
 from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from . import ensembles
@@ -104,7 +103,7 @@ def simulate_network(
     """
     sw2, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
                                  sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
-    dphi = _activation(activation)[1]
+    dphi = as_activation(activation).dphi
     J = None
     qs, chis = [], []
     for W, h in layers:
@@ -124,7 +123,7 @@ def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b
     same ``rng`` gives the same networks in both: ``x^0`` a random direction with
     ``|x^0|^2 / N = q_input``, then per layer ``W_l`` (:func:`sample_weights`) and ``b_l``, in that order.
     """
-    activation = check_choice("activation", activation, ACTIVATIONS)
+    act = as_activation(activation)
     n = check_positive_int("width", width)
     L = check_positive_int("depth", depth)
     R = check_positive_int("replicas", replicas)
@@ -132,7 +131,7 @@ def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b
     sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
     qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
     g = as_generator(rng)
-    phi = _activation(activation)[0]
+    phi = act.phi
 
     def layers():
         x = g.standard_normal((R, n))
@@ -185,17 +184,18 @@ def jacobian_log_singular_values(
 ) -> np.ndarray:
     """``log sigma_i(J)`` accurate at any depth via the QR engine (``numerics.products``).
 
-    Only for activations with invertible ``D_l`` (linear, erf, tanh): ReLU and hard-tanh masks
-    are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
+    Only for activations with invertible ``D_l`` (``phi' != 0`` almost surely: linear, erf, tanh,
+    sigmoid, ...): ReLU and hard-tanh masks are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
     """
     from .products import product_log_singular_values
 
-    activation = check_choice("activation", activation, ACTIVATIONS)
-    if activation in ("relu", "hard_tanh"):
-        raise ArgumentValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
+    act = as_activation(activation)
+    if any(kind == "const" and val == 0 for _, _, kind, val in act.pieces):
+        raise ArgumentValueError(f"{act.name} Jacobians are exactly singular (phi' = 0 on a set of positive mass); use "
+                                 "simulate_network and squared_singular_values")
     _, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
                                sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
-    dphi = _activation(activation)[1]
+    dphi = act.dphi
     factors = np.stack([dphi(h)[:, :, None] * W for W, h in layers])  # (L, R, N, N), factors[l] = D_{l+1} W_{l+1}
     return product_log_singular_values(factors)
 

@@ -132,7 +132,7 @@ def test_relu_never_isometric_hard_tanh_approaches():
 
 def test_bad_input_messages():
     with pytest.raises(ValueError, match="activation must be one of"):
-        th.q_star("sigmoid", 1.0, 0.0)
+        th.q_star("no_such_activation", 1.0, 0.0)
     with pytest.raises(ValueError, match="weights must be one of"):
         th.jacobian_moments("relu", 3, weights="uniform", sigma_w2=2.0, sigma_b2=0.0)
     with pytest.raises(ValueError, match="sigma_w2"):

@@ -465,6 +465,27 @@ def _half_line(sq: float, c: float, side: int):
     return h_of, omega
 
 
+def _tail_range(h_of, omega, dphi, lo: float, hi: float, lo_max: float, hi_max: float):
+    """The integration range: ``[lo, hi]`` (where the weight is above ~1e-32), extended towards
+    ``[lo_max, hi_max]`` while ``omega / T`` is not negligible (1e-20 of its largest value on the
+    core). As ``|z| -> inf``, ``1 + m(z) ~ -(1/z) int omega / T``: a law whose small values of ``t``
+    sit in a far tail of the Gaussian (erf at ``q > 1/4``: ``E[1/t] = inf``) needs that tail to give
+    ``1 + m`` to full relative accuracy."""
+    s = np.linspace(lo_max, hi_max, 4001)
+    with np.errstate(all="ignore"):
+        om = omega(s)[0]
+        t = np.asarray(dphi(h_of(s)[0]), dtype=float) ** 2
+        r = om / t
+    core = (s >= lo) & (s <= hi) & (t > 0) & np.isfinite(r)
+    if not np.any(core):
+        return lo, hi
+    ref = float(np.max(r[core]))
+    big = np.isfinite(r) & (r > 1e-20 * ref) & (om > 0)
+    new_lo = float(min(lo, s[big].min())) if np.any(big) else lo
+    new_hi = float(max(hi, s[big].max())) if np.any(big) else hi
+    return new_lo, new_hi
+
+
 def gaussian_pushforward(dphi, d2phi, d3phi, *, q: float, strip: float = 1.0, even: bool = False,
                          half_line: tuple | None = None, atoms=(), key=None) -> PushforwardLaw:
     """The law of ``t = phi'(h)^2``, ``h ~ N(0, q)``, for an analytic ``phi'`` (or analytic on a
@@ -495,13 +516,17 @@ def gaussian_pushforward(dphi, d2phi, d3phi, *, q: float, strip: float = 1.0, ev
     hh = min(0.25, 2 * math.pi * d_native / (_LOG_TOL + 4.0)) if math.isfinite(d_native) else 0.25
     if half_line is None:
         h_of, omega = _whole_line(sq)
-        s_lo, s_hi = -12.0, 12.0
+        s_lo, s_hi = _tail_range(h_of, omega, dphi, -12.0, 12.0, -38.5, 38.5)
+        if even:
+            s_hi = max(-s_lo, s_hi)
+            s_lo = -s_hi
     else:
         c, side = half_line
         h_of, omega = _half_line(sq, float(c), int(side))
         c0 = float(c) / sq
         reach = 12.0 - c0 if side > 0 else 12.0 + c0  # distance from c to the far Gaussian tail
-        s_lo, s_hi = -40.0, max(reach, 0.0) + 2.0
+        s_hi0 = max(reach, 0.0) + 2.0
+        s_lo, s_hi = _tail_range(h_of, omega, dphi, -40.0, s_hi0, -40.0, s_hi0 + 27.0)
         even = False
     piece = Piece(h_of, omega, dphi, d2phi, d3phi, s_lo, s_hi, hh, even=even)
     # hull of the continuous support (from a fine real table)
