@@ -30,7 +30,7 @@ import numpy as np
 from scipy import optimize
 from scipy.optimize import elementwise
 
-from .free_factors import law_numeric
+from .free_factors import law_numeric, linear_offset
 
 __all__ = ["Equation", "continue_to_real_axis", "critical_points"]
 
@@ -70,17 +70,14 @@ class Equation:
             f = S.discrete_factors[0]
             self.disc = law_numeric(f)
             self.eD = float(f.e)
-            shift = 1.0
-        else:
-            shift = self.k
         self.lin = []
         for f in S.linear:
             a, b = float(f.a), float(f.b)
-            a0 = a - b * shift
-            if abs(a0) < 1e-13 * max(a, b * shift):
-                a0 = 0.0
+            # the factor at u = 0: a - b k = (a - b) + b a_0 (rational), a - b (law factor), with
+            # a - b free of cancellation for a Bernoulli p next to 1 (OneMinus)
+            a0 = linear_offset(f.a, f.b) + (b * self.a0 if self.disc is None else 0.0)
             self.lin.append((a, b, float(f.e), a0))
-        self.opm0 = 1.0 - shift  # 1 + m = opm0 + u   (rational case)
+        self.opm0 = self.a0 if self.disc is None else 0.0  # 1 + m = opm0 + u   (rational case)
         #: a law factor with continuous pieces: its transforms are boundary values on the real axis
         self.continuous = bool(self.disc is not None and getattr(self.disc, "pieces", ()))
 
@@ -114,40 +111,48 @@ class Equation:
         return out
 
     def F_and_dF(self, u, logw):
-        m, opm, facs, dpsi = self._parts_d(u)
-        F = logw - self.logy(u, (m, opm, facs))
-        dm = 1 / m - 1 / opm
-        for (a, b, e, a0), fv in zip(self.lin, facs):
-            dm = dm + e * b / fv
-        if self.disc is None:
-            return F, dm
-        dm = dm + self.eD * (1 / opm - 1 / m)
-        return F, dm * dpsi + self.eD / u
+        """``F(u) = log w - log y(u)`` and ``dF/du``; non-finite where ``u`` is outside the domain
+        (the callers treat those as failed steps or refuse them)."""
+        with np.errstate(all="ignore"):
+            m, opm, facs, dpsi = self._parts_d(u)
+            F = logw - self.logy(u, (m, opm, facs))
+            dm = 1 / m - 1 / opm
+            for (a, b, e, a0), fv in zip(self.lin, facs):
+                dm = dm + e * b / fv
+            if self.disc is None:
+                return F, dm
+            dm = dm + self.eD * (1 / opm - 1 / m)
+            return F, dm * dpsi + self.eD / u
 
-    def real_logy(self, m):
-        """Real ``log y`` at real ``m`` (rational) or real ``z`` (discrete); NaN where ``y <= 0``."""
-        u = np.asarray(m, dtype=float)
+    def real_logy(self, u):
+        """Real ``log y`` at a real unknown ``u`` (``u = m + k`` for rational ``S``, ``u = z`` with a
+        law factor); NaN where ``y <= 0`` or where ``psi`` is not real. Evaluated as a sum of
+        logarithms (no overflow of the powers of depth-10^4 products)."""
+        u = np.asarray(u, dtype=float)
         with np.errstate(all="ignore"):
             if self.disc is None:
-                m = u
-                y = (1 + m) / m / float(self.S.const)
-                for a, b, e, a0 in self.lin:
-                    y = y / (a + b * m) ** e
+                m, opm = u - self.k, self.opm0 + u
+                vals = [(opm, 1.0), (m, -1.0)] + [(a0 + b * u, -e) for a, b, e, a0 in self.lin]
             else:
                 m = np.where(self.disc.inside_support(u), np.nan, np.real(self.disc.psi(u)))
-                y = (1 + m) / m / float(self.S.const)
-                for a, b, e, a0 in self.lin:
-                    y = y / (a + b * m) ** e
-                y = y / (u * (1 + m) / m) ** self.eD
-            return np.where((y > 0) & np.isfinite(y), np.log(np.where(y > 0, y, 1.0)), np.nan)
+                opm = 1 + m
+                vals = [(opm, 1.0), (m, -1.0)] + [(a + b * m, -e) for a, b, e, a0 in self.lin]
+                vals += [(u, -self.eD), (opm, -self.eD), (m, self.eD)]
+            logy = np.full(u.shape, -math.log(float(self.S.const)))
+            sign = np.ones(u.shape)
+            for v, e in vals:
+                logy = logy + e * np.log(np.abs(v))
+                sign = sign * np.where(v < 0, (-1.0) ** e if float(e).is_integer() else np.nan, 1.0)
+            return np.where((sign > 0) & np.isfinite(logy), logy, np.nan)
 
-    def real_dlogy(self, m):
-        u = np.asarray(m, dtype=float)
+    def real_dlogy(self, u):
+        """``d log y / du`` at a real unknown ``u``."""
+        u = np.asarray(u, dtype=float)
         with np.errstate(all="ignore"):
             if self.disc is None:
-                dm = 1 / u - 1 / (1 + u)
+                dm = 1 / (u - self.k) - 1 / (self.opm0 + u)
                 for a, b, e, a0 in self.lin:
-                    dm = dm + e * b / (a + b * u)
+                    dm = dm + e * b / (a0 + b * u)
                 return -dm
             mm, _, dpsi = self.disc.parts(u)
             mm = np.where(self.disc.inside_support(u), np.nan, np.real(mm))
@@ -187,7 +192,13 @@ class Equation:
 
 
 def continue_to_real_axis(eq: Equation, logx: np.ndarray, theta_min: float = 1e-13):
-    """Path continuation from theta = pi to theta_min along w = x e^{i theta}; returns (u, m)."""
+    """Path continuation from theta = pi to theta_min along w = x e^{i theta}; returns
+    ``(u, m, theta, stuck)``."""
+    with np.errstate(all="ignore"):
+        return _continue(eq, logx, theta_min)
+
+
+def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
     n = logx.size
     u = eq.negative_axis_root(logx)
     theta = np.full(n, np.pi)
@@ -270,6 +281,15 @@ def critical_points(eq: Equation) -> list:
     Their values ``x = y(u)`` are the candidate support edges."""
     mag = np.logspace(-12, 12, 6001)
     grids = [mag, -mag]
+    if eq.disc is None:
+        # u = m + k: next to u = 0 (m = -k) and to the zeros u = -a0/b of the linear factors, where
+        # near-atomic laws put their edges, on a grid reaching far below the float resolution of m
+        fine = np.logspace(-300, 0, 3001)
+        grids += [fine, -fine]
+        grids += [(-a0 / b) * (1 + sgn * np.logspace(-15, 0, 600)) for a, b, e, a0 in eq.lin if b > 0 and a0 != 0
+                  for sgn in (1, -1)]
+        # next to m = 0 (u = k): the upper edge of a depth-L product sits at m ~ 1/L
+        grids += [eq.k * (1 + sgn * np.logspace(-15, 1, 800)) for sgn in (1, -1)]
     if eq.disc is not None:
         poles = 1 / eq.disc.v
         extra = [p + s * np.logspace(-12, 1, 150) * p for p in poles for s in (1, -1)]
@@ -291,4 +311,18 @@ def critical_points(eq: Equation) -> list:
         val = float(eq.real_logy(np.array([r]))[0])
         if np.isfinite(val) and abs(val - 0.5 * (ly[i] + ly[i + 1])) < 1.0 + abs(ly[i] - ly[i + 1]):
             crit.append((r, math.exp(val)))
+    if eq.continuous and not any(0 < r < 1.0 / eq.disc.vmax for r, _ in crit):
+        # a hard edge: without a critical point on (0, 1/sup(t)), the upper edge is the image of the
+        # end z -> 1/sup(t) of the law factor's support (depth 1 with orthogonal weights: the law of
+        # t itself)
+        zh = 1.0 / eq.disc.vmax
+        mh = float(np.real(eq.disc.psi(np.array([zh * (1 - 1e-14)]))[0]))
+        if abs(mh) > 1e10 and all(b == 0 for a, b, e, a0 in eq.lin):
+            # psi -> inf at the end (an integrable singularity of the law of t there): the limit of
+            # log y = log((1+m)/m) - log S(m), with S_D(m) = z (1 + m)/m -> z_h
+            val = -math.log(float(eq.S.const)) - sum(e * math.log(a) for a, b, e, a0 in eq.lin) - eq.eD * math.log(zh)
+        else:
+            val = float(eq.real_logy(np.array([zh * (1 - 1e-14)]))[0])
+        if np.isfinite(val):
+            crit.append((zh, math.exp(val)))
     return crit

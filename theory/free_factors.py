@@ -32,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-__all__ = ["law_numeric", "law_moments_exact"]
+__all__ = ["law_numeric", "law_moments_exact", "OneMinus", "linear_offset"]
 
 
 def _exact(v):
@@ -40,6 +40,34 @@ def _exact(v):
     if isinstance(v, Fraction):
         return sp.Rational(v.numerator, v.denominator)
     return sp.sympify(v)
+
+
+class OneMinus(float):
+    """The float ``1 - c`` that remembers ``c`` exactly: a Bernoulli probability ``p`` next to 1
+    (a hard-tanh mask at small ``q*`` has ``1 - p = erfc(1/sqrt(2 q*)) ~ 1e-15``, below the
+    resolution of ``p`` itself).
+
+    >>> p = OneMinus(1e-15)
+    >>> float(p) == 1.0 - 1e-15, linear_offset(p, 1)
+    (True, -1e-15)
+    """
+
+    c: float
+
+    def __new__(cls, c):
+        obj = float.__new__(cls, 1.0 - float(c))
+        obj.c = float(c)
+        return obj
+
+    def __reduce__(self):
+        return (OneMinus, (self.c,))
+
+
+def linear_offset(a, b) -> float:
+    """``a - b`` computed without cancellation when ``a`` is a :class:`OneMinus`."""
+    if isinstance(a, OneMinus):
+        return (1.0 - float(b)) - a.c
+    return float(a) - float(b)
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,14 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from scipy.optimize import elementwise
 
 from degeneracy.errors import ArgumentTypeError, CertificationError
 from degeneracy.validation import check_finite_array, check_int
 
 from .free_density import Equation, continue_to_real_axis, critical_points
-from .free_factors import _Discrete, law_numeric
-from .free_series import moments_from_s_transform, numeric_moments
+from .free_factors import _Discrete, law_numeric, linear_offset
+from .free_series import moments_from_s_transform, numeric_log_s_series, numeric_moments
 from .laws import SpectralLaw, _rng
 
 __all__ = ["FreeProductLaw", "MAX_LEVEL"]
@@ -40,14 +41,55 @@ __all__ = ["FreeProductLaw", "MAX_LEVEL"]
 MAX_LEVEL = 3
 
 
-def _tanh_sinh(n: int = 40, hstep: float = 0.1):
-    """Tanh-sinh nodes on (0, 1) and weights (integrable endpoint singularities)."""
-    t = hstep * np.arange(-n, n + 1)
-    s = 0.5 * np.pi * np.sinh(t)
-    x = 0.5 * (1 + np.tanh(s))
-    w = hstep * 0.5 * (0.5 * np.pi * np.cosh(t)) / np.cosh(s) ** 2
-    keep = (x > 0) & (x < 1) & (w > 0)
-    return x[keep], w[keep]
+_GL24 = np.polynomial.legendre.leggauss(24)
+_GL17 = np.polynomial.legendre.leggauss(17)
+_LEG24 = np.polynomial.legendre.legvander(_GL24[0], 23).T  # P_k(x_i), shape (24, 24)
+
+
+def _panel_edges(s_lo: float, s_hi: float, *, graded_low: bool) -> np.ndarray:
+    """Panel ends on ``[s_lo, s_hi]``: 0.25 wide at the upper edge, growing by 8% per panel away from
+    it (the density of ``log x`` is smooth there); with ``graded_low`` (a square-root edge at
+    ``s_lo`` too) the same grading from both ends, meeting in the middle, so that no panel is
+    closer to an edge than its own width.
+
+    >>> _panel_edges(0.0, 1.0, graded_low=True).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    span = s_hi - s_lo
+    half = span / 2 if graded_low else span
+    d = [0.0]
+    while d[-1] < half:
+        d.append(min(half, d[-1] + max(0.25, 0.08 * d[-1])))
+    if len(d) > 2 and d[-1] - d[-2] < 0.5 * (d[-2] - d[-3]):
+        del d[-2]  # no sliver panel where the gradings meet
+    d = np.array(d)
+    if not graded_low:
+        out = s_hi - d[::-1]
+        out[0] = s_lo
+        return out
+    if len(d) == 2:
+        return np.array([s_lo, s_lo + half, s_hi])
+    return np.concatenate([s_lo + d[:-1], s_hi - d[::-1]])
+
+
+def _panel_map(a, b, kind, tau):
+    """``s(tau)`` and ``s'(tau)`` on a panel ``[a, b]``, ``tau in [-1, 1]``: linear (kind 0);
+    ``b - (b - a) ((1 - tau)/2)^2`` (kind 1, a square-root edge at ``b``); ``a + (b - a)
+    ((1 + tau)/2)^2`` (kind 2, an edge at ``a``)."""
+    a, b, kind, tau = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float), np.asarray(kind), np.asarray(tau, float))
+    w = b - a
+    s = np.where(kind == 0, a + w * (tau + 1) / 2, np.where(kind == 1, b - w * ((1 - tau) / 2) ** 2,
+                                                            a + w * ((1 + tau) / 2) ** 2))
+    ds = np.where(kind == 0, w / 2, np.where(kind == 1, w * (1 - tau) / 2, w * (1 + tau) / 2))
+    return s, ds
+
+
+def _panel_tau(a, b, kind, s):
+    """The inverse of :func:`_panel_map`."""
+    w = b - a
+    with np.errstate(invalid="ignore"):
+        return np.where(kind == 0, 2 * (s - a) / w - 1, np.where(kind == 1, 1 - 2 * np.sqrt(np.maximum(b - s, 0) / w),
+                                                                2 * np.sqrt(np.maximum(s - a, 0) / w) - 1))
 
 
 class FreeProductLaw(SpectralLaw):
@@ -85,6 +127,8 @@ class FreeProductLaw(SpectralLaw):
         if xa is not None:
             self.atoms.append(xa)
         self.continuous_mass = 1.0 - sum(m for _, m in self.atoms)
+        if xa is not None:  # 1 - a_0 - (1 - s_inf), without cancellation
+            self.continuous_mass = self._s_inf - self.atom
         if self.continuous_mass < -1e-12:
             raise CertificationError("atoms carry more than unit mass")
         self._intervals = self._support_intervals() if self.continuous_mass > 1e-14 else []
@@ -93,10 +137,10 @@ class FreeProductLaw(SpectralLaw):
         self.edge_exponents = (0.5, 0.5)
         if self._intervals:
             lo, hi = self._intervals[0][0], self._intervals[-1][1]
-            if lo == 0:
-                s0 = math.log(hi) - 40.0
-                xr = self._solve(np.array([s0, s0 + 1e-3]))[0]
-                alo = (math.log(xr[1]) - math.log(xr[0])) / 1e-3 - 1.0
+            if lo == 0:  # x rho ~ x^(alpha + 1) as x -> 0, measured well above the solver's noise floor
+                s0 = math.log(hi) - 12.0
+                xr = self._solve(np.array([s0, s0 + 2.0]))[0]
+                alo = (math.log(xr[1]) - math.log(xr[0])) / 2.0 - 1.0
             else:
                 xr = self._solve(np.log(lo * np.array([1 + 1e-6, 1 + 1e-7])))[0]
                 alo = math.log(xr[0] / xr[1]) / math.log(10.0)
@@ -118,7 +162,9 @@ class FreeProductLaw(SpectralLaw):
             a, b = float(f.a), float(f.b)
             if b > 0:
                 log_c += f.e * math.log(b)
-                s_inf += f.e * a / b
+                # sum e a/b = sum e (a - b)/b since the exponents of these factors add to 0: no
+                # cancellation for Bernoulli masks with p next to 1
+                s_inf += f.e * linear_offset(f.a, f.b) / b
             else:
                 log_c += f.e * math.log(a)
         for f in S.discrete_factors:
@@ -126,6 +172,7 @@ class FreeProductLaw(SpectralLaw):
             log_c -= f.e * math.log(d.vmax)
             s_inf += f.e * (1 - d.wmax)
         mass = 1 - s_inf
+        self._s_inf = s_inf
         if mass <= 1e-14:
             return None
         return (math.exp(-log_c), mass)
@@ -141,7 +188,7 @@ class FreeProductLaw(SpectralLaw):
             mid = math.sqrt(lo * hi) if lo > 0 else hi * 1e-3
             mid2 = 0.5 * (lo + hi)
             xrho = self._solve(np.log(np.array([mid, mid2])), certify=True)[0]  # density of log x
-            if np.any(xrho > 1e-12):
+            if np.any(xrho > 1e-12 * self.continuous_mass):
                 if intervals and intervals[-1][1] == lo:
                     intervals[-1] = (intervals[-1][0], hi)
                 else:
@@ -256,115 +303,177 @@ class FreeProductLaw(SpectralLaw):
         return out
 
     # ---- cdf via a certified quadrature table --------------------------------------------------
-    def _build_table(self):
-        """Per support interval: panel ends in log x and the continuous mass up to each end.
+    def _table_or_build(self):
+        if self._table is None and self._intervals:
+            self._table = self._certified_table()  # assigned only after every certificate held
+        return self._table
 
-        Panels are 0.25 wide in ``log x`` near the upper edge and grow geometrically below
-        (the density of ``log x`` is smooth there); the panels at singular edges use tanh-sinh
-        nodes, the others 24-point Gauss-Legendre. For an interval reaching 0 the mass below
-        the last panel (where ``x rho(x) < 1e-15``) is added from the local power law.
+    def _certified_table(self) -> list:
+        """Per support interval, panels in ``s = log x`` with the density of ``log x`` represented
+        by its Legendre interpolant at 24 Gauss-Legendre nodes (in a variable that makes the
+        square-root edges analytic), and the cumulative mass at the panel ends.
+
+        Panels are 0.25 wide in ``log x`` next to the upper edge and grow geometrically below (the
+        density of ``log x`` is smooth there). End panels next to a support edge use
+        ``s = b - (b - a) u^2`` (resp. ``a + (b - a) u^2``), which turns ``(b - s)^{1/2}`` and
+        ``(b - s)^{-1/2}`` edges into analytic integrands. For an interval reaching 0 the mass below
+        the first panel (where ``x rho(x) < 1e-15`` of the continuous mass) is bounded from the local
+        power law. Certificates, checked before the table is kept (else
+        :class:`~degeneracy.errors.CertificationError`, and nothing is stored):
+
+        * every panel's interpolant agrees with a direct solve at a non-node point (panels that do not
+          are split, adaptively);
+        * every end panel's integral agrees with a 17-point rule (two resolutions, ``1e-9`` relative);
+        * the total mass equals the continuous mass ``1 - sum(atoms)`` and the first moment the
+          series moment minus the atoms' share, both to ``1e-9`` relative.
         """
         tables = []
+        cm = self.continuous_mass
         for lo, hi in self._intervals:
             shi = math.log(hi)
             if lo == 0:
-                s_lo = shi - 60.0
-                while self._solve(np.array([s_lo]))[0][0] > 1e-15 and s_lo > shi - 40000:
-                    s_lo = shi - 2 * (shi - s_lo)
-                xr0 = self._solve(np.array([s_lo, s_lo + 1e-3]))[0]
-                beta = (math.log(max(xr0[1], 1e-300)) - math.log(max(xr0[0], 1e-300))) / 1e-3
-                tail = float(xr0[0] / beta) if beta > 0 else 0.0
+                # the lower end: scan down (unit steps, then 10% steps) for the first point where the
+                # density of log x is below 1e-15 of the continuous mass; then certify it and its
+                # upper neighbour and bound the mass below by the local exponential decay
+                d = np.concatenate([np.arange(1.0, 60.0), 60.0 * 1.1 ** np.arange(0, 100)])
+                d = d[d < 40000]
+                scan = self._solve(shi - d, certify=False)[0]
+                below = np.flatnonzero(~(scan > 1e-15 * cm))
+                if below.size == 0:
+                    raise CertificationError("the density of log x does not fall below 1e-15 of the continuous mass "
+                                             f"above log x = {shi - d[-1]:.6g}")
+                i = int(below[0])
+                s_lo, s_up = shi - d[i], shi - (d[i - 1] if i > 0 else 0.5 * d[0])
+                xr0 = self._solve(np.array([s_lo, s_up]))[0]
+                beta = (math.log(max(xr0[1], 1e-300)) - math.log(max(xr0[0], 1e-300))) / (s_up - s_lo)
+                if not beta > 0:
+                    raise CertificationError(f"the density of log x does not decay below log x = {s_lo:.6g}: "
+                                             "the lower tail of the law is not resolved")
+                tail = float(xr0[0] / beta)
             else:
-                s_lo = math.log(lo)
-                tail = 0.0
-            span = shi - s_lo
-            d = [0.0]
-            while d[-1] < span:
-                d.append(min(span, d[-1] + max(0.25, 0.08 * d[-1])))
-            edges = shi - np.array(d[::-1])
-            edges[0] = s_lo
-            sing_left = lo > 0
-            mass = self._panel_integral(edges[:-1], edges[1:], sing_left)
+                s_lo, tail = math.log(lo), 0.0
+            edges = _panel_edges(s_lo, shi, graded_low=lo > 0)
+            kind = np.zeros(len(edges) - 1, int)
+            kind[-1] = 1
+            if lo > 0:
+                kind[0] = 2
+            edges, kind, coef, mass = self._adaptive_panels(edges, kind, cm)
+            # certificate 2: the edge panels by a second rule (17-point Gauss-Legendre in the same
+            # variable): two resolutions must agree
+            ends = np.flatnonzero(kind > 0)
+            ref = self._panel_mass(edges[ends], edges[ends + 1], kind[ends], _GL17)
+            if not np.all(np.abs(ref - mass[ends]) <= 1e-9 * np.abs(ref) + 1e-15 * cm):
+                k = int(np.argmax(np.abs(ref - mass[ends])))
+                j = int(ends[k])
+                raise CertificationError(f"the edge panel [{edges[j]:.6g}, {edges[j + 1]:.6g}] integrates to "
+                                         f"{mass[j]:.12g} with 24 nodes but {ref[k]:.12g} with 17")
             cum = tail + np.concatenate([[0.0], np.cumsum(mass)])
-            tables.append((edges, cum, tail))
-        self._table = tables
-        self.quadrature_mass = float(sum(t[1][-1] for t in tables))
-        # 1e-6: next to a zero-mass "atom" (x -> 1/S(inf) with s_inf = 1, e.g. ReLU masks with orthogonal
-        # weights at L = 2, density ~ (x_a - x)^(-1/2)) m is O(1/dist) and its relative accuracy ~1e-7
-        if abs(self.quadrature_mass - self.continuous_mass) > 1e-6:
-            raise CertificationError(
-                f"the density integrates to {self.quadrature_mass:.12g} but the continuous part must carry "
-                f"{self.continuous_mass:.12g} (1 minus the atoms): a support interval or edge was missed")
+            tables.append({"edges": edges, "kind": kind, "coef": coef, "cum": cum, "tail": tail, "lo": lo})
+        quad_mass = float(sum(t["cum"][-1] for t in tables))
+        # certificate 3: total mass and first moment against the atoms and the series
+        if not abs(quad_mass - cm) <= 1e-9 * cm + 1e-15:
+            raise CertificationError(f"the density integrates to {quad_mass:.15g} but the continuous part must carry "
+                                     f"{cm:.15g} (1 minus the atoms): a support interval or edge was missed")
+        top = max(t["edges"][-1] for t in tables)
+        m1_quad = sum(self._table_moment(t, 1, top) for t in tables)  # in units of e^top
+        log_m1 = -float(numeric_log_s_series(self.S, 1)[0])
+        m1_atoms = sum(mass * math.exp(math.log(loc) - top) for loc, mass in self.atoms if loc > 0)
+        m1_cont = math.exp(log_m1 - top) - m1_atoms
+        if not abs(m1_quad - m1_cont) <= 1e-8 * abs(m1_cont) + 1e-14 * math.exp(log_m1 - top):
+            raise CertificationError(f"the density's first moment {m1_quad * math.exp(top):.12g} differs from the "
+                                     f"series value {m1_cont * math.exp(top):.12g} of the continuous part")
+        self.quadrature_mass = quad_mass
         return tables
 
-    def _panel_integral(self, s_a, s_b, sing_left: bool):
-        """Integral of ``x rho(x) d(log x)`` over panels; first (if ``sing_left``) and last panel
-        by tanh-sinh."""
-        s_a, s_b = np.atleast_1d(np.asarray(s_a, float)), np.atleast_1d(np.asarray(s_b, float))
-        gx, gw = np.polynomial.legendre.leggauss(24)
-        gx, gw = 0.5 * (gx + 1), 0.5 * gw
-        nodes = s_a[:, None] + (s_b - s_a)[:, None] * gx[None, :]
-        out = (self._solve(nodes)[0] * (s_b - s_a)[:, None] * gw[None, :]).sum(axis=1)
-        tx, tw = _tanh_sinh(48, 0.09)
-        ends = [len(s_a) - 1] + ([0] if sing_left else [])
-        for j in ends:
-            nd = s_a[j] + (s_b[j] - s_a[j]) * tx
-            out[j] = float(np.sum(self._solve(nd)[0] * (s_b[j] - s_a[j]) * tw))
+    def _panel_fit(self, edges: np.ndarray, kind: np.ndarray):
+        """Legendre coefficients ``(P, 24)`` of ``g(tau) = x rho(x(s(tau))) s'(tau)`` per panel, and
+        each panel's mass (24-point Gauss-Legendre in ``tau``)."""
+        x, w = _GL24
+        a, b = edges[:-1], edges[1:]
+        tau = np.broadcast_to(x, (len(a), x.size))
+        s_nodes, ds = _panel_map(a[:, None], b[:, None], kind[:, None], tau)
+        g = self._solve(s_nodes.ravel())[0].reshape(s_nodes.shape) * ds
+        mass = g @ w
+        coef = (g * w) @ _LEG24.T * (np.arange(24) + 0.5)
+        return coef, mass
+
+    def _panel_mass(self, a, b, kind, rule) -> np.ndarray:
+        """Each panel's mass by the Gauss-Legendre ``rule`` in the panel variable ``tau``."""
+        x, w = rule
+        tau = np.broadcast_to(x, (len(a), x.size))
+        s_nodes, ds = _panel_map(np.asarray(a)[:, None], np.asarray(b)[:, None], np.asarray(kind)[:, None], tau)
+        return (self._solve(s_nodes.ravel())[0].reshape(s_nodes.shape) * ds) @ w
+
+    def _adaptive_panels(self, edges, kind, cm, max_rounds: int = 10):
+        """Fit every panel; split the panels whose interpolant misses a direct solve at the
+        non-node point ``tau = 0`` by more than ``1e-9`` of its largest coefficient (certificate 1),
+        until none does (or refuse). An end panel keeps its edge half as an end panel."""
+        for _ in range(max_rounds):
+            coef, mass = self._panel_fit(edges, kind)
+            tau = np.zeros(len(kind))
+            s_mid, ds_mid = _panel_map(edges[:-1], edges[1:], kind, tau)
+            g_mid = self._solve(s_mid)[0] * ds_mid
+            g_fit = np.polynomial.legendre.legval(tau, coef.T, tensor=False)
+            scale = np.max(np.abs(coef), axis=1) + 1e-300
+            bad = ~(np.abs(g_mid - g_fit) <= 1e-9 * scale + 1e-15 * cm)
+            if not np.any(bad):
+                return edges, kind, coef, mass
+            new_edges, new_kind = [edges[0]], []
+            for j in range(len(kind)):
+                a, b = edges[j], edges[j + 1]
+                if bad[j]:
+                    m = s_mid[j] if kind[j] == 0 else (a + b) / 2
+                    new_edges += [m, b]
+                    new_kind += [0 if kind[j] == 1 else kind[j], 1 if kind[j] == 1 else 0]
+                else:
+                    new_edges.append(b)
+                    new_kind.append(kind[j])
+            edges, kind = np.array(new_edges), np.array(new_kind)
+        j = int(np.flatnonzero(bad)[0])
+        raise CertificationError(f"the density of log x is not resolved on the panel [{edges[j]:.6g}, {edges[j + 1]:.6g}] "
+                                 f"after {max_rounds} refinements (interpolant {g_fit[j]:.6g}, solve {g_mid[j]:.6g})")
+
+    def _table_moment(self, t: dict, k: int, shift: float) -> float:
+        """``int e^{k (s - shift)} x rho(x) ds`` over one interval from its table (24-point rule)."""
+        x, w = _GL24
+        a, b = t["edges"][:-1], t["edges"][1:]
+        tau = np.broadcast_to(x, (len(a), x.size))
+        s_nodes, _ = _panel_map(a[:, None], b[:, None], t["kind"][:, None], tau)
+        g = np.polynomial.legendre.legval(tau.T, t["coef"].T, tensor=False).T  # the stored interpolant at the nodes
+        out = float(np.sum(g * np.exp(k * (s_nodes - shift)) * w))
+        if k == 0:
+            out += t["tail"]
         return out
 
     def quadrature_moment(self, k: int) -> float:
         """``E[X^k]`` by integrating the certified density (plus atoms): an independent check of
         :meth:`moment`, which comes from the series (``k = 0`` gives the total mass)."""
         k = check_int("k", k, minimum=0)
-        if self._intervals and self._table is None:
-            self._build_table()
-        total = sum(m * (loc ** k if k else 1.0) for loc, m in self.atoms)
-        gx, gw = np.polynomial.legendre.leggauss(24)
-        gx, gw = 0.5 * (gx + 1), 0.5 * gw
-        tx, tw = _tanh_sinh(48, 0.09)
-        for (lo, hi), (edges, cum, tail) in zip(self._intervals, self._table):
-            a, b = edges[:-1], edges[1:]
-            sing = np.zeros(len(a), bool)
-            sing[-1] = True
-            sing[0] |= lo > 0
-            for nx, nw, sel in ((gx, gw, ~sing), (tx, tw, sing)):
-                nd = a[sel][:, None] + (b - a)[sel][:, None] * nx[None, :]
-                total += float(np.sum(self._solve(nd)[0] * np.exp(k * nd) * (b - a)[sel][:, None] * nw[None, :]))
-            if k == 0:
-                total += tail
-        return total
+        total = sum(m * (loc**k if k else 1.0) for loc, m in self.atoms)
+        tables = self._table_or_build() or []
+        if not tables:
+            return total
+        top = max(t["edges"][-1] for t in tables)
+        cont = sum(self._table_moment(t, k, top) for t in tables)
+        return total + cont * math.exp(k * top)
 
-    def _cont_cdf_logx(self, s):
-        """Continuous mass below ``exp(s)`` (``s`` 1-D)."""
-        if self._table is None:
-            self._build_table()
+    def _cont_cdf_logx(self, s: np.ndarray) -> np.ndarray:
+        """Continuous mass below ``exp(s)`` (``s`` 1-D), from the certified table (no new solves)."""
         out = np.zeros(s.shape)
-        tx, tw = _tanh_sinh(48, 0.09)
-        gx, gw = np.polynomial.legendre.leggauss(24)
-        gx, gw = 0.5 * (gx + 1), 0.5 * gw
-        for (lo, hi), (edges, cum, tail) in zip(self._intervals, self._table):
-            out += np.where(s >= math.log(hi), cum[-1], 0.0)
+        for t in self._table_or_build() or []:
+            edges, cum = t["edges"], t["cum"]
+            out += np.where(s >= edges[-1], cum[-1], 0.0)
             inside = (s > edges[0]) & (s < edges[-1])
-            if lo == 0:
-                below = s <= edges[0]
-                out[below] += tail * 0  # mass below the first panel: at most `tail` (< 1e-13)
             if np.any(inside):
                 si = s[inside]
                 j = np.clip(np.searchsorted(edges, si) - 1, 0, len(edges) - 2)
-                a = edges[j]
-                part = np.zeros(si.shape)
-                # [a, s] inside one panel: Gauss-Legendre, except in the end panels (tanh-sinh, which
-                # handles the singular edges)
-                end = (j == len(edges) - 2) | ((j == 0) & (lo > 0))
-                for sel, nx, nw in ((~end, gx, gw), (end, tx, tw)):
-                    if np.any(sel):
-                        nd = a[sel, None] + (si[sel] - a[sel])[:, None] * nx[None, :]
-                        part[sel] = (self._solve(nd)[0] * (si[sel] - a[sel])[:, None] * nw[None, :]).sum(axis=1)
-                out[inside] += cum[j] + part
+                tau = _panel_tau(edges[j], edges[j + 1], t["kind"][j], si)
+                ic = np.polynomial.legendre.legint(t["coef"][j].T, lbnd=-1)
+                out[inside] += cum[j] + np.polynomial.legendre.legval(tau, ic, tensor=False)
         return out
 
     def _cdf(self, x) -> np.ndarray:
-        """``P(X <= x)`` including every atom; the continuous part by quadrature in log x."""
+        """``P(X <= x)`` including every atom; the continuous part from the certified table."""
         x = np.asarray(x, dtype=float)
         out = np.zeros(x.shape)
         for loc, mass in self.atoms:
@@ -377,9 +486,16 @@ class FreeProductLaw(SpectralLaw):
             out = out + cont.reshape(x.shape)
         return np.clip(out, 0.0, 1.0)
 
+    def _cdf_logx(self, s: np.ndarray) -> np.ndarray:
+        """``P(X <= e^s)`` (atoms included) as a function of ``s = log x``."""
+        out = self._cont_cdf_logx(s)
+        for loc, mass in self.atoms:
+            out = out + mass * ((loc == 0) | (s >= (math.log(loc) if loc > 0 else -np.inf)))
+        return out
+
     def _ppf(self, q) -> np.ndarray:
-        """Smallest ``x`` with ``cdf(x) >= q``: bracket on the panel grid, then safeguarded Newton
-        in ``s = log x`` (``d cdf / ds = x rho(x)``), vectorized over ``q``."""
+        """Smallest ``x`` with ``cdf(x) >= q``: bracket on the panel ends, then Chandrupatla's method
+        (:func:`scipy.optimize.elementwise.find_root`) on ``cdf(e^s) - q`` in ``s = log x``."""
         q = np.asarray(q, dtype=float)
         flat = q.ravel()
         out = np.zeros(flat.shape)
@@ -390,53 +506,25 @@ class FreeProductLaw(SpectralLaw):
         qq = flat[todo]
         j = np.clip(np.searchsorted(grid_c, qq), 0, grid_s.size - 1)
         lo = np.where(j > 0, grid_s[np.maximum(j - 1, 0)], grid_s[0] - 50.0)
-        hi = grid_s[j].copy()
-        clo = np.where(j > 0, grid_c[np.maximum(j - 1, 0)], 0.0)
-        chi_ = grid_c[j]
-        with np.errstate(all="ignore"):
-            s = np.where(chi_ > clo, lo + (hi - lo) * (qq - clo) / (chi_ - clo), hi)
-        s = np.clip(s, lo, hi)
-        act = np.ones(qq.shape, bool)
-        res = hi.copy()
-        for _ in range(60):
-            idx = np.flatnonzero(act)
-            si = s[idx]
-            f = self._cdf(np.exp(si)) - qq[idx]
-            lo[idx] = np.where(f < 0, si, lo[idx])
-            hi[idx] = np.where(f >= 0, si, hi[idx])
-            xs = np.exp(si)
-            dens = np.zeros(si.shape)
-            inside = self._inside(xs)
-            if np.any(inside):
-                dens[inside] = self._solve(si[inside])[0]
-            with np.errstate(all="ignore"):
-                step = np.where(dens > 0, f / dens, np.inf)
-            new = si - step
-            bad = ~np.isfinite(new) | (new <= lo[idx]) | (new >= hi[idx])
-            new = np.where(bad, 0.5 * (lo[idx] + hi[idx]), new)
-            conv_f = np.abs(f) < 1e-13
-            conv_s = ~bad & (np.abs(step) < 1e-12)
-            conv_b = hi[idx] - lo[idx] < 1e-13 * np.maximum(1.0, np.abs(hi[idx]))
-            res[idx] = np.where(conv_f, si, np.where(conv_s, new, hi[idx]))
-            s[idx] = new
-            done = conv_f | conv_s | conv_b
-            act[idx[done]] = False
-            if not np.any(act):
-                break
-        res[act] = hi[act]
-        out[todo] = np.exp(res)
+        hi = grid_s[j]
+        exact = grid_c[j] == qq
+        res = elementwise.find_root(lambda v, qv: self._cdf_logx(v) - qv, (lo, np.maximum(hi, lo + 1e-300)), args=(qq,),
+                                    tolerances={"xatol": 1e-14, "xrtol": 4e-16})
+        # the smallest s with cdf >= q: the bracket end on the "cdf >= q" side
+        fx = np.asarray(res.f_x, dtype=float)
+        sol = np.where(exact, hi, np.where(fx >= 0, np.asarray(res.x, dtype=float), np.asarray(res.bracket[1], dtype=float)))
+        out[todo] = np.exp(sol)
         return out.reshape(q.shape)
 
     def _cdf_grid(self):
-        """(log x, cdf) at panel ends and atoms, sorted (for interpolation and ppf brackets)."""
-        if getattr(self, "_grid", None) is None:
-            if self._intervals and self._table is None:
-                self._build_table()
-            pts = [e for e, _, _ in (self._table or [])]
+        """(log x, cdf) at panel ends and atoms, sorted (ppf brackets)."""
+        if self._grid is None:
+            tables = self._table_or_build() or []
+            pts = [t["edges"] for t in tables]
             pts += [np.array([math.log(loc)]) for loc, _ in self.atoms if loc > 0]
             s = np.unique(np.concatenate(pts)) if pts else np.array([])
-            c = self.cdf(np.exp(s)) if s.size else np.array([])
-            self._grid = (s, np.maximum.accumulate(c))
+            c = self._cdf_logx(s) if s.size else np.array([])
+            self._grid = (s, np.maximum.accumulate(np.clip(c, 0.0, 1.0)))
         return self._grid
 
     # ---- moments ------------------------------------------------------------------------------
@@ -468,19 +556,9 @@ class FreeProductLaw(SpectralLaw):
         return moments_from_s_transform(self.S, order)
 
     def rvs(self, size=None, *, rng=None) -> np.ndarray:
-        """Samples by inverse-cdf interpolation (in log x) on the quadrature grid; atoms exact.
-
-        ``rng``: Generator, SeedSequence, int or None (SFC64). Accuracy is that of linear
-        interpolation of the cdf in log x between panel ends (0.25 apart near the top).
-        """
+        """Samples ``ppf(U)``, ``U`` uniform from ``rng`` (Generator, SeedSequence, int or None);
+        the quantile function comes from the certified table (atoms exact)."""
         g = _rng(rng)
         u = g.random(size)
-        s, c = self._cdf_grid()
-        out = np.exp(np.interp(u, c, s)) if s.size else np.zeros(np.shape(u))
-        for loc, mass in self.atoms:
-            if loc == 0:
-                out = np.where(u < mass, 0.0, out)
-            else:
-                below = float(self._cdf(np.array([loc * (1 - 1e-12)]))[0])
-                out = np.where((u >= below) & (u < below + mass), loc, out)
+        out = self.ppf(u)
         return out if size is not None else float(out)

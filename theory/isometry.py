@@ -45,6 +45,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from scipy import special
 
 from degeneracy.errors import ArgumentValueError, NumericalFailure
 from degeneracy.validation import check_choice, check_positive_int, check_real
@@ -147,6 +148,15 @@ def jacobian_moments(activation, depth: int, *, weights: str, sigma_w2, sigma_b2
     return (mean, mean**2 * nv)
 
 
+def _normal_mass(lo: float, hi: float, s: float) -> float:
+    """``P(lo < h < hi)``, ``h ~ N(0, s^2)``, from the nearer tail (accurate for tiny masses)."""
+    if lo >= 0:
+        return float(special.ndtr(-lo / s) - special.ndtr(-hi / s))
+    if hi <= 0:
+        return float(special.ndtr(hi / s) - special.ndtr(lo / s))
+    return float(1.0 - special.ndtr(lo / s) - special.ndtr(-hi / s))
+
+
 @lru_cache(maxsize=128)
 def _derivative_law(act: Activation, q: float):
     """The law of ``phi'(h)^2``, ``h ~ N(0, q)``: an STransform factor (cached per activation and q)."""
@@ -154,15 +164,15 @@ def _derivative_law(act: Activation, q: float):
         s = math.sqrt(q)
         masses: dict = {}
         for lo, hi, _, val in act.pieces:
-            mass = 0.5 * (math.erf(hi / (s * math.sqrt(2))) - math.erf(lo / (s * math.sqrt(2)))) if q > 0 else float(lo < 0 < hi)
+            mass = _normal_mass(lo, hi, s) if q > 0 else float(lo < 0 < hi)
             if mass > 0:
                 masses[float(val) ** 2] = masses.get(float(val) ** 2, 0.0) + mass
         if len(masses) == 1:
             (v,) = masses
             return STransform.scale(v) if v != 1.0 else STransform.orthogonal()
         if set(masses) == {0.0, 1.0}:
-            # 1 - p = mass of the zero pieces, summed from erfc: no cancellation near p = 1
-            return STransform.bernoulli(masses[1.0])
+            # 1 - p = mass of the zero pieces, from the Gaussian tails: no cancellation near p = 1
+            return STransform.bernoulli(complement=masses[0.0])
         vals = sorted(masses)
         return STransform.discrete(vals, [masses[v] / sum(masses.values()) for v in vals])
     smooth = [p for p in act.pieces if p[2] in ("smooth", "proxy")]
@@ -175,10 +185,7 @@ def _derivative_law(act: Activation, q: float):
         d1, d2, d3 = act.derivatives_on(-14 * sq - 1.0, 14 * sq + 1.0)
     else:
         d1, d2, d3 = act.dphi, act.d2phi, act.d3phi
-    atoms = []
-    for clo, chi_, _, val in consts:
-        mass = 0.5 * (math.erf(chi_ / (sq * math.sqrt(2))) - math.erf(clo / (sq * math.sqrt(2))))
-        atoms.append((float(val) ** 2, mass))
+    atoms = [(float(val) ** 2, _normal_mass(clo, chi_, sq)) for clo, chi_, _, val in consts]
     if math.isinf(lo) and math.isinf(hi):
         law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, even=act.even, key=(act.key, q))
     elif math.isinf(lo):

@@ -49,7 +49,7 @@ import sympy as sp
 from degeneracy.errors import ArgumentValueError
 from degeneracy.validation import check_positive_int, check_probability, check_real
 
-from .free_factors import _Discrete, _exact, _Linear, _Measure, law_numeric
+from .free_factors import OneMinus, _Discrete, _exact, _Linear, _Measure, law_numeric
 from .free_law import FreeProductLaw
 from .free_series import _series_of_s, moments_from_s_transform, numeric_moments
 
@@ -123,14 +123,27 @@ class STransform:
         return cls.scale(_exact(s) ** 2 if isinstance(s, (numbers.Integral, Fraction, sp.Basic)) else s * s)
 
     @classmethod
-    def bernoulli(cls, p) -> "STransform":
+    def bernoulli(cls, p=None, *, complement=None) -> "STransform":
         """Bernoulli(p) on {0, 1}: ``S(z) = (1 + z) / (p + z)`` (a derivative mask ``D^2``).
 
         ``psi(z) = p z / (1 - z)``, so ``chi(y) = y / (p + y)`` and ``S = chi (1 + y) / y``.
+        Give ``complement = 1 - p`` instead of ``p`` when ``p`` is within rounding of 1 (the
+        atom at 0 and the continuous part then keep their relative accuracy).
 
         >>> STransform.bernoulli(Fraction(1, 4)).moments(3)
         [1/4, 1/4, 1/4]
+        >>> STransform.bernoulli(complement=1e-15).atom_at_zero
+        1e-15
         """
+        if complement is not None:
+            if p is not None:
+                raise ArgumentValueError("give p or complement, not both")
+            c = check_probability("complement", complement, open_right=True)
+            if c == 0:
+                return cls.orthogonal()
+            return cls(linear=(_Linear(1, 1, 1), _Linear(OneMinus(c), 1, -1)), atom0=c)
+        if p is None:
+            raise ArgumentValueError("bernoulli needs p or complement")
         if isinstance(p, (Fraction, sp.Basic)):
             pv = float(p)
             if not 0 < pv <= 1:
