@@ -94,13 +94,17 @@ class Activation:
         ``phi'(h)^2`` is even in ``h``.
     kinks : tuple of float
         Points where ``phi`` or ``phi'`` is not smooth (quadrature breakpoints).
+    logdphi : callable, optional
+        ``h -> (log phi', (log phi')', (log phi')'')`` on the analytic piece when ``phi' > 0`` there
+        (complex input): a faster route for the Jacobian-spectrum solver.
     """
 
     def __init__(self, name: str, phi: ArrayFn, dphi: ArrayFn, d2phi: ArrayFn | None = None,
                  d3phi: ArrayFn | None = None, *, pieces=((-INF, INF, "smooth", None),), strip: float = 1.0,
-                 even: bool = False, kinks: tuple = (), key=None):
+                 even: bool = False, kinks: tuple = (), key=None, logdphi: ArrayFn | None = None):
         self.name = str(name)
         self.phi, self.dphi, self.d2phi, self.d3phi = phi, dphi, d2phi, d3phi
+        self.logdphi = logdphi
         self.pieces = tuple(pieces)
         self.strip = float(strip)
         self.even = bool(even)
@@ -276,8 +280,13 @@ def _tanh():
         t = np.tanh(x)
         return _sech2(x) * (4.0 * t * t - 2.0 * _sech2(x))
 
+    def logd(x):
+        t = np.tanh(x)
+        u = 1.0 - t * t
+        return np.log(u), -2.0 * t, -2.0 * u
+
     return Activation("tanh", lambda x: np.tanh(np.asarray(x, dtype=float)), lambda x: _sech2(np.asarray(x)),
-                      d2, d3, strip=math.pi / 2, even=True, key=("tanh",))
+                      d2, d3, strip=math.pi / 2, even=True, key=("tanh",), logdphi=logd)
 
 
 def _erf():
@@ -287,8 +296,11 @@ def _erf():
         x = np.asarray(x)
         return c * np.exp(-x * x)
 
+    def logd(x):
+        return math.log(c) - x * x, -2.0 * x, -2.0 + 0.0 * x
+
     return Activation("erf", lambda x: special.erf(np.asarray(x, dtype=float)), d1, lambda x: -2.0 * x * d1(x),
-                      lambda x: (4.0 * x * x - 2.0) * d1(x), strip=INF, even=True, key=("erf",))
+                      lambda x: (4.0 * x * x - 2.0) * d1(x), strip=INF, even=True, key=("erf",), logdphi=logd)
 
 
 def _sigmoid():
@@ -304,8 +316,12 @@ def _sigmoid():
         s = _sigma(x)
         return s * (1.0 - s) * (1.0 - 6.0 * s + 6.0 * s * s)
 
+    def logd(x):
+        s = _sigma(x)
+        return np.log(s) + np.log(1.0 - s), 1.0 - 2.0 * s, -2.0 * s * (1.0 - s)
+
     return Activation("sigmoid", lambda x: _sigma(np.asarray(x, dtype=float)), d1, d2, d3, strip=math.pi,
-                      even=True, key=("sigmoid",))
+                      even=True, key=("sigmoid",), logdphi=logd)
 
 
 def _softplus():
@@ -321,7 +337,12 @@ def _softplus():
         s = _sigma(x)
         return s * (1.0 - s) * (1.0 - 2.0 * s)
 
-    return Activation("softplus", phi_, lambda x: _sigma(np.asarray(x)), d2, d3, strip=math.pi, key=("softplus",))
+    def logd(x):
+        s = _sigma(x)
+        return np.log(s), 1.0 - s, -s * (1.0 - s)
+
+    return Activation("softplus", phi_, lambda x: _sigma(np.asarray(x)), d2, d3, strip=math.pi, key=("softplus",),
+                      logdphi=logd)
 
 
 def _gelu():
@@ -381,9 +402,12 @@ def elu(alpha: float = 1.0, *, scale: float = 1.0, name: str | None = None) -> A
     def d23(x):
         return lam * a * np.exp(x)
 
+    def logd(x):
+        return math.log(lam * a) + x, 1.0 + 0.0 * x, 0.0 * x
+
     nm = name or (f"elu({a:g})" if lam == 1.0 else f"elu({a:g}, scale={lam:g})")
     return Activation(nm, phi_, dphi_, d23, d23, pieces=((-INF, 0.0, "smooth", None), (0.0, INF, "const", lam)),
-                      strip=INF, kinks=(0.0,), key=("elu", a, lam))
+                      strip=INF, kinks=(0.0,), key=("elu", a, lam), logdphi=logd)
 
 
 ACTIVATIONS: dict[str, Activation] = {

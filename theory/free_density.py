@@ -113,6 +113,10 @@ class Equation:
     def F_and_dF(self, u, logw):
         """``F(u) = log w - log y(u)`` and ``dF/du``; non-finite where ``u`` is outside the domain
         (the callers treat those as failed steps or refuse them)."""
+        return self.F_dF_m(u, logw)[:2]
+
+    def F_dF_m(self, u, logw):
+        """``(F, dF/du, m)`` in one evaluation of the factors."""
         with np.errstate(all="ignore"):
             m, opm, facs, dpsi = self._parts_d(u)
             F = logw - self.logy(u, (m, opm, facs))
@@ -120,9 +124,9 @@ class Equation:
             for (a, b, e, a0), fv in zip(self.lin, facs):
                 dm = dm + e * b / fv
             if self.disc is None:
-                return F, dm
+                return F, dm, m
             dm = dm + self.eD * (1 / opm - 1 / m)
-            return F, dm * dpsi + self.eD / u
+            return F, dm * dpsi + self.eD / u, m
 
     def real_logy(self, u):
         """Real ``log y`` at a real unknown ``u`` (``u = m + k`` for rational ``S``, ``u = z`` with a
@@ -202,8 +206,8 @@ def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
     n = logx.size
     u = eq.negative_axis_root(logx)
     theta = np.full(n, np.pi)
-    # polish on the negative axis (the bisection leaves |dv| ~ 1e-16 * 1400)
-    for _ in range(6):
+    # polish on the negative axis (the bracketing solver leaves |dv| ~ 1e-16 * 1400)
+    for _ in range(3):
         F, dF = eq.F_and_dF(u, logx + 1j * theta)
         u = u - F / dF
     # if the bisection ended at the domain boundary the root is not interior: certify below
@@ -211,6 +215,7 @@ def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
     active = np.ones(n, bool)
     stuck = np.zeros(n, bool)
     tau_min = math.log(theta_min)
+    _, dF_cur, m_cur = eq.F_dF_m(u, logx + 1j * theta)
     for _ in range(4000):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -219,35 +224,44 @@ def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
         lx = logx[idx]
         tau_new = np.maximum(np.log(th) - hi, tau_min)
         th_new = np.exp(tau_new)
-        F, dF = eq.F_and_dF(ui, lx + 1j * th)
-        du_dtheta = -1j / dF
+        du_dtheta = -1j / dF_cur[idx]
         pred = ui + du_dtheta * (th_new - th)
         v = pred.copy()
         lw = lx + 1j * th_new
+        Fv = np.full(idx.size, np.nan + 0j)
+        dFv = np.full(idx.size, np.nan + 0j)
+        m_new = np.full(idx.size, np.nan + 0j)
         it = np.arange(idx.size)
+        conv = np.zeros(idx.size, bool)
         for _ in range(12):  # Newton, iterating only the points not yet converged
-            Fv, dFv = eq.F_and_dF(v[it], lw[it])
-            with np.errstate(all="ignore"):
-                step = Fv / dFv
+            F_it, dF_it, m_it = eq.F_dF_m(v[it], lw[it])
+            Fv[it], dFv[it], m_new[it] = F_it, dF_it, m_it
+            step = F_it / dF_it
             v[it] = v[it] - step
-            keep = ~(np.abs(step) <= 1e-13 * np.abs(v[it])) & np.isfinite(v[it])
-            it = it[keep]
+            done = (np.abs(step) <= 1e-13 * np.abs(v[it])) & np.isfinite(v[it])
+            conv[it[done]] = True
+            it = it[~done & np.isfinite(v[it])]
             if it.size == 0:
                 break
-        Fv, _ = eq.F_and_dF(v, lw)
-        m_new = eq.m_of(v)
+        # (F, dF, m) are those of the last iterate before its final step of < 1e-13 relative: the
+        # accepted point's residual is below theirs (quadratic convergence)
         ok = (
             np.isfinite(v)
-            & (np.abs(Fv) < 1e-11)
+            # converged, or at the noise floor of the factors' evaluation (1 + m next to 0 loses
+            # relative digits): well inside the 1e-9 residual the final certificate asks for
+            & (conv | (np.abs(Fv) < 1e-9))
             # the corrector must stay near the predictor (no branch jump); within 1e-6 of the
             # real axis only the conjugate root is nearby, which the sign test below excludes
-            & ((np.abs(v - pred) <= 0.3 * np.abs(pred - ui) + 1e-13 * np.abs(v)) | (th_new < 1e-6))
+            & ((np.abs(v - pred) <= 0.3 * np.abs(pred - ui) + 1e-9 * np.abs(v)) | (th_new < 1e-6))
             & (m_new.imag <= 1e-12 * np.abs(m_new))
         )
         acc = idx[ok]
         u[acc] = v[ok]
+        dF_cur[acc] = dFv[ok]
+        m_cur[acc] = m_new[ok]
         theta[acc] = th_new[ok]
-        h[acc] = np.minimum(h[acc] * 1.6, 1.5)
+        # the path flattens as theta -> 0 (m(theta) = m(0) + O(theta)): let the step in log(theta) grow
+        h[acc] = np.minimum(h[acc] * 1.8, 3.0)
         rej = idx[~ok]
         h[rej] *= 0.4
         stuck[rej[h[rej] < 1e-9]] = True
@@ -260,7 +274,7 @@ def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
     # a continuous law factor: its transforms on the axis are boundary values whose side the
     # continuation (theta_min > 0) fixes.
     if eq.continuous:
-        return u, eq.m_of(u), theta, stuck
+        return u, m_cur, theta, stuck
     v = u.copy()
     with np.errstate(all="ignore"):
         for _ in range(8):

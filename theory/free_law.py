@@ -337,12 +337,16 @@ class FreeProductLaw(SpectralLaw):
                 # upper neighbour and bound the mass below by the local exponential decay
                 d = np.concatenate([np.arange(1.0, 60.0), 60.0 * 1.1 ** np.arange(0, 100)])
                 d = d[d < 40000]
-                scan = self._solve(shi - d, certify=False)[0]
-                below = np.flatnonzero(~(scan > 1e-15 * cm))
-                if below.size == 0:
+                i = None
+                for c0 in range(0, d.size, 20):  # in chunks: never solve far below where it is needed
+                    scan = self._solve(shi - d[c0:c0 + 20], certify=False)[0]
+                    below = np.flatnonzero(~(scan > 1e-15 * cm))
+                    if below.size:
+                        i = c0 + int(below[0])
+                        break
+                if i is None:
                     raise CertificationError("the density of log x does not fall below 1e-15 of the continuous mass "
                                              f"above log x = {shi - d[-1]:.6g}")
-                i = int(below[0])
                 s_lo, s_up = shi - d[i], shi - (d[i - 1] if i > 0 else 0.5 * d[0])
                 xr0 = self._solve(np.array([s_lo, s_up]))[0]
                 beta = (math.log(max(xr0[1], 1e-300)) - math.log(max(xr0[0], 1e-300))) / (s_up - s_lo)

@@ -181,17 +181,20 @@ def _derivative_law(act: Activation, q: float):
     if len(smooth) != 1:
         raise ArgumentValueError(f"activation {act.name!r}: phi' must be analytic on one interval (whole line or half line)")
     lo, hi, kind, _ = smooth[0]
+    logd = None
     if kind == "proxy":
         d1, d2, d3 = act.derivatives_on(-14 * sq - 1.0, 14 * sq + 1.0)
     else:
-        d1, d2, d3 = act.dphi, act.d2phi, act.d3phi
+        d1, d2, d3, logd = act.dphi, act.d2phi, act.d3phi, act.logdphi
     atoms = [(float(val) ** 2, _normal_mass(clo, chi_, sq)) for clo, chi_, _, val in consts]
     if math.isinf(lo) and math.isinf(hi):
-        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, even=act.even, key=(act.key, q))
+        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, even=act.even, key=(act.key, q), logdphi=logd)
     elif math.isinf(lo):
-        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, half_line=(hi, -1), atoms=atoms, key=(act.key, q))
+        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, half_line=(hi, -1), atoms=atoms, key=(act.key, q),
+                                   logdphi=logd)
     elif math.isinf(hi):
-        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, half_line=(lo, 1), atoms=atoms, key=(act.key, q))
+        law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, half_line=(lo, 1), atoms=atoms, key=(act.key, q),
+                                   logdphi=logd)
     else:
         raise ArgumentValueError(f"activation {act.name!r}: a bounded analytic piece of phi' is not supported")
     return STransform.from_law(law)

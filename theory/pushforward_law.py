@@ -94,6 +94,7 @@ class Piece:
     s_hi: float
     hh: float
     even: bool = False
+    logdphi: Callable | None = None
     _tables: dict = field(default_factory=dict, repr=False)
     _mono: list | None = field(default=None, repr=False)
 
@@ -103,8 +104,11 @@ class Piece:
         ``sigma`` is the sign of ``phi'`` on the real run the root belongs to (``T = exp(2 L)``);
         ``L'`` and ``L''`` do not depend on it."""
         h, h1, h2 = self.h_of(s)
-        p1, p2, p3 = self.dphi(h), self.d2phi(h), self.d3phi(h)
         with np.errstate(all="ignore"):
+            if self.logdphi is not None and np.all(np.asarray(sig) > 0):
+                L, l1, l2 = self.logdphi(h)
+                return L, h1 * l1, h2 * l1 + h1 * h1 * l2
+            p1, p2, p3 = self.dphi(h), self.d2phi(h), self.d3phi(h)
             L = np.log(sig * p1)
             r2 = p2 / p1
             d1 = h1 * r2
@@ -172,9 +176,33 @@ class Piece:
                         kinds.append(("zero", float(s0), slope))
                     else:
                         kinds.append("extremum")
-                runs.append((s[idx], L[idx], tuple(kinds), float(np.sign(p[idx[0]]))))
+                _, d1, _ = self.L_and_derivs(s[idx] + 0j, float(np.sign(p[idx[0]])))
+                runs.append((s[idx], L[idx], tuple(kinds), float(np.sign(p[idx[0]])), np.real(d1)))
             self._mono = runs
         return self._mono
+
+    def strip_box(self, y_max: float):
+        """``(min Re L, max Re L, max |Im L|)`` over the strip ``|Im s| <= y_max`` of the range
+        (sampled on a grid, with a 50% margin on ``|Im L|`` and 2 on ``Re L``); cached."""
+        key = ("box", round(y_max, 12))
+        if key not in self._tables:
+            lo = -self.s_hi if self.even else self.s_lo
+            x = np.arange(lo - 1.0, self.s_hi + 1.0 + self.hh / 4, self.hh / 4)
+            eta = np.linspace(-y_max, y_max, 13)
+            grid = x[:, None] + 1j * eta[None, :]
+            runs = self.monotone_runs()
+            out = []
+            for sig in sorted({r[3] for r in runs}) or [1.0]:  # noqa: B007
+                L, _, _ = self.L_and_derivs(grid.ravel(), sig)
+                L = L[np.isfinite(L)]
+                if L.size:
+                    out.append((float(L.real.min()), float(L.real.max()), float(np.abs(L.imag).max())))
+            if not out:
+                self._tables[key] = (np.inf, -np.inf, 0.0)
+            else:
+                self._tables[key] = (min(o[0] for o in out) - 2.0, max(o[1] for o in out) + 2.0,
+                                     1.5 * max(o[2] for o in out))
+        return self._tables[key]
 
     # ---- poles ----------------------------------------------------------------------------
     def poles(self, w: np.ndarray, y_max: float):
@@ -186,10 +214,20 @@ class Piece:
             half = 0.5 * np.log(w)
         rho = half.real
         alt = np.abs(half.imag) > 0.25 * np.pi
+        # cheap exclusion: L maps the strip |Im s| < y_max into a box of the log plane; a point whose
+        # targets lie outside it has no root there (the finer-level certificate guards the box)
+        re_lo, re_hi, im_max = self.strip_box(y_max)
+        near = (rho >= re_lo) & (rho <= re_hi) & ((np.abs(half.imag) <= im_max) | (np.pi - np.abs(half.imag) <= im_max))
+        if not np.any(near):
+            return np.zeros(0, int), np.zeros(0, complex)
+        if not np.all(near):
+            keep = np.flatnonzero(near)
+            ii, ss = self.poles(w[keep], y_max)
+            return keep[ii], ss
         seeds, targets, sigs, owners, homo = [], [], [], [], []
-        for s_tab, L_tab, kinds, sig in self.monotone_runs():
+        for s_tab, L_tab, kinds, sig, d1_tab in self.monotone_runs():
             inc = L_tab[-1] > L_tab[0]
-            Ls, ss = (L_tab, s_tab) if inc else (L_tab[::-1], s_tab[::-1])
+            Ls, ss, ds_ = (L_tab, s_tab, d1_tab) if inc else (L_tab[::-1], s_tab[::-1], d1_tab[::-1])
             k_lo, k_hi = (kinds[0], kinds[1]) if inc else (kinds[1], kinds[0])  # by L, not by s
             for fam in (0, 1):
                 if fam == 0:
@@ -199,10 +237,10 @@ class Piece:
                 inside = np.flatnonzero(sel & (rho >= Ls[0]) & (rho <= Ls[-1]))
                 if inside.size:
                     s0 = np.interp(rho[inside], Ls, ss)
-                    _, d1, _ = self.L_and_derivs(s0 + 0j)
+                    d1 = np.interp(rho[inside], Ls, ds_)
                     with np.errstate(all="ignore"):
                         guess = np.abs(target[inside].imag / d1)
-                    keep = ~(guess > 3.0 * y_max)  # first-order distance from the axis: far poles are negligible
+                    keep = ~(guess > 1.5 * y_max)  # first-order distance from the axis: far poles are negligible
                     inside = inside[keep]
                     seeds.append(s0[keep] + 0j)
                     targets.append(target[inside])
@@ -214,6 +252,7 @@ class Piece:
                 if k_hi == "extremum" and top.size:
                     sc = ss[-1]
                     Lc, _, d2 = self.L_and_derivs(np.array([sc + 0j]), sig)
+                    top = top[np.abs(target[top] - Lc[0]) <= 8.0 * y_max**2 * abs(d2[0])]  # |s - s_c| <~ 2 y_max
                     direction = np.sign(ss[-2] - ss[-1])
                     with np.errstate(all="ignore"):
                         seeds.append(sc + direction * np.sqrt(2 * (target[top] - Lc[0]) / d2[0]))
@@ -225,6 +264,7 @@ class Piece:
                 bot = np.flatnonzero(sel & (rho < Ls[0]))
                 if isinstance(k_lo, tuple) and bot.size:
                     _, s0z, slope = k_lo
+                    bot = bot[np.exp(rho[bot]) <= 2.0 * y_max * abs(slope)]
                     with np.errstate(all="ignore"):
                         seeds.append(s0z + np.sign(ss[0] - s0z) * np.exp(target[bot]) / abs(slope))
                     targets.append(target[bot])
@@ -273,12 +313,16 @@ class Piece:
         ``dA = d/dz A = int omega T / (1 - z T)^2`` for this piece, with pole corrections."""
         s_k, w_k, t_k, off, hh = self.table(level)
         z = np.asarray(z, dtype=complex).ravel()
+        key = ("weights", level)
+        if key not in self._tables:  # [omega, omega t] at the nodes, as one complex matrix
+            self._tables[key] = np.stack([w_k, w_k * t_k], axis=1).astype(complex)
+        wm = self._tables[key]
         with np.errstate(all="ignore"):
-            zt = z[:, None] * t_k[None, :]
-            r = 1.0 / (1.0 - zt)
-            A = r @ w_k
-            B = (zt * r) @ w_k
-            dA = (r * r) @ (w_k * t_k)
+            r = 1.0 / (1.0 - z[:, None] * t_k[None, :])
+            AB = r @ wm
+            A, B = AB[:, 0], z * AB[:, 1]
+            r *= r
+            dA = r @ wm[:, 1]
             y_max = _LOG_TOL * hh / (2 * np.pi)
             w = 1.0 / z
         ii, sj = self.poles(w, y_max)
@@ -487,7 +531,7 @@ def _tail_range(h_of, omega, dphi, lo: float, hi: float, lo_max: float, hi_max: 
 
 
 def gaussian_pushforward(dphi, d2phi, d3phi, *, q: float, strip: float = 1.0, even: bool = False,
-                         half_line: tuple | None = None, atoms=(), key=None) -> PushforwardLaw:
+                         half_line: tuple | None = None, atoms=(), key=None, logdphi=None) -> PushforwardLaw:
     """The law of ``t = phi'(h)^2``, ``h ~ N(0, q)``, for an analytic ``phi'`` (or analytic on a
     half line ``h < c`` / ``h > c``, the rest carried by ``atoms``).
 
@@ -508,12 +552,15 @@ def gaussian_pushforward(dphi, d2phi, d3phi, *, q: float, strip: float = 1.0, ev
         Point masses of ``t`` (constant pieces of ``phi'``).
     key : hashable
         Identity of the law (for caching and equality).
+    logdphi : callable, optional
+        ``h -> (log phi', (log phi')', (log phi')'')`` for a positive ``phi'`` (faster and better
+        conditioned than forming them from the three derivatives).
     """
     if not (q > 0 and math.isfinite(q)):
         raise ArgumentValueError(f"q must be a positive finite number, got {q!r}")
     sq = math.sqrt(q)
     d_native = (strip / sq) if math.isfinite(strip) else math.inf
-    hh = min(0.25, 2 * math.pi * d_native / (_LOG_TOL + 4.0)) if math.isfinite(d_native) else 0.25
+    hh = min(0.125, 2 * math.pi * d_native / (_LOG_TOL + 4.0)) if math.isfinite(d_native) else 0.125
     if half_line is None:
         h_of, omega = _whole_line(sq)
         s_lo, s_hi = _tail_range(h_of, omega, dphi, -12.0, 12.0, -38.5, 38.5)
@@ -528,7 +575,7 @@ def gaussian_pushforward(dphi, d2phi, d3phi, *, q: float, strip: float = 1.0, ev
         s_hi0 = max(reach, 0.0) + 2.0
         s_lo, s_hi = _tail_range(h_of, omega, dphi, -40.0, s_hi0, -40.0, s_hi0 + 27.0)
         even = False
-    piece = Piece(h_of, omega, dphi, d2phi, d3phi, s_lo, s_hi, hh, even=even)
+    piece = Piece(h_of, omega, dphi, d2phi, d3phi, s_lo, s_hi, hh, even=even, logdphi=logdphi)
     # hull of the continuous support (from a fine real table)
     s = np.linspace(-s_hi if even else s_lo, s_hi, 20001)
     t = np.asarray(dphi(h_of(s)[0]), dtype=float) ** 2
