@@ -140,7 +140,8 @@ class Piece:
     def monotone_runs(self):
         """Maximal runs of a fine real table on which ``L`` (real there) is monotone:
         ``(s, L, ends)`` with ``ends = (kind_lo, kind_hi)`` for the run's first and last point in
-        ``s``: ``"range"`` (end of the range), ``"extremum"`` (a critical point of ``phi'``) or
+        ``s``: ``"range"`` (end of the range), ``("extremum", s_c, L_c, L''_c)`` (a critical point of
+        ``phi'``, refined off the table) or
         ``("zero", s0, slope)`` (a zero of ``phi'`` at ``s0`` with ``d phi'/ds = slope`` there)."""
         if self._mono is None:
             step = self.hh / 8
@@ -174,8 +175,14 @@ class Piece:
                         hz, h1, _ = self.h_of(np.array([s0]))
                         slope = float(np.real(self.d2phi(hz)[0] * np.broadcast_to(h1, hz.shape)[0]))
                         kinds.append(("zero", float(s0), slope))
-                    else:
-                        kinds.append("extremum")
+                    else:  # the critical point of phi' itself, refined off the table by Newton on L'
+                        sc = complex(s[end])
+                        sg = float(np.sign(p[end]))
+                        for _ in range(4):
+                            _, d1, d2 = self.L_and_derivs(np.array([sc]), sg)
+                            sc = complex(sc - d1[0] / d2[0]).real + 0j
+                        Lc, _, d2 = self.L_and_derivs(np.array([sc]), sg)
+                        kinds.append(("extremum", sc.real, float(Lc[0].real), float(d2[0].real)))
                 _, d1, _ = self.L_and_derivs(s[idx] + 0j, float(np.sign(p[idx[0]])))
                 runs.append((s[idx], L[idx], tuple(kinds), float(np.sign(p[idx[0]])), np.real(d1)))
             self._mono = runs
@@ -248,21 +255,21 @@ class Piece:
                     homo.append(np.ones(inside.size, bool))
                     sigs.append(np.full(inside.size, sig))
                 # beyond the top of the run: a critical point of phi' (two roots merge there)
-                top = np.flatnonzero(sel & (rho > Ls[-1]))
-                if k_hi == "extremum" and top.size:
-                    sc = ss[-1]
-                    Lc, _, d2 = self.L_and_derivs(np.array([sc + 0j]), sig)
-                    top = top[np.abs(target[top] - Lc[0]) <= 8.0 * y_max**2 * abs(d2[0])]  # |s - s_c| <~ 2 y_max
-                    direction = np.sign(ss[-2] - ss[-1])
+                if isinstance(k_hi, tuple) and k_hi[0] == "extremum":
+                    _, sc, Lc, d2 = k_hi
+                    # beyond the table's top, and between it and the true extremum: the quadratic model
+                    top = np.flatnonzero(sel & (rho > min(Ls[-1], Lc) - 0.5 * abs(d2) * (ss[-1] - sc) ** 2 - 1e-300))
+                    top = top[np.abs(target[top] - Lc) <= 8.0 * y_max**2 * abs(d2)]  # |s - s_c| <~ 2 y_max
+                    direction = 1.0 if np.mean(ss) > sc else -1.0
                     with np.errstate(all="ignore"):
-                        seeds.append(sc + direction * np.sqrt(2 * (target[top] - Lc[0]) / d2[0]))
+                        seeds.append(sc + direction * np.sqrt(2 * (target[top] - Lc) / d2))
                     targets.append(target[top])
                     owners.append(top)
                     homo.append(np.zeros(top.size, bool))
                     sigs.append(np.full(top.size, sig))
                 # below the bottom of the run: next to a zero of phi' (sigma phi' ~ |slope| |s - s0|)
                 bot = np.flatnonzero(sel & (rho < Ls[0]))
-                if isinstance(k_lo, tuple) and bot.size:
+                if isinstance(k_lo, tuple) and k_lo[0] == "zero" and bot.size:
                     _, s0z, slope = k_lo
                     bot = bot[np.exp(rho[bot]) <= 2.0 * y_max * abs(slope)]
                     with np.errstate(all="ignore"):
