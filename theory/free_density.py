@@ -325,6 +325,9 @@ def critical_points(eq: Equation) -> list:
         val = float(eq.real_logy(np.array([r]))[0])
         if np.isfinite(val) and abs(val - 0.5 * (ly[i] + ly[i + 1])) < 1.0 + abs(ly[i] - ly[i + 1]):
             crit.append((r, math.exp(val)))
+    if eq.continuous:  # sign changes in the last 1e-7 before z = 1/sup(t) are rounding noise of the diverging psi
+        zc = 1.0 / eq.disc.vmax
+        crit = [(r, x) for r, x in crit if not (0 <= zc - r < 1e-7 * zc)]
     if eq.continuous and not any(0 < r < 1.0 / eq.disc.vmax for r, _ in crit):
         # a hard edge: without a critical point on (0, 1/sup(t)), the upper edge is the image of the
         # end z -> 1/sup(t) of the law factor's support (depth 1 with orthogonal weights: the law of

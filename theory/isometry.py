@@ -175,17 +175,17 @@ def _derivative_law(act: Activation, q: float):
             return STransform.bernoulli(complement=masses[0.0])
         vals = sorted(masses)
         return STransform.discrete(vals, [masses[v] / sum(masses.values()) for v in vals])
-    smooth = [p for p in act.pieces if p[2] in ("smooth", "proxy")]
+    if any(p[2] == "real" for p in act.pieces):
+        raise ArgumentValueError(f"activation {act.name!r}: the Jacobian spectrum needs phi' at complex arguments; pass "
+                                 "a phi' that accepts complex numpy arrays, a sympy expression, or an Activation with "
+                                 "its second and third derivatives")
+    smooth = [p for p in act.pieces if p[2] == "smooth"]
     consts = [p for p in act.pieces if p[2] == "const"]
     sq = math.sqrt(q)
     if len(smooth) != 1:
         raise ArgumentValueError(f"activation {act.name!r}: phi' must be analytic on one interval (whole line or half line)")
     lo, hi, kind, _ = smooth[0]
-    logd = None
-    if kind == "proxy":
-        d1, d2, d3 = act.derivatives_on(-14 * sq - 1.0, 14 * sq + 1.0)
-    else:
-        d1, d2, d3, logd = act.dphi, act.d2phi, act.d3phi, act.logdphi
+    d1, d2, d3, logd = act.dphi, act.d2phi, act.d3phi, act.logdphi
     atoms = [(float(val) ** 2, _normal_mass(clo, chi_, sq)) for clo, chi_, _, val in consts]
     if math.isinf(lo) and math.isinf(hi):
         law = gaussian_pushforward(d1, d2, d3, q=q, strip=act.strip, even=act.even, key=(act.key, q), logdphi=logd)

@@ -76,7 +76,7 @@ __all__ = [
 ]
 
 _Z = 12.0      # the standard normal beyond |z| = 12 carries mass 3.6e-33
-_WIDTH = 0.5   # panel width (in z) of the composite Gauss-Legendre rules
+_WIDTH = 1.0   # panel width (in z) of the composite Gauss-Legendre rules
 _RULES = {n: np.polynomial.legendre.leggauss(n) for n in (12, 20)}
 _NPDF = 1.0 / math.sqrt(2 * math.pi)
 
@@ -168,6 +168,13 @@ def gauss_expect_2d(f, g, q1: float, q2: float, c: float, *, kinks_f=(), kinks_g
     s1, s2 = math.sqrt(q1), math.sqrt(q2)
     sc = math.sqrt(max(0.0, 1.0 - c * c))
     outer = _mesh_1d(s1, kinks_f) if s1 > 0 else _UNIFORM
+    if kinks_g and s2 > 0 and abs(c) > 0:
+        # the inner expectation has a transition of width sqrt(1 - c^2)/|c| around each z1 where
+        # u2's mean crosses a kink of g: steep when c -> 1, so it gets a graded mesh of its own
+        offs = (sc / abs(c)) * np.array([0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+        offs = np.concatenate([offs, -offs[1:]])
+        extra = np.concatenate([k / (s2 * c) + offs for k in kinks_g])
+        outer = np.unique(np.clip(np.concatenate([outer, extra]), -_Z, _Z))
     vals = []
     for n in (12, 20):
         z1, w1 = _panel_rule(outer, n)
@@ -230,8 +237,8 @@ def length_variance_derivative(activation, q) -> float:
     kind = act.key[0]
     if kind in ("linear", "relu", "leaky_relu"):
         return length_variance(act, 1.0)
-    if kind == "hard_tanh":
-        return 0.5 * math.erf(1 / math.sqrt(2 * q))  # d/dq of the closed form
+    if kind == "hard_tanh":  # d/dq of the closed form: erf(a) - 2 n(1; q)
+        return math.erf(1 / math.sqrt(2 * q)) - 2 * math.exp(-1 / (2 * q)) / math.sqrt(2 * math.pi * q)
     if kind == "erf":
         return 2 / math.pi * 2 / (1 + 2 * q) ** 2 / math.sqrt(1 - (2 * q / (1 + 2 * q)) ** 2)
     phi = act.phi
@@ -302,8 +309,9 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
     fixed, ``sigma_b = 0``) pass ``q0`` (returned as is). Otherwise the largest root of
     ``g(q) = sigma_w^2 V(q) + sigma_b^2 - q`` at which ``g`` falls (a stable point), by Brent's
     method on a bracket found on a logarithmic grid; ``0`` when ``sigma_b = 0`` and
-    ``sigma_w^2 V'(0) <= 1``. Raises :class:`~degeneracy.errors.ArgumentValueError` when the
-    map diverges (unbounded activations with ``sigma_w^2 lim V(q)/q > 1``).
+    ``sigma_w^2 V'(0) <= 1``. When the map diverges at large ``q`` (unbounded activations with
+    ``sigma_w^2 lim V(q)/q > 1``), the smallest stable fixed point (inputs beyond the next,
+    unstable one escape); :class:`~degeneracy.errors.ArgumentValueError` when there is none.
 
     >>> q_star("relu", 1.0, 0.5)
     1.0
@@ -328,17 +336,19 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
         return sw * length_variance(act, q) + sb - q
 
     growth = _growth(act)
-    if sw * growth > 1 + 1e-9:
-        raise ArgumentValueError(f"the length map of {act.name} diverges for sigma_w2={sw} (sigma_w2 * lim V(q)/q = "
-                                 f"{sw * growth:.4g} > 1): no finite fixed point")
     grid = np.concatenate([[0.0], np.logspace(-10, 8, 181)])
     vals = np.array([g(q) for q in grid])
-    # a stable root: g changes sign from + to - (scan from the top)
-    for i in range(len(grid) - 2, -1, -1):
-        if vals[i] > 0 >= vals[i + 1]:
-            if vals[i + 1] == 0:
-                return float(grid[i + 1])
-            return float(optimize.brentq(g, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15))
+    down = [i for i in range(len(grid) - 1) if vals[i] > 0 >= vals[i + 1]]  # stable crossings
+    if down:
+        # the largest stable fixed point; when the map diverges at large q (sigma_w^2 lim V(q)/q > 1),
+        # the smallest one (the one small inputs reach; larger inputs escape to infinity)
+        i = down[0] if sw * growth > 1 + 1e-9 else down[-1]
+        if vals[i + 1] == 0:
+            return float(grid[i + 1])
+        return float(optimize.brentq(g, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15))
+    if sw * growth > 1 + 1e-9:
+        raise ArgumentValueError(f"the length map of {act.name} diverges for sigma_w2={sw} (sigma_w2 * lim V(q)/q = "
+                                 f"{sw * growth:.4g} > 1 and no stable fixed point): no finite fixed point")
     if sb == 0 and vals[1] <= 0:
         return 0.0
     raise ArgumentValueError(f"no stable fixed point of the length map of {act.name} for sigma_w2={sw}, sigma_b2={sb} "
@@ -371,7 +381,8 @@ def critical_point(activation, q_star: float) -> tuple[float, float]:
     hard-tanh ``(1/erf(a), q* - V(q*)/erf(a))``, ``a = 1/sqrt(2 q*)``; erf
     ``(pi sqrt(1 + 4q*)/4, q* - sqrt(1 + 4q*) arcsin(2q*/(1 + 2q*)) / 2)``; others by quadrature.
     Raises :class:`~degeneracy.errors.ArgumentValueError` when ``sigma_b^2`` would be negative
-    (no critical point with that ``q*``, e.g. large ``q*`` for tanh).
+    (no critical point with that ``q*``, e.g. large ``q*`` for tanh) or when ``q*`` would be an
+    unstable fixed point of the length map (``sigma_w^2 V'(q*) > 1``, e.g. small ``q*`` for GELU).
 
     >>> critical_point("relu", 0.3)
     (2.0, 0.0)
@@ -387,6 +398,10 @@ def critical_point(activation, q_star: float) -> tuple[float, float]:
             sb = 0.0
         else:
             raise ArgumentValueError(f"no critical point with q_star={q} for {act.name} (would need sigma_b2={sb:.3g} < 0)")
+    slope = sw * length_variance_derivative(act, q)
+    if slope > 1 + 1e-9:
+        raise ArgumentValueError(f"no critical point with q_star={q} for {act.name}: q* would be an unstable fixed point "
+                                 f"of the length map (slope sigma_w2 V'(q*) = {slope:.4g} > 1)")
     return (sw, sb)
 
 
@@ -480,13 +495,13 @@ def c_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
     def g(c):
         return (sw * _pair_expect(act, q, c, False) + sb) / q - c
 
-    # the largest root below 1: scan down from 1 for the first sign change of C(c) - c
-    grid = 1.0 - np.logspace(-8, math.log10(2.0), 60)
-    prev_c, prev_g = 1.0 - 1e-12, g(1.0 - 1e-12)
-    for cc in grid:
+    # the largest root below 1: C(c) - c < 0 just below 1 (chi_1 > 1); scan down for the first
+    # sign change, then Brent's method
+    prev_c, prev_g = 1.0 - 1e-9, g(1.0 - 1e-9)
+    for cc in (1 - 1e-6, 1 - 1e-3, 0.99, 0.9, 0.7, 0.4, 0.0, -0.5, -1.0):
         gc = g(cc)
         if gc >= 0 > prev_g:
-            return float(optimize.brentq(g, cc, prev_c, xtol=1e-14, rtol=1e-14))
+            return float(optimize.brentq(g, cc, prev_c, xtol=1e-13, rtol=1e-13))
         prev_c, prev_g = cc, gc
     raise CertificationError(f"no fixed point of the correlation map of {act.name} found below 1 (chi_1 > 1)")
 

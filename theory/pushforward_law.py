@@ -127,10 +127,11 @@ class Piece:
                 w = 2.0 * hh * self.omega(s)[0]
                 off = 0.5 * hh
             else:
-                k0, k1 = int(math.floor(self.s_lo / hh)), int(math.ceil(self.s_hi / hh))
-                s = hh * np.arange(k0, k1 + 1, dtype=float)
+                # nodes at (k + 1/2) hh here too: the critical point s = 0 of symmetric maps is no node
+                k0, k1 = int(math.floor(self.s_lo / hh)) - 1, int(math.ceil(self.s_hi / hh))
+                s = hh * (np.arange(k0, k1 + 1, dtype=float) + 0.5)
                 w = hh * self.omega(s)[0]
-                off = 0.0
+                off = 0.5 * hh
             h = self.h_of(s)[0]
             t = np.asarray(self.dphi(h), dtype=float) ** 2
             keep = w > 0
