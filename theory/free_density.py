@@ -206,10 +206,14 @@ def _continue(eq: Equation, logx: np.ndarray, theta_min: float):
     n = logx.size
     u = eq.negative_axis_root(logx)
     theta = np.full(n, np.pi)
-    # polish on the negative axis (the bracketing solver leaves |dv| ~ 1e-16 * 1400)
+    # polish on the negative axis (the bracketing solver leaves |dv| ~ 1e-16 * 1400); a step is kept
+    # only where it lowers the residual (safeguarded Newton)
+    F, dF = eq.F_and_dF(u, logx + 1j * theta)
     for _ in range(3):
-        F, dF = eq.F_and_dF(u, logx + 1j * theta)
-        u = u - F / dF
+        v = u - F / dF
+        Fv, dFv = eq.F_and_dF(v, logx + 1j * theta)
+        better = np.isfinite(Fv) & (np.abs(Fv) < np.abs(F))
+        u, F, dF = np.where(better, v, u), np.where(better, Fv, F), np.where(better, dFv, dF)
     # if the bisection ended at the domain boundary the root is not interior: certify below
     h = np.full(n, 0.05)  # step in log(theta)
     active = np.ones(n, bool)

@@ -35,10 +35,16 @@ from .free_factors import _Discrete, law_numeric, linear_offset
 from .free_series import moments_from_s_transform, numeric_log_s_series, numeric_moments
 from .laws import SpectralLaw, _rng
 
-__all__ = ["FreeProductLaw", "MAX_LEVEL"]
+__all__ = ["FreeProductLaw", "MAX_LEVEL", "FINE_TOL", "TAIL_LEVEL"]
 
 #: refinements of a continuous law factor's quadrature the solver may take before it refuses
 MAX_LEVEL = 3
+#: the density of log x (relative to the continuous mass) below which the lower tail is bounded rather
+#: than integrated: its mass is then ~TAIL_LEVEL / (decay rate), far below the 1e-9 of the mass certificate
+TAIL_LEVEL = 1e-12
+#: the residual of the log-equation evaluated with the next finer quadrature of a continuous law factor
+#: (two resolutions agreeing); 1e-8 leaves room for the relative precision of 1 + m deep in the tails
+FINE_TOL = 1e-8
 
 
 _GL24 = np.polynomial.legendre.leggauss(24)
@@ -124,10 +130,12 @@ class FreeProductLaw(SpectralLaw):
         if self.atom > 0:
             self.atoms.append((0.0, self.atom))
         xa = self._atom_away_from_zero()
+        inner = self._interior_atoms()
+        self.atoms += sorted(inner)
         if xa is not None:
             self.atoms.append(xa)
         self.continuous_mass = 1.0 - sum(m for _, m in self.atoms)
-        if xa is not None:  # 1 - a_0 - (1 - s_inf), without cancellation
+        if xa is not None and not inner:  # 1 - a_0 - (1 - s_inf), without cancellation
             self.continuous_mass = self._s_inf - self.atom
         if self.continuous_mass < -1e-12:
             raise CertificationError("atoms carry more than unit mass")
@@ -177,6 +185,24 @@ class FreeProductLaw(SpectralLaw):
             return None
         return (math.exp(-log_c), mass)
 
+    def _interior_atoms(self) -> list:
+        """Atoms of a power ``mu^{boxtimes e}`` of one law factor below its top (times scalings): an
+        atom at ``v^e`` iff ``mu({v}) > 1 - 1/e``, of mass ``e mu({v}) - (e - 1)`` (Belinschi 2003;
+        at depth 1 every atom of the law of ``phi'(h)^2`` is an atom of the spectrum). Only for a
+        single law factor and pure scalings (orthogonal weights)."""
+        S = self.S
+        if len(S.discrete_factors) != 1 or any(float(f.b) > 0 for f in S.linear):
+            return []
+        f = S.discrete_factors[0]
+        d = law_numeric(f)
+        log_scale = -math.log(float(S.const)) - sum(g.e * math.log(float(g.a)) for g in S.linear)
+        out = []
+        for v, w in zip(d.v, d.w):
+            mass = f.e * w - (f.e - 1)
+            if v < d.vmax and mass > 1e-14:
+                out.append((math.exp(log_scale + f.e * math.log(v)), float(mass)))
+        return out
+
     def _support_intervals(self):
         crit = critical_points(self._eq)
         edges = sorted({x for _, x in crit if x > 0})
@@ -185,9 +211,14 @@ class FreeProductLaw(SpectralLaw):
         bounds = [0.0] + edges
         intervals = []
         for lo, hi in zip(bounds[:-1], bounds[1:]):
-            mid = math.sqrt(lo * hi) if lo > 0 else hi * 1e-3
-            mid2 = 0.5 * (lo + hi)
-            xrho = self._solve(np.log(np.array([mid, mid2])), certify=True)[0]  # density of log x
+            # probe points spread over the interval in log x and next to both ends (a narrow law sits
+            # within 1e-3 of one edge): the interval is support iff the density is positive there
+            if lo > 0:
+                span = math.log(hi / lo)
+                probes = np.log(lo) + span * np.array([1e-4, 1e-2, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-4])
+            else:
+                probes = math.log(hi) + np.log(np.array([1e-3, 0.1, 0.5, 0.9, 0.99, 0.999, 1 - 1e-5]))
+            xrho = self._solve(probes, certify=True)[0]  # density of log x
             if np.any(xrho > 1e-12 * self.continuous_mass):
                 if intervals and intervals[-1][1] == lo:
                     intervals[-1] = (intervals[-1][0], hi)
@@ -224,7 +255,7 @@ class FreeProductLaw(SpectralLaw):
                     eq.level = lev + 1
                     Ff, _ = eq.F_and_dF(u[todo], flat[todo] + 1j * theta[todo])
                     fine_res[todo] = np.abs(Ff)
-                    bad = todo[~(np.abs(Ff) <= 1e-9)]
+                    bad = todo[~(np.abs(Ff) <= FINE_TOL)]
                     if bad.size == 0 or lev == base + MAX_LEVEL:
                         break
                     ub, mb, tb, sb = continue_to_real_axis(eq, flat[bad])
@@ -239,13 +270,13 @@ class FreeProductLaw(SpectralLaw):
         finally:
             eq.level = base
         if certify:
-            bad = stuck | ~np.isfinite(m) | ~(np.abs(F) <= 1e-9) | (m.imag > 1e-9 * np.abs(m)) | ~(fine_res <= 1e-9)
+            bad = stuck | ~np.isfinite(m) | ~(np.abs(F) <= 1e-9) | (m.imag > 1e-9 * np.abs(m)) | ~(fine_res <= FINE_TOL)
             if np.any(bad):
                 i = int(np.flatnonzero(bad)[0])
                 what = ("continuation failed" if stuck[i] else "m not finite" if not np.isfinite(m[i]) else
                         f"residual {abs(F[i]):.2e} > 1e-9" if not abs(F[i]) <= 1e-9 else
                         f"Im m = {m[i].imag:.2e} > 0 (unphysical branch)" if m[i].imag > 1e-9 * abs(m[i]) else
-                        f"the finer quadrature of the law factor leaves residual {fine_res[i]:.2e} > 1e-9")
+                        f"the finer quadrature of the law factor leaves residual {fine_res[i]:.2e} > {FINE_TOL:g}")
                 raise CertificationError(f"density solver could not certify the root at log x = {flat[i]:.6g}: {what}")
         xrho = np.abs(m.imag) / np.pi
         return xrho.reshape(logx.shape), m.reshape(logx.shape)
@@ -317,7 +348,7 @@ class FreeProductLaw(SpectralLaw):
         density of ``log x`` is smooth there). End panels next to a support edge use
         ``s = b - (b - a) u^2`` (resp. ``a + (b - a) u^2``), which turns ``(b - s)^{1/2}`` and
         ``(b - s)^{-1/2}`` edges into analytic integrands. For an interval reaching 0 the mass below
-        the first panel (where ``x rho(x) < 1e-15`` of the continuous mass) is bounded from the local
+        the first panel (where ``x rho(x) <`` :data:`TAIL_LEVEL` of the continuous mass) is bounded from the local
         power law. Certificates, checked before the table is kept (else
         :class:`~degeneracy.errors.CertificationError`, and nothing is stored):
 
@@ -340,12 +371,12 @@ class FreeProductLaw(SpectralLaw):
                 i = None
                 for c0 in range(0, d.size, 20):  # in chunks: never solve far below where it is needed
                     scan = self._solve(shi - d[c0:c0 + 20], certify=False)[0]
-                    below = np.flatnonzero(~(scan > 1e-15 * cm))
+                    below = np.flatnonzero(~(scan > TAIL_LEVEL * cm))
                     if below.size:
                         i = c0 + int(below[0])
                         break
                 if i is None:
-                    raise CertificationError("the density of log x does not fall below 1e-15 of the continuous mass "
+                    raise CertificationError(f"the density of log x does not fall below {TAIL_LEVEL:g} of the continuous mass "
                                              f"above log x = {shi - d[-1]:.6g}")
                 s_lo, s_up = shi - d[i], shi - (d[i - 1] if i > 0 else 0.5 * d[0])
                 xr0 = self._solve(np.array([s_lo, s_up]))[0]
@@ -419,7 +450,7 @@ class FreeProductLaw(SpectralLaw):
             g_mid = self._solve(s_mid)[0] * ds_mid
             g_fit = np.polynomial.legendre.legval(tau, coef.T, tensor=False)
             scale = np.max(np.abs(coef), axis=1) + 1e-300
-            bad = ~(np.abs(g_mid - g_fit) <= 1e-9 * scale + 1e-15 * cm)
+            bad = ~(np.abs(g_mid - g_fit) <= 1e-9 * scale + 1e-13 * cm)
             if not np.any(bad):
                 return edges, kind, coef, mass
             new_edges, new_kind = [edges[0]], []

@@ -336,7 +336,7 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
         return sw * length_variance(act, q) + sb - q
 
     growth = _growth(act)
-    grid = np.concatenate([[0.0], np.logspace(-10, 8, 181)])
+    grid = np.concatenate([[0.0], np.logspace(-10, 8, 73)])
     vals = np.array([g(q) for q in grid])
     down = [i for i in range(len(grid) - 1) if vals[i] > 0 >= vals[i + 1]]  # stable crossings
     if down:

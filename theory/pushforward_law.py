@@ -172,7 +172,14 @@ class Piece:
                     if end in (0, n - 1):
                         kinds.append("range")
                     elif np.sign(p[nb]) != np.sign(p[end]):
+                        # the zero of phi', by the secant on the table then Newton (its position sets the
+                        # seeds of the roots next to it, at distance sqrt|w| / |slope|)
                         s0 = s[end] - p[end] * (s[nb] - s[end]) / (p[nb] - p[end])
+                        for _ in range(6):
+                            hz, h1, _ = self.h_of(np.array([s0]))
+                            d = float(np.real(self.dphi(hz)[0]))
+                            sl = float(np.real(self.d2phi(hz)[0] * np.broadcast_to(h1, hz.shape)[0]))
+                            s0 = s0 - d / sl
                         hz, h1, _ = self.h_of(np.array([s0]))
                         slope = float(np.real(self.d2phi(hz)[0] * np.broadcast_to(h1, hz.shape)[0]))
                         kinds.append(("zero", float(s0), slope))
@@ -208,7 +215,9 @@ class Piece:
             if not out:
                 self._tables[key] = (np.inf, -np.inf, 0.0)
             else:
-                self._tables[key] = (min(o[0] for o in out) - 2.0, max(o[1] for o in out) + 2.0,
+                # next to a zero of phi', L -> -inf: every small |w| has roots there
+                has_zero = any(isinstance(k, tuple) and k[0] == "zero" for r in runs for k in r[2])
+                self._tables[key] = (-np.inf if has_zero else min(o[0] for o in out) - 2.0, max(o[1] for o in out) + 2.0,
                                      1.5 * max(o[2] for o in out))
         return self._tables[key]
 
@@ -307,12 +316,15 @@ class Piece:
         good = np.isfinite(s) & (np.abs(L - tg) < 1e-9) & (np.abs(s.imag) < y_max)
         good &= (s.real > (-self.s_hi if self.even else self.s_lo) - 1.0) & (s.real < self.s_hi + 1.0)
         idx, s = idx[good], s[good]
-        # remove duplicates (a root reached from two seeds)
+        # remove duplicates (a root reached from two seeds): within each point's group (at most a few
+        # roots, sorted), any earlier root within 1e-7 makes a root a duplicate
         if s.size > 1:
             order = np.lexsort((s.imag, s.real, idx))
             idx, s = idx[order], s[order]
             dup = np.zeros(s.size, bool)
-            dup[1:] = (idx[1:] == idx[:-1]) & (np.abs(s[1:] - s[:-1]) < 1e-7 * (1 + np.abs(s[1:])))
+            for lag in range(1, 9):
+                same = (idx[lag:] == idx[:-lag]) & (np.abs(s[lag:] - s[:-lag]) < 1e-7 * (1 + np.abs(s[lag:])))
+                dup[lag:] |= same & ~dup[:-lag]
             idx, s = idx[~dup], s[~dup]
         return idx, s
 
@@ -334,6 +346,12 @@ class Piece:
             y_max = _LOG_TOL * hh / (2 * np.pi)
             w = 1.0 / z
         ii, sj = self.poles(w, y_max)
+        # next to a zero s0 of phi' the two poles sit at s0 +- sqrt(w)/slope: below ~1e-9 (1 + |s0|)
+        # apart they are not resolved in double precision, nor is the transform: refuse (NaN)
+        unresolved = np.zeros(z.size, bool)
+        for s0, slope in self.zeros():
+            with np.errstate(all="ignore"):
+                unresolved |= np.sqrt(np.abs(w)) / abs(slope) < 1e-9 * (1 + abs(s0))
         if ii.size:
             om, dom = self.omega(sj)
             _, d1, d2 = self.L_and_derivs(sj)
@@ -356,7 +374,18 @@ class Piece:
                 ii, weights=corr.imag, minlength=z.size)
             dA = dA + np.bincount(ii, weights=dcorr.real, minlength=z.size) + 1j * np.bincount(
                 ii, weights=dcorr.imag, minlength=z.size)
+        if np.any(unresolved):
+            A, B, dA = (np.where(unresolved, np.nan, v) for v in (A, B, dA))
         return A, B, dA
+
+    def zeros(self) -> list:
+        """``(s0, slope)`` of the zeros of ``phi'`` on the range (from the monotone runs)."""
+        out = {}
+        for _, _, kinds, _, _ in self.monotone_runs():
+            for k in kinds:
+                if isinstance(k, tuple) and k[0] == "zero":
+                    out[round(k[1], 9)] = (k[1], k[2])
+        return list(out.values())
 
 
 class PushforwardLaw:
