@@ -31,8 +31,9 @@ from fractions import Fraction
 
 import numpy as np
 import sympy as sp
+from scipy import optimize
 
-__all__ = ["law_numeric", "law_moments_exact", "OneMinus", "linear_offset"]
+__all__ = ["law_numeric", "law_moments_exact", "OneMinus", "linear_offset", "s_from_psi"]
 
 
 def _exact(v):
@@ -178,13 +179,19 @@ class _DiscreteNumeric:
 
     def s_of_m(self, m):
         """S_D(m) by Newton on psi(z) = m from z = m / mean (small |m| only)."""
-        m = np.asarray(m, dtype=complex)
-        z = m / np.sum(self.w * self.v)
-        for _ in range(60):
-            dz = (self.psi(z) - m) / self.dpsi(z)
-            z = z - dz
-            if np.all(np.abs(dz) <= 1e-15 * np.maximum(np.abs(z), 1e-300)):
-                break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(m == 0, 1 / np.sum(self.w * self.v), z * (1 + m) / np.where(m == 0, 1, m))
+        return s_from_psi(self, m, float(np.sum(self.w * self.v)))
 
+
+def s_from_psi(law, m, mean: float):
+    """``S(m) = z (1 + m) / m`` with ``psi(z) = m``, by Newton's method from ``z = m / mean``
+    (:func:`scipy.optimize.newton`, vectorized over complex ``m``; small ``|m|``, the series region)."""
+    m = np.asarray(m, dtype=complex)
+    flat = m.ravel()
+    z = flat / mean
+    nz = flat != 0
+    if np.any(nz):
+        z[nz] = optimize.newton(lambda t, target: law.parts(t)[0] - target, z[nz], fprime=lambda t, target: law.parts(t)[2],
+                                args=(flat[nz],), tol=1e-15, maxiter=60)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(flat == 0, 1 / mean, z * (1 + flat) / np.where(flat == 0, 1, flat))
+    return out.reshape(m.shape)

@@ -63,6 +63,8 @@ import numpy as np
 
 from degeneracy.errors import ArgumentValueError, CertificationError
 
+from .free_factors import s_from_psi
+
 __all__ = ["Piece", "PushforwardLaw", "gaussian_pushforward"]
 
 #: relative accuracy the trapezoidal rule is asked for: poles within 37 hh / (2 pi) are corrected
@@ -495,17 +497,7 @@ class PushforwardLaw:
 
     def s_of_m(self, m):
         """``S(m)`` by Newton on ``psi(z) = m`` from ``z = m / mean`` (small ``|m|``)."""
-        m = np.asarray(m, dtype=complex)
-        mean = self.moments(1)[0]
-        z = m / mean
-        for _ in range(60):
-            val, _, d = self.parts(z)
-            dz = (val - m) / d
-            z = z - dz
-            if np.all(np.abs(dz) <= 1e-15 * np.maximum(np.abs(z), 1e-300)):
-                break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(m == 0, 1 / mean, z * (1 + m) / np.where(m == 0, 1, m))
+        return s_from_psi(self, m, self.moments(1)[0])
 
 
 def _whole_line(sq: float):
