@@ -55,11 +55,12 @@ __version__ = _version()
 #: public name -> the module that defines it (imported lazily, PEP 562)
 _API = {
     # products of random matrices
-    "fuss_catalan": "degeneracy.theory.products",
-    "lyapunov_exponents": "degeneracy.theory.products",
-    "lyapunov_variances": "degeneracy.theory.products",
-    "lyapunov_qr": "degeneracy.numerics.products",
-    "product_log_singular_values": "degeneracy.numerics.products",
+    "fuss_catalan": "degeneracy.theory.fuss_catalan",
+    "marchenko_pastur": "degeneracy.theory.marchenko_pastur",
+    "lyapunov_exponents": "degeneracy.theory.lyapunov",
+    "lyapunov_variances": "degeneracy.theory.lyapunov",
+    "lyapunov_qr": "degeneracy.numerics.qr_engine",
+    "product_log_singular_values": "degeneracy.numerics.graded_svd",
     # Jacobian spectra, free probability, mean field
     "STransform": "degeneracy.theory.free",
     "critical_point": "degeneracy.theory.isometry",
@@ -98,8 +99,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .execution import run_claims  # noqa: F401
-    from .numerics.products import lyapunov_qr, product_log_singular_values  # noqa: F401
+    from .numerics.graded_svd import product_log_singular_values  # noqa: F401
+    from .numerics.qr_engine import lyapunov_qr  # noqa: F401
     from .proofs.runner import run_claim  # noqa: F401
     from .theory.free import STransform  # noqa: F401
+    from .theory.fuss_catalan import fuss_catalan  # noqa: F401
     from .theory.isometry import critical_point, jacobian_moments, jacobian_spectrum  # noqa: F401
-    from .theory.products import fuss_catalan, lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.lyapunov import lyapunov_exponents, lyapunov_variances  # noqa: F401
+    from .theory.marchenko_pastur import marchenko_pastur  # noqa: F401

@@ -8,6 +8,7 @@
              [--json PATH] [--markdown PATH] [--strict]
     degeneracy prove [--only GLOB]           run the symbolic certificates
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
+                       [--format png,svg,pdf] [--html [--report VERIFY.json]]
     degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
              [--only SECTIONS]               free-probability density, 1 vs 2 workers
     degeneracy show ID                       one claim: statement, source, formula, settings per mode
@@ -166,6 +167,14 @@ def _parser() -> argparse.ArgumentParser:
     _mode_args(f)
     _backend_args(f)
     f.add_argument("--no-progress", action="store_true")
+    f.add_argument("--format", metavar="FMTS", type=_formats, default=("png", "svg"),
+                   help="comma-separated formats: png, svg, pdf (vector for papers; default png,svg)")
+    f.add_argument("--html", action="store_true",
+                   help="also write gallery.html in the output folder: each figure, its caption, its claims with "
+                        "their verdicts (same mode and seed) and the command that reproduces it")
+    f.add_argument("--report", metavar="PATH",
+                   help="with --html: take the verdicts from this `degeneracy verify --json` report of the same "
+                        "mode and seed instead of running the claims")
 
     b = sub.add_parser("bench", help="the benchmark suite (throughput against the matmul ceiling)")
     b.add_argument("--json", metavar="PATH")
@@ -294,6 +303,8 @@ def _cmd_figures(args) -> int:
     from degeneracy.figures.registry import DEFAULT_OUT, select_figures
 
     figs = _usage(select_figures, args.only)
+    if args.report and not args.html:
+        raise UsageError("--report is only used with --html")
     out = args.out or DEFAULT_OUT
     executor, client, _backend_label = _backend(args)
     bar = _progress(len(figs), "figures", args.no_progress)
@@ -303,14 +314,40 @@ def _cmd_figures(args) -> int:
         bar.done(res.id)
         print(f"{res.id}: {', '.join(os.path.relpath(p) for p in paths)} ({res.seconds:.1f} s)")
 
-    units = [FigureUnit(f.id, args.mode, args.seed) for f in figs]
+    units = [FigureUnit(f.id, args.mode, args.seed, args.format) for f in figs]
     try:
         run_units(units, workers=args.workers or 1, executor=executor, on_result=on_result)
+        if args.html:
+            from .gallery import run_verdicts, verdicts_from_report, write_gallery
+
+            claims = [c for f in figs for c in f.claims]
+            if args.report:
+                try:
+                    verdicts = verdicts_from_report(args.report, mode=args.mode, seed=args.seed)
+                except (OSError, ValueError, KeyError) as exc:
+                    raise UsageError(f"--report {args.report}: {exc}") from None
+            else:
+                print(f"gallery: running the {len(set(claims))} illustrated claims for their verdicts", flush=True)
+                verdicts = run_verdicts(claims, mode=args.mode, seed=args.seed, workers=args.workers or 1,
+                                        executor=executor)
+            path = write_gallery(figs, out=out, mode=args.mode, seed=args.seed, verdicts=verdicts, formats=args.format)
+            print(f"gallery: {os.path.relpath(path)}")
     finally:
         bar.close()
         if client is not None:
             client.close()
     return 0
+
+
+def _formats(text: str) -> tuple:
+    """``--format png,svg,pdf``: a usage error names the accepted formats."""
+    from degeneracy.figures.style import FORMATS
+
+    fmts = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    bad = [f for f in fmts if f not in FORMATS]
+    if not fmts or bad:
+        raise argparse.ArgumentTypeError(f"formats must be a comma-separated subset of {', '.join(FORMATS)}, got {text!r}")
+    return fmts
 
 
 def _cmd_bench(args) -> int:

@@ -158,6 +158,7 @@ class FigureUnit:
     figure_id: str
     mode: str
     seed: int
+    formats: tuple = ("png", "svg")
 
     @property
     def id(self) -> str:
@@ -170,7 +171,8 @@ class FigureUnit:
         tmp = tempfile.mkdtemp(prefix="degeneracy-fig-")
         try:
             with _one_blas_thread():
-                paths, secs = render(FIGURES[self.figure_id], out=tmp, seed=self.seed, mode=self.mode)
+                paths, secs = render(FIGURES[self.figure_id], out=tmp, seed=self.seed, mode=self.mode,
+                                     formats=self.formats)
             files = {}
             for p in paths:
                 with open(p, "rb") as fh:

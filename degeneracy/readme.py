@@ -1,8 +1,8 @@
 """Keep the README's claim, proof and figure tables in step with the registries.
 
 ``python -m degeneracy.readme`` rewrites the block between ``<!-- claims:start -->`` and
-``<!-- claims:end -->`` (and the figures block) in README.md; the test suite fails when the
-README is stale.
+``<!-- claims:end -->`` (and the figures and singularities blocks) in README.md; the test suite
+fails when the README is stale.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 
 from degeneracy.errors import ArgumentValueError
 
-__all__ = ["claim_table", "figure_table", "render", "README"]
+__all__ = ["claim_table", "figure_table", "singularity_table", "render", "README"]
 
 #: the checkout's README (this module is a development tool: it runs from a checkout, i.e. an
 #: editable install, where the package folder sits beside README.md)
@@ -45,20 +45,31 @@ def claim_table() -> str:
 
 
 def figure_table() -> str:
-    """Markdown list of every registered figure with its committed PNG."""
+    """Markdown list of every registered figure with its committed PNG, its caption and its claims."""
     from degeneracy.figures.registry import FIGURES, load_all
 
     load_all()
     out = []
     for fid in sorted(FIGURES, key=_area_order):
         f = FIGURES[fid]
-        out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png)\n")
+        claims = ", ".join(f"`{c}`" for c in f.claims)
+        caption = f"\n\n{_cell(f.caption)}" if f.caption else ""
+        illustrates = f" Illustrates {claims}." if claims else ""
+        out.append(f"**{_cell(f.title)}** (`{fid}`)\n\n![{fid}](figures/images/{fid}.png){caption}{illustrates}\n")
     return "\n".join(out)
 
 
+def singularity_table() -> str:
+    """The exact null dimensions of singular sets with and without skips (theory.singularity_engine)."""
+    from degeneracy.theory.singularity_engine import markdown_table
+
+    return markdown_table()
+
+
 def render(text: str) -> str:
-    """``text`` with both generated blocks replaced by the current tables."""
-    for name, body in (("claims", claim_table()), ("figures", figure_table())):
+    """``text`` with every generated block replaced by the current tables."""
+    for name, body in (("claims", claim_table()), ("figures", figure_table()),
+                       ("singularities", singularity_table())):
         pat = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pat.search(text):
             raise ArgumentValueError(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")

@@ -15,8 +15,8 @@ from degeneracy.numerics.isometry import (
 from degeneracy.theory import isometry as th
 from degeneracy.theory.fold import fold_law
 
-from .registry import figure
-from .style import COLORS, new_figure
+from .registry import claim_settings, figure
+from .style import COLORS, mark_clipped, new_figure
 
 LN10 = math.log(10.0)
 RESOLVED_DECADES = 13.0  # float64 SVD of an explicit product resolves ~eps * sigma_max^2
@@ -41,7 +41,14 @@ ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", 
         title="Squared singular values of the input-output Jacobian of critical networks at depths 2, 8, 32, 128: "
               "certified free-probability density (line) over Monte Carlo (histogram); the last two rows are "
               "dynamical isometry (orthogonal weights, small q*: depth-independent spectra)",
-        claims=("isometry.jacobian-density", "isometry.max-eigenvalue"))
+        claims=("isometry.jacobian-density", "isometry.max-eigenvalue"),
+        caption="Each panel: histogram of log10 of the squared singular values of the Jacobian of a wide random network "
+                "at the critical point (width and replicas in the legend), against the free-probability density of "
+                "log10 sigma^2 (line), certified by its solver or refused. Smooth activations (tanh, erf) use the "
+                "continuous law of phi'(h)^2; ReLU and hard-tanh masks are atoms, drawn as dashed lines with their "
+                "mass (the atom at 0 is stated in the title). The last two rows, hard-tanh at q* = 0.1 and erf at "
+                "q* = 0.01 with orthogonal weights, barely widen from depth 2 to 128: dynamical isometry. The x axis "
+                "starts 13 decades below the top, the resolution of a float64 SVD of an explicit product.")
 def jacobian_spectra(ctx):
     n = ctx.size(48, 200, 400)
     reps = ctx.size(2, 3, 4)
@@ -96,7 +103,15 @@ PHASE_ACTS = (("tanh", "tanh"), ("erf", "erf"), ("hard_tanh", "hard-tanh"), ("el
         title="Order-to-chaos phase diagram of wide random networks in (sigma_w^2, sigma_b^2): the critical lines "
               "chi_1 = 1 of several activations (left; shading: chi_1 of tanh), and the correlation depth scale xi_c "
               "diverging at the transition (right, sigma_b^2 = 0.05)",
-        claims=("isometry.depth-scales", "isometry.correlation-map", "isometry.critical-line"))
+        claims=("isometry.depth-scales", "isometry.correlation-map", "isometry.critical-line"),
+        caption="Left: the critical lines chi_1 = sigma_w^2 E[phi'(h)^2] = 1 (the points (1/mu_1(q*), q* - V(q*)/mu_1(q*)) "
+                "for q* from 1e-3 to 8, where sigma_b^2 >= 0 and q* is a stable fixed point) for several activations; "
+                "ReLU's critical point (2, 0) is a dot. The shading is log chi_1 of tanh: ordered (blue, chi_1 < 1, "
+                "correlations flow to 1) and chaotic (red). Right: along sigma_b^2 = 0.05, the depth scales "
+                "xi_c = -1/log chi_c (solid) and xi_q = -1/log(sigma_w^2 V'(q*)) (dotted) of erf and tanh; xi_c "
+                "diverges where the critical line is crossed (dashed). All from the mean-field theory (certified "
+                "Gaussian quadrature); the claims isometry.correlation-map and isometry.depth-scales test it against "
+                "wide networks.")
 def phase_diagram(ctx):
     from degeneracy.theory import meanfield as mf
 
@@ -149,77 +164,127 @@ NV_CASES = (("linear", "gaussian", None), ("relu", "gaussian", None), ("relu", "
 
 
 @figure("isometry-normalized-variance",
-        title="Normalized variance Var/mean^2 of the spectrum of J J^T against depth: theory L(mu_2/mu_1^2 - 1 - s_1) "
-              "(lines) and Monte Carlo (markers, +- 2 s.e.)",
-        claims=("isometry.jacobian-moments", "isometry.relu-no-isometry"))
+        title="Normalized variance Var/mean^2 of the spectrum of J J^T against depth: free-probability theory "
+              "(lines) and Monte Carlo (markers)",
+        claims=("isometry.jacobian-moments", "isometry.relu-no-isometry"),
+        caption="Var/mean^2 of the eigenvalues of J J^T (J the input-output Jacobian of a critical network): the "
+                "wide-network limit L (mu_2/mu_1^2 - 1 - s_1) from free probability (lines; Pennington, Schoenholz "
+                "& Ganguli 2017) and Monte Carlo at the width in the title (markers: mean over independent networks, "
+                "bars +- 2 standard errors drawn on the log scale by the delta method, est x exp(+-2 se/est)). "
+                "Markers of the cases are shifted sideways a little so that equal values stay visible; linear/"
+                "Gaussian and ReLU/orthogonal have the same theory line (drawn dashed and solid). The sizes are "
+                "the figure's own (depths 1-32), stated on it; the claims check depth 8-16 at several widths. "
+                "Estimates far below every theory value are drawn as triangles on the bottom edge and listed there.")
 def normalized_variance(ctx):
     n = ctx.size(48, 128, 256)
     reps = ctx.size(6, 16, 32)
     depths = np.array([1, 2, 4, 8, 16, 32])
-    fig, ax = new_figure(1, 1, width=6.0, height=4.2)
+    fig, ax = new_figure(1, 1, width=8.6, height=4.4)
+    cases = []
+    styles = ("--", "-", "-", "-", "-", "-")
+    below = []
+    bottom = None
     for i, (act, weights, q) in enumerate(NV_CASES):
         sw2, sb2 = _point(act, q)
         qin = 1.0 if q is None else th.length_variance(act, q)
-        theory = [th.normalized_variance(act, int(L), weights=weights, sigma_w2=sw2, sigma_b2=sb2) for L in depths]
+        theory = np.array([th.normalized_variance(act, int(L), weights=weights, sigma_w2=sw2, sigma_b2=sb2)
+                           for L in depths])
         label = f"{act}/{weights}" + (f", q*={q}" if q is not None else "")
-        ax.plot(depths, np.maximum(theory, 1e-6), color=COLORS[i % len(COLORS)], label=label)
+        c = COLORS[i % len(COLORS)]
+        pos = theory > 0
+        tmin = theory[pos].min() / 20
+        bottom = tmin if bottom is None else min(bottom, tmin)
+        ax.plot(depths[pos], theory[pos], color=c, ls=styles[i], lw=2.2 if styles[i] == "--" else 1.4, label=label,
+                zorder=3 if styles[i] == "--" else 2)
         est, se = [], []
         for L in depths:
             run = simulate_network(act, width=n, depth=int(L), replicas=reps, sigma_w2=sw2, sigma_b2=sb2,
                                    weights=weights, q_input=qin, rng=ctx.spawn(act, weights, str(q), str(L)))
             _, nv = jacobian_moment_estimates(run.jacobian)
             est.append(nv.mean()); se.append(nv.std(ddof=1) / math.sqrt(nv.size))
-        ax.errorbar(depths, np.maximum(est, 1e-6), yerr=2 * np.array(se), fmt="o", ms=3.5,
-                    color=COLORS[i % len(COLORS)], capsize=2)
+        est, se = np.array(est), np.array(se)
+        f = np.exp(2 * se / est)
+        x = depths * 2.0 ** (0.06 * (i - 2.5))
+        cases.append((x, est, f, c, label))
+    for x, est, f, c, label in cases:
+        low = est < bottom
+        ax.errorbar(x[~low], est[~low], yerr=[est[~low] - est[~low] / f[~low], est[~low] * f[~low] - est[~low]],
+                    fmt="o", ms=4, color=c, mfc="white", capsize=2, zorder=4)
+        if low.any():
+            ax.plot(x[low], np.full(low.sum(), bottom * 1.25), "v", ms=6, color=c, zorder=4)
+            below += [f"{label}, L = {int(round(d))}: {e:.1e}" for d, e in zip(depths[low], est[low])]
+    ax.set_ylim(bottom=bottom)
+    if below:
+        mark_clipped(ax, "below the axis (triangles): " + "; ".join(below)
+                     + "\n(finite width: no unit saturates in most networks)", x=0.02, y=0.05, fontsize=7.5)
+    ax.plot([], [], "o", ms=4, mfc="white", color="0.3", label=f"Monte Carlo, N = {n}, {reps} networks (±2 s.e.)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ax.set_xticks(depths)
+    ax.set_xticklabels([str(d) for d in depths])
     ax.set_xlabel("depth L")
     ax.set_ylabel(r"Var / mean$^2$ of eigenvalues of $JJ^T$")
-    ax.set_title(f"critical networks, N = {n} (markers), wide limit (lines)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("critical networks: theory (lines, wide limit) and Monte Carlo (markers)", fontsize=9.5)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     return fig
 
 
 @figure("isometry-training-speed",
         title="Training loss of critical tanh networks (q* = 0.05): orthogonal (well-conditioned Jacobian) vs "
               "Gaussian weights, gradient descent on a linear teacher",
-        claims=("isometry.trains-faster",))
+        claims=("isometry.trains-faster",),
+        caption="Loss divided by its initial value under full-batch gradient descent on an orthogonal linear "
+                "teacher, for critical tanh networks with orthogonal or Gaussian weights: each independent run "
+                "(thin lines) and their geometric mean (thick). Width, depth, runs, steps, learning rate and q* are "
+                "those of the claim isometry.trains-faster in the same mode.")
 def training_speed(ctx):
     from degeneracy.numerics.networks import init_network
     from degeneracy.numerics.training import PopulationTask, train
 
-    n = ctx.size(24, 32, 64)
-    L = ctx.size(12, 24, 48)
-    R = ctx.size(3, 6, 10)
-    steps = ctx.size(200, 600, 1500)
-    sw2, sb2 = th.critical_point("tanh", 0.05)
+    st = claim_settings(ctx, "isometry.trains-faster")
+    n, L, R, steps, lr, q = st["width"], st["depth"], st["replicas"], st["steps"], st["lr"], st["q_star"]
+    sw2, sb2 = th.critical_point("tanh", q)
     g = ctx.spawn("task")
     T = np.linalg.qr(g.standard_normal((n, n)))[0]
     task = PopulationTask(T)
-    fig, ax = new_figure(1, 1, width=6.0, height=4.0)
+    fig, ax = new_figure(1, 1, width=6.4, height=4.6)
+    diverged = []
     for i, init in enumerate(("orthogonal", "gaussian")):
         net = init_network([n] * (L + 1), R, init=init, gain=math.sqrt(sw2), activation="tanh",
                            bias_std=math.sqrt(sb2), rng=ctx.spawn(init))
-        res = train(net, task, optimizer="gd", lr=0.05, steps=steps, record_at=())
-        loss = res.loss / res.loss[:, :1]
+        res = train(net, task, optimizer="gd", lr=lr, steps=steps, record_at=())
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            loss = res.loss / res.loss[:, :1]
+        ok = np.all(np.isfinite(loss) & (loss > 0), axis=1) & (np.nanmax(loss, axis=1) < 1e6)
         x = np.arange(loss.shape[1])
-        for r in range(R):
+        for r in np.flatnonzero(ok):
             ax.plot(x, loss[r], color=COLORS[i], alpha=0.25, lw=0.8)
-        ax.plot(x, np.exp(np.mean(np.log(loss), axis=0)), color=COLORS[i], lw=2,
-                label=f"{init} weights (geometric mean of {R} runs)")
-    ax.axhline(0.1, color="k", ls=":", lw=1, label="threshold (10% of initial loss)")
+        if ok.sum():
+            ax.plot(x, np.exp(np.mean(np.log(loss[ok]), axis=0)), color=COLORS[i], lw=2.2,
+                    label=f"{init} weights (geometric mean of {int(ok.sum())} runs)")
+        if (~ok).any():
+            diverged.append(f"{init}: {int((~ok).sum())} of {R} runs diverged (not drawn)")
+    ax.axhline(0.1, color="k", ls=":", lw=1, label="10% of the initial loss")
+    if diverged:
+        mark_clipped(ax, "; ".join(diverged), x=0.02, y=0.03, fontsize=7.5)
     ax.set_yscale("log")
     ax.set_xlabel("gradient step")
     ax.set_ylabel("loss / initial loss")
-    ax.set_title(f"tanh, depth {L}, width {n}, critical (sigma_w^2={sw2:.3f}, sigma_b^2={sb2:.1e})", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(f"tanh, depth {L}, width {n}, critical ($\\sigma_w^2$={sw2:.3f}, $\\sigma_b^2$={sb2:.1e}), lr {lr:g}",
+                 fontsize=9)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     return fig
 
 
 @figure("isometry-fold-spectra",
         title="Nonzero squared singular values of products of L = 4 Fold-k Gaussian matrices (k = 0, 1, 2): "
               "free-probability law S = 2^-k (1+z)^-(L-1) (1+2^-k z)^-1 over Monte Carlo",
-        claims=("products.fold-spectrum",))
+        claims=("products.fold-spectrum",),
+        caption="Histogram (density of log10 sigma^2, pooled over independent replicas; N and replicas in the "
+                "legend and title) of the nonzero squared singular values of a product of L = 4 Fold-k Gaussian "
+                "N x N matrices (rank N/2^k), with the free-probability density of the claim products.fold-spectrum "
+                "(line). The x axis starts 8 decades below the top of the support; the share of values below it is "
+                "stated on the panel when there is any.")
 def fold_spectra(ctx):
     n = ctx.size(64, 256, 512)
     reps = ctx.size(4, 8, 16)
@@ -232,7 +297,12 @@ def fold_spectra(ctx):
         t = np.log10(nz)
         top = math.log10(law.support()[1])
         bins = np.linspace(max(t.min(), top - 8), top + 0.2, 60)
-        ax.hist(t, bins=bins, density=True, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
+        cut = t < bins[0]
+        w = np.full(t.size, 1.0 / (t.size * (bins[1] - bins[0])))  # normalized by all values, cut ones included
+        ax.hist(t[~cut], bins=bins, weights=w[~cut], color=COLORS[0], alpha=0.45,
+                label=f"Monte Carlo, N={n}, {reps} replicas")
+        if cut.any():
+            mark_clipped(ax, f"{100 * cut.mean():.2g}% of values below the axis", x=0.98, ha="right", y=0.6)
         u = np.linspace(bins[0], top - 1e-9, 500)
         ax.plot(u, law.xpdf(10.0**u) * LN10, color=COLORS[1], label="free probability")
         ax.set_title(f"Fold-{k}: rank N/{2**k}, mean {law.mean():.0f}")

@@ -11,7 +11,7 @@ Every sampler has a leading batch dimension: ``size=None`` gives one matrix of s
 ``(m, n)``, ``size=R`` gives ``(R, m, n)`` and ``size=(a, b)`` gives ``(a, b, m, n)``.
 Draw order is fixed and documented: the normals fill a C-ordered array of shape
 ``size + (n, m)`` that is then viewed transposed, so matrix ``r`` consumes ``m*n`` consecutive
-normals column by column. The QR engine of :mod:`numerics.products` fills its
+normals column by column. The QR engine of :mod:`numerics.qr_engine` fills its
 Fortran-ordered LAPACK buffers in the same order, so the engine sees exactly the matrices that
 :func:`gaussian` returns for the same generator state.
 """

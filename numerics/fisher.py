@@ -1,13 +1,15 @@
 """Exact empirical Fisher / Gauss-Newton matrices of small networks from per-example Jacobians.
 
-Models are those of :mod:`theory.singularities` (one or two hidden layers, optional identity skips
-and biases, ``m`` outputs), with parameters as a dict of arrays::
+Models are those of :mod:`theory.symbolic_networks` (any number of hidden layers, identity skips on
+any of them, optional biases, ``m`` outputs), with parameters as a dict of arrays::
 
-    h1 = phi(W1 x + b1) [+ x],  [h2 = phi(W2 h1 + b2) [+ h1]],  f = V h_L [+ c]
+    h_l = phi(W_l h_{l-1} + b_l) [+ h_{l-1}]  (l = 1..L, h_0 = x),   f = V h_L [+ c]
 
-keys ``"W1"`` ``(H1, n)``, ``"b1"`` ``(H1,)``, ``"W2"`` ``(H2, H1)``, ``"b2"``, ``"V"`` ``(m, H_L)``,
+keys ``"W1"`` ``(H1, n)``, ``"b1"`` ``(H1,)``, ``"W2"`` ``(H2, H1)``, ``"b2"``, ..., ``"V"`` ``(m, H_L)``,
 ``"c"`` ``(m,)``; biases present or absent together. The flat parameter order is that of
-:attr:`theory.singularities.Model.names` (``W1`` row-major, ``b1``, ``W2``, ``b2``, ``V``, ``c``).
+:attr:`theory.symbolic_networks.Model.names` (``W1`` row-major, ``b1``, ``W2``, ``b2``, ..., ``V``,
+``c``). ``skip`` is one flag for every hidden layer or one per layer; ``activation`` a name of
+:mod:`theory.activations` or a pair of vectorized callables ``(phi, phi')``.
 
 The empirical Fisher information of the Gaussian output model ``y ~ N(f(x), I)`` at a point equals
 the Gauss-Newton matrix of the squared loss, ``G = (1/B) sum_b J_b^T J_b`` with ``J_b = d f(x_b) /
@@ -60,7 +62,25 @@ __all__ = [
 _EPS = float(np.finfo(float).eps)
 
 
-def check_params(params: dict, *, skip: bool = False) -> tuple:
+def _skip_flags(skip, L: int) -> tuple:
+    if isinstance(skip, (bool, np.bool_)):
+        return (bool(skip),) * L
+    flags = tuple(bool(x) for x in skip)
+    if len(flags) != L:
+        raise ArgumentValueError(f"skip must be a bool or one flag per hidden layer ({L}), got {skip!r}")
+    return flags
+
+
+def _act(activation):
+    if isinstance(activation, tuple):
+        if len(activation) != 2 or not all(callable(f) for f in activation):
+            raise ArgumentTypeError("activation must be a name or a pair of callables (phi, phi')")
+        return activation
+    check_choice("activation", activation, ACTIVATIONS)
+    return _activation(activation)
+
+
+def check_params(params: dict, *, skip=False) -> tuple:
     """Validate a parameter dict; return ``(n, widths, m, bias)``.
 
     >>> check_params({"W1": np.zeros((2, 3)), "V": np.zeros((1, 3))})
@@ -70,45 +90,51 @@ def check_params(params: dict, *, skip: bool = False) -> tuple:
     """
     if not isinstance(params, dict):
         raise ArgumentTypeError(f"params must be a dict of arrays, got {type(params).__name__}")
-    for k in params:
-        if k not in ("W1", "b1", "W2", "b2", "V", "c"):
-            raise ArgumentValueError(f"unknown parameter {k!r}; expected keys W1, [b1], [W2, [b2]], V, [c]")
     if "W1" not in params or "V" not in params:
         raise ArgumentValueError("params must contain at least 'W1' and 'V'")
+    L = 1
+    while f"W{L + 1}" in params:
+        L += 1
+    allowed = {f"W{l}" for l in range(1, L + 1)} | {f"b{l}" for l in range(1, L + 1)} | {"V", "c"}
+    for k in params:
+        if k not in allowed:
+            raise ArgumentValueError(f"unknown parameter {k!r}; expected keys W1..W{L}, [b1..b{L}], V, [c]")
     W1 = check_finite_array("W1", params["W1"], ndim=2)
     n = W1.shape[1]
     widths = [W1.shape[0]]
-    if "W2" in params:
-        W2 = check_finite_array("W2", params["W2"], ndim=2)
-        if W2.shape[1] != widths[0]:
-            raise ArgumentValueError(f"W2 must have shape (H2, {widths[0]}), got {W2.shape}")
-        widths.append(W2.shape[0])
+    for l in range(2, L + 1):
+        W = check_finite_array(f"W{l}", params[f"W{l}"], ndim=2)
+        if W.shape[1] != widths[-1]:
+            raise ArgumentValueError(f"W{l} must have shape (H{l}, {widths[-1]}), got {W.shape}")
+        widths.append(W.shape[0])
     V = check_finite_array("V", params["V"], ndim=2)
     if V.shape[1] != widths[-1]:
         raise ArgumentValueError(
-            f"V must have shape (m, {widths[-1]}) (one column per unit of the last hidden layer), got {V.shape}"
-        )
+            f"V must have shape (m, {widths[-1]}) (one column per unit of the last hidden layer), got {V.shape}")
     m = V.shape[0]
-    bias_keys = ["b1", "c"] + (["b2"] if len(widths) == 2 else [])
+    bias_keys = [f"b{l}" for l in range(1, L + 1)] + ["c"]
     present = [k in params for k in bias_keys]
     if any(present) and not all(present):
         raise ArgumentValueError(f"biases must be all present or all absent: expected {bias_keys}")
     bias = all(present)
     if bias:
-        for k, d in zip(("b1", "b2"), widths):
-            b = check_finite_array(k, params[k], ndim=1)
+        for l, d in enumerate(widths, start=1):
+            b = check_finite_array(f"b{l}", params[f"b{l}"], ndim=1)
             if b.shape != (d,):
-                raise ArgumentValueError(f"{k} must have shape ({d},), got {b.shape}")
+                raise ArgumentValueError(f"b{l} must have shape ({d},), got {b.shape}")
         c = check_finite_array("c", params["c"], ndim=1)
         if c.shape != (m,):
             raise ArgumentValueError(f"c must have shape ({m},), got {c.shape}")
-    if skip and any(w != n for w in widths):
-        raise ArgumentValueError(f"identity skips need every hidden width equal to n={n}, got widths {tuple(widths)}")
+    dims = [n] + widths
+    for l, s in enumerate(_skip_flags(skip, L), start=1):
+        if s and dims[l] != dims[l - 1]:
+            raise ArgumentValueError(f"identity skips need a skipped layer as wide as its input: layer {l} has "
+                                     f"width {dims[l]}, its input {dims[l - 1]} (n={n}, widths {tuple(widths)})")
     return n, tuple(widths), m, bias
 
 
 def param_names(params: dict) -> list:
-    """Flat parameter names, in :class:`theory.singularities.Model` order."""
+    """Flat parameter names, in :class:`theory.symbolic_networks.Model` order."""
     n, widths, m, bias = check_params(params)
     dims = (n,) + widths
     names = []
@@ -156,14 +182,14 @@ def unflatten(theta, like: dict) -> dict:
     return out
 
 
-def forward(params: dict, X, *, skip: bool = False, activation: str = "tanh"):
+def forward(params: dict, X, *, skip=False, activation="tanh"):
     """Outputs ``(B, m)`` and the cache ``(hs, zs)`` (``hs[0] = X``)."""
     n, widths, m, bias = check_params(params, skip=skip)
     X = check_finite_array("X", X, ndim=2)
     if X.shape[1] != n:
         raise ArgumentValueError(f"X must have shape (B, {n}), got {X.shape}")
-    check_choice("activation", activation, ACTIVATIONS)
-    act, _ = _activation(activation)
+    act, _ = _act(activation)
+    flags = _skip_flags(skip, len(widths))
     hs, zs = [X], []
     for l in range(1, len(widths) + 1):
         z = hs[-1] @ np.asarray(params[f"W{l}"], float).T
@@ -171,7 +197,7 @@ def forward(params: dict, X, *, skip: bool = False, activation: str = "tanh"):
             z = z + np.asarray(params[f"b{l}"], float)
         zs.append(z)
         h = act(z)
-        if skip:
+        if flags[l - 1]:
             h = h + hs[-1]
         hs.append(h)
     f = hs[-1] @ np.asarray(params["V"], float).T
@@ -180,7 +206,7 @@ def forward(params: dict, X, *, skip: bool = False, activation: str = "tanh"):
     return f, (hs, zs)
 
 
-def per_example_jacobian(params: dict, X, *, skip: bool = False, activation: str = "tanh") -> np.ndarray:
+def per_example_jacobian(params: dict, X, *, skip=False, activation="tanh") -> np.ndarray:
     """All per-example Jacobians ``J_b = d f(x_b) / d theta``, shape ``(B, m, P)``.
 
     Backward pass vectorized over examples ``b`` and outputs ``o``: ``g_L = V[o]``,
@@ -188,7 +214,8 @@ def per_example_jacobian(params: dict, X, *, skip: bool = False, activation: str
     """
     n, widths, m, bias = check_params(params, skip=skip)
     f, (hs, zs) = forward(params, X, skip=skip, activation=activation)
-    _, dact = _activation(activation)
+    _, dact = _act(activation)
+    flags = _skip_flags(skip, len(widths))
     B = hs[0].shape[0]
     L = len(widths)
     V = np.asarray(params["V"], float)
@@ -202,7 +229,7 @@ def per_example_jacobian(params: dict, X, *, skip: bool = False, activation: str
             blk.append(dz)
         blocks[l] = blk
         gp = dz @ np.asarray(params[f"W{l + 1}"], float)
-        if skip:
+        if flags[l]:
             gp = gp + g
         g = gp
     cols = [b for blk in blocks for b in blk]
@@ -215,7 +242,7 @@ def per_example_jacobian(params: dict, X, *, skip: bool = False, activation: str
     return np.concatenate(cols, axis=-1)
 
 
-def gauss_newton(params: dict, X, *, skip: bool = False, activation: str = "tanh") -> np.ndarray:
+def gauss_newton(params: dict, X, *, skip=False, activation="tanh") -> np.ndarray:
     """The empirical Fisher / Gauss-Newton matrix ``G = (1/B) sum_b J_b^T J_b``, shape ``(P, P)``."""
     J = per_example_jacobian(params, X, skip=skip, activation=activation)
     B = J.shape[0]
@@ -223,7 +250,7 @@ def gauss_newton(params: dict, X, *, skip: bool = False, activation: str = "tanh
     return Jf.T @ Jf / B
 
 
-def fisher_singular_values(params: dict, X, *, skip: bool = False, activation: str = "tanh") -> np.ndarray:
+def fisher_singular_values(params: dict, X, *, skip=False, activation="tanh") -> np.ndarray:
     """Singular values of ``J / sqrt(B)`` (descending, length ``P``; zero-padded if ``Bm < P``).
 
     ``eig G = s^2``. The stacked shape ``(Bm, P)`` is stored in the returned array's
@@ -249,7 +276,7 @@ class _SV(np.ndarray):
         self.rows = getattr(obj, "rows", None)
 
 
-def fisher_spectrum(params: dict, X, *, skip: bool = False, activation: str = "tanh") -> np.ndarray:
+def fisher_spectrum(params: dict, X, *, skip=False, activation="tanh") -> np.ndarray:
     """Eigenvalues of ``G`` (descending), as squared singular values of ``J / sqrt(B)``."""
     return np.asarray(fisher_singular_values(params, X, skip=skip, activation=activation)) ** 2
 

@@ -14,7 +14,7 @@ figure of a run that asks for the same sizes and seed reads the same runs.
 
 Examples
 --------
->>> exp = fold_experiment(width=4, depth=3, runs=2, epochs=5, few=2, optimizer_settings=(("adam", 1e-3),),
+>>> exp = fold_experiment(width=16, depth=3, runs=2, epochs=5, few=2, optimizer_settings=(("adam", 1e-3),),
 ...                       seed_entropy=0, spawn_key=())
 >>> sorted(exp["runs"]["adam lr=1e-3"]), exp["runs"]["adam lr=1e-3"]["fold0"]["loss"].shape
 (['fold0', 'fold1', 'fold2', 'ortho'], (2, 6))
@@ -27,9 +27,9 @@ from functools import lru_cache
 import numpy as np
 
 from degeneracy.numerics import ensembles
+from degeneracy.numerics.graded_svd import product_log_singular_values
 from degeneracy.numerics.measures import effective_rank, gauss_newton_spectrum, near_null_fraction
 from degeneracy.numerics.networks import NetworkStack, init_network
-from degeneracy.numerics.products import product_log_singular_values
 from degeneracy.numerics.training import PopulationTask, train
 
 __all__ = ["CONDITIONS", "LABELS", "GN_PROBES", "GN_RTOL", "setting_name", "fold_experiment"]

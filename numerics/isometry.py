@@ -10,7 +10,7 @@ batched as stacked arrays: ``h^l = W^l x^{l-1} + b^l``, ``x^l = phi(h^l)``, ``l 
 Accuracy: direct accumulation is exact up to rounding for the traces used here
 (``tr J J^T``, ``tr (J J^T)^2``) and for the squared singular values above
 ``~ L N eps sigma_1^2``; singular values far below that (deep Gaussian products) need the QR
-engine of :mod:`numerics.products` (:func:`jacobian_log_singular_values` uses it when every
+engine of :mod:`numerics.graded_svd` (:func:`jacobian_log_singular_values` uses it when every
 ``D_l`` is invertible, i.e. for linear, erf and tanh).
 
 Examples
@@ -247,12 +247,12 @@ def jacobian_log_singular_values(
     q_input: float | None = None,
     rng=None,
 ) -> np.ndarray:
-    """``log sigma_i(J)`` accurate at any depth via the QR engine (``numerics.products``).
+    """``log sigma_i(J)`` accurate at any depth via the graded QR route (``numerics.graded_svd``).
 
     Only for activations with invertible ``D_l`` (``phi' != 0`` almost surely: linear, erf, tanh,
     sigmoid, ...): ReLU and hard-tanh masks are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
     """
-    from .products import product_log_singular_values
+    from .graded_svd import product_log_singular_values
 
     act = as_activation(activation)
     if any(kind == "const" and val == 0 for _, _, kind, val in act.pieces):

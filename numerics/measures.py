@@ -2,7 +2,7 @@
 
 * :func:`layer_singular_values` - singular values of each layer's weight matrix (stacked SVD).
 * Log singular values of an end-to-end product ``W_L ... W_1`` live in
-  :func:`numerics.products.product_log_singular_values` (graded QR, accurate at any depth; pass
+  :func:`numerics.graded_svd.product_log_singular_values` (graded QR, accurate at any depth; pass
   ``np.stack(net.weights)``, shape ``(L, R, N, N)`` with ``factors[l] = W_{l+1}``). Never form the
   product and call ``svd``: that loses every singular value more than ``~ exp(36)`` below the
   largest (docs/formulas.md §1).
@@ -19,7 +19,7 @@
     entropy of ``p_i = sigma_i / sum sigma``, between 1 and ``n``;
   - :func:`near_null_fraction` of eigenvalues: the fraction below ``rtol * max``.
 
-  :func:`numerics.products.participation_ratio` is the normalized form for singular values
+  :func:`numerics.spectral_summaries.normalized_participation_ratio` is the normalized form for singular values
   (``(sum s^2)^2 / (n sum s^4)``, between ``1/n`` and 1, log domain): see
   :func:`participation_ratio` for which to use when.
 
@@ -79,9 +79,14 @@ def gauss_newton_gram(net: NetworkStack, x: np.ndarray) -> np.ndarray:
     Computed per layer as ``sum_l (D_l^T D_l) o (X_{l-1}^T X_{l-1} + [bias])`` where ``D_l`` stacks
     the backpropagated ``dloss/dh_l`` for each one-hot output (output index folded into the batch
     axis) and ``o`` is the Hadamard product: one batched backward pass, no loop over samples.
+    Refuses batch normalization (``ValueError``): it couples the samples, so the outputs are not
+    per-sample functions of the parameters.
     """
     if not isinstance(net, NetworkStack):
         raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
+    if net.normalization == "batch":
+        raise ArgumentValueError("gauss_newton_gram needs per-sample outputs; batch normalization couples the samples "
+                                 "of a batch (use normalization 'none', 'layer' or 'divisive')")
     x = check_finite_array("x", x, ndim=2)
     dL = net.widths[-1]
     B = x.shape[1]
@@ -138,7 +143,7 @@ def participation_ratio(eigenvalues, *, axis: int = -1) -> np.ndarray:
     al., "A theory of multineuronal dimensionality, dynamics and measurement", bioRxiv (2017); the
     reciprocal of the inverse participation ratio of Bell & Dean, Discuss. Faraday Soc. 50 (1970).
 
-    Which participation ratio to use: :func:`numerics.products.participation_ratio` (``s``) is the
+    Which participation ratio to use: :func:`numerics.spectral_summaries.normalized_participation_ratio` (``s``) is the
     same formula applied to ``s_i^2`` and divided by ``n``, ``(sum s^2)^2 / (n sum s^4) =
     participation_ratio(s**2) / n`` (between ``1/n`` and 1), computed in the log domain from
     (log) singular values. Use that one for spectra of deep matrix products (singular values that

@@ -26,6 +26,10 @@ no skip. The skip term ``s_l`` is
   skip input, so permuting the units of a layer is still a symmetry (a control that adds a skip
   path without breaking permutation symmetry).
 
+One idea: the stack of networks and its exact passes. The forward and backward passes, the
+activations' and normalizations' derivatives, the losses at the output and the buffers the passes
+write into are one computation (each piece is the adjoint of another), so they live together.
+
 Backward pass
 -------------
 Given ``G = dloss/dx_L`` (shape ``(R, d_L, B)``), :meth:`NetworkStack.backward` returns, per
@@ -72,16 +76,20 @@ from . import ensembles
 __all__ = [
     "SKIPS",
     "INITS",
+    "NORMALIZATIONS",
+    "Workspace",
     "NetworkStack",
     "ForwardCache",
     "Gradients",
     "init_weights",
     "init_network",
     "mse_loss",
+    "softmax_cross_entropy",
     "check_widths",
 ]
 
 SKIPS = ("none", "identity", "mean")
+NORMALIZATIONS = ("none", "batch", "layer", "divisive")
 INITS = ("gaussian", "orthogonal")
 
 
@@ -113,18 +121,135 @@ class ForwardCache:
     Attributes
     ----------
     inputs : ndarray, ``(d_0, B)`` or ``(R, d_0, B)``
-    pre : list of ``L`` arrays ``h_l``, each ``(R, d_l, B)``
+    pre : list of ``L`` arrays ``h_l = W_l x_{l-1} + b_l``, each ``(R, d_l, B)``
     post : list of ``L + 1`` arrays ``x_0..x_L`` (``post[0]`` is the input as given)
+    act : list of ``L`` arrays ``phi(z_l)`` (before the skip is added; ``h_l`` on a linear readout),
+        or None (then the backward pass recomputes what it needs from ``pre``)
+    normed : list of ``L`` arrays ``z_l = norm(h_l)`` (None entries where not normalized), or None
+        for a network without normalization
+    scale : list of the normalization's per-layer scales (``sigma`` or ``d``, see
+        :class:`NetworkStack`), or None
     """
 
     inputs: np.ndarray
     pre: list
     post: list
+    act: list | None = None
+    normed: list | None = None
+    scale: list | None = None
 
     @property
     def output(self) -> np.ndarray:
         """The network output ``x_L``, shape ``(R, d_L, B)``."""
         return self.post[-1]
+
+
+class Workspace:
+    """Reusable output buffers for :meth:`NetworkStack.forward` / :meth:`NetworkStack.backward`.
+
+    A training loop that runs many passes of the same shapes passes one workspace to every pass:
+    the arrays of the returned :class:`ForwardCache` / :class:`Gradients` are then the workspace's
+    buffers, written in place (no allocation, no page faults for large stacks), and are overwritten
+    by the next pass that uses the workspace. Results are bit for bit those without a workspace.
+
+    >>> import numpy as np
+    >>> ws = Workspace()
+    >>> a = ws.buffer("h", 0, (2, 3)); a is ws.buffer("h", 0, (2, 3)), a is ws.buffer("h", 0, (2, 4))
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict = {}
+
+    def buffer(self, name: str, layer, shape: tuple) -> np.ndarray:
+        """The float buffer ``(name, layer)`` of ``shape`` (allocated on first use or when the shape changes).
+
+        ``layer`` is any hashable key: a layer index, or e.g. the shape itself for scratch space
+        shared by every layer of that shape."""
+        key = (name, layer)
+        b = self._buffers.get(key)
+        if b is None or b.shape != shape:
+            b = np.empty(shape)
+            self._buffers[key] = b
+        return b
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the buffers."""
+        return sum(b.nbytes for b in self._buffers.values())
+
+
+def _fresh(_name: str, _layer: int, shape: tuple) -> np.ndarray:
+    return np.empty(shape)
+
+
+def _phi_into(name: str, phi, h: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``phi(h)`` written into ``out`` (the same values as :func:`theory.activations.phi`)."""
+    if name == "tanh":
+        return np.tanh(h, out=out)
+    if name == "relu":
+        return np.maximum(h, 0.0, out=out)
+    if name == "linear":
+        return h
+    out[...] = phi(h)
+    return out
+
+
+#: activations whose derivative the backward pass reads off phi(h) alone (ReLU: h > 0 iff phi(h) > 0)
+_FROM_OUTPUT = ("tanh", "relu", "linear")
+
+
+def _dphi_times(name: str, dphi, h: np.ndarray | None, a: np.ndarray | None, gx: np.ndarray,
+                out: np.ndarray) -> np.ndarray:
+    """``phi'(h) * gx`` into ``out``; ``a = phi(h)`` from the forward pass (``h`` may then be None
+    for the activations of :data:`_FROM_OUTPUT`)."""
+    if name == "linear":
+        return gx
+    if name == "relu":
+        return np.multiply(gx, (h if h is not None else a) > 0, out=out)
+    if name == "tanh":
+        if a is None:
+            a = np.tanh(h)
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        return np.multiply(out, gx, out=out)
+    return np.multiply(gx, dphi(h), out=out)
+
+
+#: eps of batch and layer normalization, semi-saturation constant of divisive normalization
+NORM_EPS = 1e-5
+DIVISIVE_C = 1.0
+
+
+def _normalize(h: np.ndarray, kind: str, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``z = norm(h)`` into ``out`` and the scale (``sigma`` or ``d``) the backward pass needs."""
+    if kind == "divisive":
+        d = np.sqrt(DIVISIVE_C**2 + np.mean(h * h, axis=-2, keepdims=True))
+        return np.divide(h, d, out=out), d
+    axis = -1 if kind == "batch" else -2
+    mu = np.mean(h, axis=axis, keepdims=True)
+    np.subtract(h, mu, out=out)
+    sig = np.sqrt(np.mean(out * out, axis=axis, keepdims=True) + NORM_EPS)
+    out /= sig
+    return out, sig
+
+
+def _normalize_backward(gz: np.ndarray, kind: str, h: np.ndarray, z: np.ndarray, scale: np.ndarray,
+                        out: np.ndarray) -> np.ndarray:
+    """``dloss/dh`` from ``gz = dloss/dz`` (exact derivative of :func:`_normalize`, eps included)."""
+    if kind == "divisive":
+        d = scale  # z_i = h_i / d, d = sqrt(c^2 + mean_N h^2): gh = gz / d - h mean_N(gz h) / d^3
+        m = np.mean(gz * h, axis=-2, keepdims=True) / (d * d * d)
+        np.divide(gz, d, out=out)
+        out -= h * m
+        return out
+    axis = -1 if kind == "batch" else -2  # gh = (gz - mean(gz) - z mean(gz z)) / sigma
+    m1 = np.mean(gz, axis=axis, keepdims=True)
+    m2 = np.mean(gz * z, axis=axis, keepdims=True)
+    np.subtract(gz, m1, out=out)
+    out -= z * m2
+    out /= scale
+    return out
 
 
 @dataclass
@@ -169,6 +294,15 @@ class NetworkStack:
         see the module docstring. ``"identity"`` requires equal widths on those layers.
     linear_readout : bool
         If True (default) the last layer is ``x_L = W_L x_{L-1} + b_L``, no activation, no skip.
+    normalization : {"none", "batch", "layer", "divisive"}
+        Normalization of the pre-activations of every activated layer, ``x_l = phi(norm(h_l)) + s_l``,
+        without learned gain or shift: ``"batch"`` (Ioffe & Szegedy 2015) per unit over the batch
+        columns, ``z = (h - mean_B h) / sqrt(var_B h + eps)``; ``"layer"`` (Ba et al. 2016) per
+        column over the units; ``"divisive"`` (Carandini & Heeger 2012, sign-preserving form)
+        ``z = h / sqrt(c^2 + mean_units h^2)``; ``eps`` = :data:`NORM_EPS`, ``c`` = :data:`DIVISIVE_C`
+        (the forms of :func:`numerics.pathologies.normalize`). Batch statistics are those of the
+        batch passed (training mode, also when evaluating: pass the whole evaluation set at once).
+        The backward pass is the exact derivative (statistics included).
 
     Notes
     -----
@@ -185,6 +319,7 @@ class NetworkStack:
         activation: str = "linear",
         skip: str = "none",
         linear_readout: bool = True,
+        normalization: str = "none",
     ) -> None:
         weights = list(weights)
         if len(weights) < 1:
@@ -216,6 +351,7 @@ class NetworkStack:
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.skip = check_choice("skip", skip, SKIPS)
         self.linear_readout = bool(linear_readout)
+        self.normalization = check_choice("normalization", normalization, NORMALIZATIONS)
         self._phi, self._dphi = _activation(self.activation)
         if self.skip == "identity":
             for l in range(self.depth):
@@ -265,6 +401,7 @@ class NetworkStack:
             activation=self.activation,
             skip=self.skip,
             linear_readout=self.linear_readout,
+            normalization=self.normalization,
         )
 
     def replica(self, index) -> "NetworkStack":
@@ -282,12 +419,33 @@ class NetworkStack:
             activation=self.activation,
             skip=self.skip,
             linear_readout=self.linear_readout,
+            normalization=self.normalization,
+        )
+
+    def view(self, index: slice) -> "NetworkStack":
+        """The sub-stack of replicas ``index`` (a slice) as a VIEW: its parameters share memory with
+        this stack's, so training the view trains these replicas in place.
+
+        >>> import numpy as np
+        >>> net = NetworkStack([np.zeros((3, 2, 2))]); net.view(slice(1, 3)).weights[0][:] = 1.0
+        >>> net.weights[0][:, 0, 0].tolist()
+        [0.0, 1.0, 1.0]
+        """
+        if not isinstance(index, slice):
+            raise ArgumentTypeError(f"index must be a slice (a view needs basic indexing), got {type(index).__name__}")
+        return NetworkStack(
+            [w[index] for w in self.weights],
+            None if self.biases is None else [b[index] for b in self.biases],
+            activation=self.activation,
+            skip=self.skip,
+            linear_readout=self.linear_readout,
+            normalization=self.normalization,
         )
 
     def end_to_end(self) -> np.ndarray:
         """The product ``W_L ... W_1``, shape ``(R, d_L, d_0)`` (deep linear networks only).
 
-        For singular values of long products use :func:`numerics.products.product_log_singular_values`
+        For singular values of long products use :func:`numerics.graded_svd.product_log_singular_values`
         (QR accumulation): forming the product loses every singular value more than about
         ``exp(36)`` below the largest (docs/formulas.md §1).
         """
@@ -299,10 +457,14 @@ class NetworkStack:
         return P
 
     # ---------------------------------------------------------------- passes
-    def forward(self, x: np.ndarray) -> ForwardCache:
+    def forward(self, x: np.ndarray, *, workspace: "Workspace | None" = None, lean: bool = False) -> ForwardCache:
         """Forward pass; ``x`` has shape ``(d_0, B)`` or ``(R, d_0, B)``.
 
-        Returns a :class:`ForwardCache` (``.output`` is ``x_L``, shape ``(R, d_L, B)``).
+        Returns a :class:`ForwardCache` (``.output`` is ``x_L``, shape ``(R, d_L, B)``). With a
+        :class:`Workspace` the cache's arrays are the workspace's buffers (no allocation; they are
+        overwritten by the next pass that uses the same workspace). ``lean=True`` (for training
+        loops) keeps only what the backward pass needs: for tanh, ReLU and linear layers without
+        normalization ``phi(h)`` overwrites ``h`` and ``pre[l]`` is None (less memory traffic).
         """
         x = np.asarray(x, dtype=float)
         d0 = self.widths[0]
@@ -310,60 +472,123 @@ class NetworkStack:
             raise ArgumentValueError(
                 f"x must have shape ({d0}, B) or ({self.replicas}, {d0}, B), got {x.shape}"
             )
-        pre, post = [], [x]
+        buf = workspace.buffer if workspace is not None else _fresh
+        R, B = self.replicas, x.shape[-1]
+        norm = self.normalization != "none"
+        in_place = lean and not norm and self.activation in _FROM_OUTPUT
+        pre, post, act = [], [x], []
+        normed: list = [] if norm else None
+        scale: list = [] if norm else None
+        L = len(self.weights)
+        skipping = self.skip != "none"
         cur = x
         for l, w in enumerate(self.weights):
-            h = w @ cur
+            shape = (R, w.shape[1], B)
+            h = np.matmul(w, cur, out=buf("h", l, shape))
             if self.biases is not None:
-                h = h + self.biases[l][:, :, None]
-            pre.append(h)
-            out = self._phi(h) if self._activated(l) else h
-            if self._has_skip(l):
+                h += self.biases[l][:, :, None]
+            if self.linear_readout and l == L - 1:  # the linear readout: no activation, no skip
+                pre.append(h)
+                post.append(h)
+                act.append(h)
+                if norm:
+                    normed.append(None)
+                    scale.append(None)
+                cur = h
+                continue
+            z = h
+            if norm:
+                z, sc = _normalize(h, self.normalization, buf("z", l, shape))
+                normed.append(z)
+                scale.append(sc)
+            a = _phi_into(self.activation, self._phi, z, h if in_place else buf("a", l, shape))
+            pre.append(None if in_place else h)
+            act.append(a)
+            if skipping:
                 if self.skip == "identity":
-                    out = out + cur
+                    out = np.add(a, cur, out=buf("x", l, shape))
                 else:  # "mean": the same scalar to every unit
-                    out = out + np.mean(cur, axis=-2, keepdims=True)
+                    out = np.add(a, np.mean(cur, axis=-2, keepdims=True), out=buf("x", l, shape))
+            else:
+                out = a
             post.append(out)
             cur = out
-        return ForwardCache(inputs=x, pre=pre, post=post)
+        return ForwardCache(inputs=x, pre=pre, post=post, act=act, normed=normed, scale=scale)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """The network output ``x_L`` for input ``x``."""
         return self.forward(x).output
 
-    def backward(self, cache: ForwardCache, grad_output: np.ndarray) -> Gradients:
+    def backward(self, cache: ForwardCache, grad_output: np.ndarray, *,
+                 workspace: "Workspace | None" = None, update=None) -> Gradients | None:
         """Backward pass from ``grad_output = dloss/dx_L`` (shape ``(R, d_L, B)``).
 
         Returns parameter gradients summed over the batch columns (so pass
         ``grad_output`` already divided by ``B`` for a mean loss) and the activation
-        gradients ``delta_l`` (see :class:`Gradients`).
+        gradients ``delta_l`` (see :class:`Gradients`). With a :class:`Workspace` the gradients
+        are the workspace's buffers (overwritten by the next pass using it).
+
+        ``update(l, gW, gb)`` (training loops): called for ``l = L-1, ..., 0`` as soon as layer
+        ``l``'s gradients and the ``delta`` it passes down are computed, so it may update layer
+        ``l``'s parameters in place (and use ``gW``, ``gb`` as scratch space); the gradient buffers
+        are then reused from layer to layer and nothing is returned. The numbers are those of a
+        full backward pass followed by the update.
+
+        The derivative of ``tanh`` is taken as ``1 - tanh(h)^2`` from the forward pass's values
+        (one multiply instead of a ``cosh``; equal to :func:`theory.activations.dphi` up to
+        rounding, and both are ``0`` to working precision where ``|h| > 19``).
         """
         g = np.asarray(grad_output, dtype=float)
         out_shape = cache.output.shape
         if g.shape != out_shape:
             raise ArgumentValueError(f"grad_output must have the output's shape {out_shape}, got {g.shape}")
+        buf = workspace.buffer if workspace is not None else _fresh
+        fused = update is not None
         L = self.depth
         gW: list = [None] * L
         gb: list | None = [None] * L if self.biases is not None else None
         delta: list = [None] * (L + 1)
         delta_pre: list = [None] * L
         delta[L] = g
+        act = cache.act
+        activated = [self._activated(l) for l in range(L)]
+        has_skip = [self.skip != "none" and a for a in activated]
+        gx = g
         for l in range(L - 1, -1, -1):
-            gx = delta[l + 1]
-            gh = gx * self._dphi(cache.pre[l]) if self._activated(l) else gx
-            delta_pre[l] = gh
+            shape = gx.shape
+            key = shape if fused else l  # fused: one scratch buffer per shape, reused down the layers
+            if activated[l]:
+                normed = cache.normed is not None and cache.normed[l] is not None
+                z = cache.normed[l] if normed else cache.pre[l]
+                a = act[l] if act is not None else None
+                gh = _dphi_times(self.activation, self._dphi, z, a, gx, buf("gh", key, shape))
+                if normed:
+                    gh = _normalize_backward(gh, self.normalization, cache.pre[l], cache.normed[l],
+                                             cache.scale[l], buf("gn", key, shape))
+            else:
+                gh = gx
             xin = cache.post[l]
-            gW[l] = gh @ np.swapaxes(xin, -1, -2)
-            if gb is not None:
-                gb[l] = np.sum(gh, axis=-1)
-            gprev = np.swapaxes(self.weights[l], -1, -2) @ gh
-            if self._has_skip(l):
+            wshape = self.weights[l].shape
+            gw = np.matmul(gh, xin.swapaxes(-1, -2), out=buf("gW", wshape if fused else l, wshape))
+            gbl = np.sum(gh, axis=-1, out=buf("gb", key, shape[:2])) if gb is not None else None
+            dshape = (shape[0], wshape[2], shape[2])
+            gprev = np.matmul(self.weights[l].swapaxes(-1, -2), gh,
+                              out=buf("d", (l % 2, dshape) if fused else l, dshape))
+            if has_skip[l]:
                 if self.skip == "identity":
-                    gprev = gprev + gx
+                    gprev += gx
                 else:
-                    d_in = self.weights[l].shape[2]
-                    gprev = gprev + np.sum(gx, axis=-2, keepdims=True) / d_in
-            delta[l] = gprev
+                    d_in = wshape[2]
+                    gprev += np.sum(gx, axis=-2, keepdims=True) / d_in
+            if fused:
+                update(l, gw, gbl)
+            else:
+                gW[l], delta_pre[l], delta[l] = gw, gh, gprev
+                if gb is not None:
+                    gb[l] = gbl
+            gx = gprev
+        if fused:
+            return None
         return Gradients(weights=gW, biases=gb, delta=delta, delta_pre=delta_pre)
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Gradients]:
@@ -392,6 +617,33 @@ def mse_loss(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nda
     B = output.shape[-1]
     loss = 0.5 * np.sum(diff * diff, axis=(-2, -1)) / B
     return loss, diff / B
+
+
+def softmax_cross_entropy(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean softmax cross-entropy over the batch columns and its gradient ``dloss/doutput``.
+
+    ``loss_r = (1/B) sum_b [logsumexp_c output_r[c, b] - sum_c target[c, b] output_r[c, b]]``,
+    the cross-entropy ``-sum_c y_c log softmax(o)_c`` of targets ``y`` whose columns are
+    probability vectors (one-hot labels: :func:`numerics.data.one_hot`); the gradient is
+    ``(softmax(o) - y) / B`` (Bishop 2006, eq. 4.109). ``logsumexp`` from :mod:`scipy.special`
+    (no overflow for large logits). ``target`` has shape ``(C, B)`` or ``(R, C, B)``.
+
+    >>> import numpy as np
+    >>> loss, g = softmax_cross_entropy(np.zeros((1, 4, 2)), np.eye(4)[:, :2])
+    >>> bool(np.allclose(loss, np.log(4))), float(g[0, 0, 0])
+    (True, -0.375)
+    """
+    from scipy.special import logsumexp
+
+    output = np.asarray(output, dtype=float)
+    target = np.asarray(target, dtype=float)
+    B = output.shape[-1]
+    lse = logsumexp(output, axis=-2, keepdims=True)
+    loss = (np.sum(lse, axis=(-2, -1)) - np.sum(target * output, axis=(-2, -1))) / B
+    p = np.exp(output - lse)
+    p -= target
+    p /= B
+    return loss, p
 
 
 # -------------------------------------------------------------------- initialization
@@ -479,6 +731,7 @@ def init_network(
     bias_std: float | None = None,
     skip: str = "none",
     linear_readout: bool = True,
+    normalization: str = "none",
     rng=None,
 ) -> NetworkStack:
     """A :class:`NetworkStack` with weights from :func:`init_weights`.
@@ -505,4 +758,5 @@ def init_network(
         draws = [p[1].standard_normal(sum(ws[1:])) * sb for p in pairs]
         cuts = np.cumsum((0,) + ws[1:])
         biases = [np.stack([d[cuts[l] : cuts[l + 1]] for d in draws]) for l in range(len(ws) - 1)]
-    return NetworkStack(weights, biases, activation=activation, skip=skip, linear_readout=linear_readout)
+    return NetworkStack(weights, biases, activation=activation, skip=skip, linear_readout=linear_readout,
+                        normalization=normalization)

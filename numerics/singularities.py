@@ -1,20 +1,15 @@
-"""Singularities measured: Fisher null counts on singular sets, critical-line plateaus, and degeneracy
-of deep plain / residual / symmetric-skip networks during training.
+"""Singularities measured: Fisher null counts on singular sets, and degeneracy of deep plain /
+residual / symmetric-skip networks during training (critical lines: :mod:`numerics.critical_lines`).
 
-Three parts.
+Two parts.
 
 1. :func:`point_on_set` draws a numeric point on a :class:`theory.singularities.SingularSet`
    (the free parameters Gaussian, the constrained ones from the set's substitution) and
    :func:`fisher_null_count` counts the near-zero singular values of its empirical Fisher
-   (:mod:`numerics.fisher`), to compare with the exact null dimension of the theory.
-2. Fukumizu & Amari (2000) critical lines, for ``f(x) = sum_i v_i tanh(w_i . x)`` with squared loss on
-   a teacher task: :func:`reduced_critical_point` (the best ``(H-1)``-unit fit, certified by its
-   gradient norm and Hessian), :func:`critical_line_A` (``A = v* mean[r phi''(w*.x) x x^T]``,
-   ``r = f* - y``), :func:`line_hessian_fd` (finite-difference Hessian in ``zeta = w_a - w_b``) and
-   :func:`plateau_lengths` (gradient descent started ``eps`` off the line, vectorized over runs and
-   ``eps``; its linearized escape rate is ``1 - 2 eta lambda (1 - lambda) mu`` per step, because
-   gradient descent on ``(w_a, w_b)`` moves ``zeta`` with twice the coordinate step).
-3. :func:`degeneracy_experiment`: deep fully connected ReLU networks (``numerics.networks.NetworkStack``
+   (:mod:`numerics.fisher`), to compare with the exact null dimension of the theory. The numeric
+   activation follows the model's: ``tanh`` for ``"odd"``, :data:`GENERIC_ACTIVATION`
+   (``tanh + (1 - cos)/2``, neither odd nor even) for ``"phi"``, the identity for ``"linear"``.
+2. :func:`degeneracy_experiment`: deep fully connected ReLU networks (``numerics.networks.NetworkStack``
    with ``skip`` ``"none"`` / ``"identity"`` / ``"mean"``; the last is the skip that keeps the
    permutation symmetry, every unit receiving the same skip input) trained with
    :func:`numerics.training.train` on a teacher task, with :func:`degeneracy_measures` tracked
@@ -25,9 +20,11 @@ Three parts.
 
 Examples
 --------
->>> from degeneracy.theory.singularities import one_hidden_layer, overlap
->>> s = overlap(one_hidden_layer(3, 3), 0, 1)
->>> fisher_null_count(s, rng=0)[0]
+>>> from degeneracy.theory.symbolic_networks import one_hidden_layer
+>>> from degeneracy.theory.singularities import overlap, sign_flip_overlap
+>>> fisher_null_count(overlap(one_hidden_layer(3, 3), 0, 1), rng=0)[0]
+4
+>>> fisher_null_count(sign_flip_overlap(one_hidden_layer(3, 3, activation="odd"), 0, 1), rng=0)[0]   # tanh
 4
 """
 
@@ -37,9 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from scipy import optimize
 
-from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
 from degeneracy.theory.singularities import SingularSet
 from degeneracy.validation import (
     check_choice,
@@ -58,14 +54,7 @@ from .training import FullBatchTask, train
 __all__ = [
     "point_on_set",
     "fisher_null_count",
-    "two_unit_teacher",
-    "reduced_critical_point",
-    "critical_line_A",
-    "embed",
-    "loss_and_grad",
-    "line_hessian_fd",
-    "escape_direction",
-    "plateau_lengths",
+    "GENERIC_ACTIVATION",
     "SKIP_VARIANTS",
     "teacher_task",
     "degeneracy_measures",
@@ -118,14 +107,30 @@ def _like(m) -> dict:
     return like
 
 
-def fisher_null_count(
-    s: SingularSet, rng=None, *, n_samples: int | None = None, activation: str = "tanh"
-) -> tuple[int, float, float]:
+def _generic_phi(z):
+    return np.tanh(z) + 0.5 * (1.0 - np.cos(z))
+
+
+def _generic_dphi(z):
+    return 1.0 / np.cosh(z) ** 2 + 0.5 * np.sin(z)
+
+
+#: ``phi(z) = tanh z + (1 - cos z) / 2`` and its derivative: a smooth activation with ``phi(0) = 0``,
+#: ``phi'(0) = 1``, no parity and no algebraic tie between ``phi`` and ``phi'`` (``tanh + tanh^2/2``
+#: has one, ``tanh' = 1 - tanh^2``, which makes a sign-flip overlap with biases singular), the numeric
+#: stand-in for a generic ``phi``
+GENERIC_ACTIVATION = (_generic_phi, _generic_dphi)
+
+
+def fisher_null_count(s: SingularSet, rng=None, *, n_samples: int | None = None,
+                      activation=None) -> tuple[int, float, float]:
     """``(count, cut, gap)`` of near-zero Fisher singular values at a random point of ``s``.
 
-    Inputs are ``N(0, I)``; ``n_samples`` defaults to ``4 P``. ``activation`` must satisfy
-    ``phi(0) = 0`` for incoming-elimination sets (tanh, erf, hard_tanh); ``"linear"`` models use
-    the identity. See :func:`numerics.fisher.near_zero_count` for the cut and the gap.
+    Inputs are ``N(0, I)``; ``n_samples`` defaults to ``4 P``. ``activation`` (a name of
+    :mod:`theory.activations` or a pair of callables) defaults to the model's class: ``"tanh"`` for
+    ``"odd"``, :data:`GENERIC_ACTIVATION` for ``"phi"``; ``"linear"`` models always use the identity.
+    Incoming-elimination sets need ``phi(0) = 0``. See :func:`numerics.fisher.near_zero_count` for
+    the cut and the gap.
     """
     if not isinstance(s, SingularSet):
         raise ArgumentTypeError(f"s must be a SingularSet, got {type(s).__name__}")
@@ -134,188 +139,18 @@ def fisher_null_count(
     B = 4 * P if n_samples is None else check_positive_int("n_samples", n_samples)
     params = point_on_set(s, g)
     X = g.standard_normal((B, s.model.n))
-    act = "linear" if s.model.activation == "linear" else activation
+    if s.model.activation == "linear":
+        act = "linear"
+    elif activation is None:
+        act = "tanh" if s.model.activation == "odd" else GENERIC_ACTIVATION
+    else:
+        act = activation
     sv = _fisher.fisher_singular_values(params, X, skip=s.model.skip, activation=act)
     return _fisher.near_zero_count(sv)
 
 
 # --------------------------------------------------------------------------------------------
-# 2. Fukumizu-Amari critical lines for f(x) = sum_i v_i tanh(w_i . x), squared loss
-
-
-def _net(v, W, X):
-    """``f`` for stacked parameters: ``v`` (..., H), ``W`` (..., H, n), ``X`` (N, n) -> (..., N)."""
-    Z = np.einsum("...hk,nk->...hn", W, X)
-    return np.einsum("...h,...hn->...n", v, np.tanh(Z)), Z
-
-
-def loss_and_grad(v, W, X, y):
-    """``L = mean (f - y)^2 / 2`` and its gradients, stacked over leading axes."""
-    f, Z = _net(v, W, X)
-    r = f - y
-    N = X.shape[0]
-    T = np.tanh(Z)
-    dT = 1.0 - T * T
-    L = 0.5 * np.mean(r * r, axis=-1)
-    gv = np.einsum("...n,...hn->...h", r, T) / N
-    gW = np.einsum("...n,...h,...hn,nk->...hk", r, v, dT, X) / N
-    return L, gv, gW
-
-
-def two_unit_teacher(n: int = 2, n_samples: int = 200, rng=None) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs ``X ~ N(0, I)`` (``(N, n)``) and targets of a random 2-unit tanh teacher with unit
-    weights of norm 2 and output weights ``(1, 1)``, a task a 1-unit student cannot fit."""
-    n = check_positive_int("n", n)
-    N = check_positive_int("n_samples", n_samples)
-    g = as_generator(rng)
-    W = g.standard_normal((2, n))
-    W = 2.0 * W / np.linalg.norm(W, axis=1, keepdims=True)
-    X = g.standard_normal((N, n))
-    y = np.tanh(X @ W.T).sum(axis=1)
-    return X, y
-
-
-def reduced_critical_point(X, y, rng=None, *, starts: int = 8) -> tuple[float, np.ndarray, float]:
-    """The best 1-unit fit ``(v*, w*, L*)``, refined to a certified strict local minimum.
-
-    Levenberg-Marquardt from ``starts`` random starts, then Newton steps; the winner must have gradient norm below
-    ``1e-7`` and a positive definite Hessian (central differences of the analytic gradient), else
-    :class:`CertificationError`.
-    """
-    X = check_finite_array("X", X, ndim=2)
-    y = check_finite_array("y", y, ndim=1)
-    g = as_generator(rng)
-    N, n = X.shape
-
-    def res(p):
-        return (p[0] * np.tanh(X @ p[1:]) - y) / np.sqrt(N)
-
-    def jac(p):
-        t = np.tanh(X @ p[1:])
-        return np.column_stack([t, (p[0] * (1 - t * t))[:, None] * X]) / np.sqrt(N)
-
-    best = None
-    for _ in range(starts):
-        p0 = np.concatenate([[g.standard_normal()], g.standard_normal(n)])
-        sol = optimize.least_squares(res, p0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                                     max_nfev=5000)
-        if best is None or sol.cost < best.cost:
-            best = sol
-    p = best.x
-    for _ in range(8):  # Newton polish (analytic gradient, central-difference Hessian)
-        _, gv, gW = loss_and_grad(np.array([p[0]]), p[None, 1:], X, y)
-        grad = np.concatenate([gv, gW.ravel()])
-        if np.linalg.norm(grad) < 1e-13:
-            break
-        p = p - np.linalg.solve(_reduced_hessian(float(p[0]), p[1:], X, y), grad)
-    v, w = float(p[0]), p[1:].copy()
-    L, gv, gW = loss_and_grad(np.array([v]), w[None, :], X, y)
-    gnorm = float(np.sqrt(gv @ gv + np.sum(gW * gW)))
-    if gnorm > 1e-7:
-        raise CertificationError(f"1-unit fit not converged: gradient norm {gnorm:.3g}")
-    H = _reduced_hessian(v, w, X, y)
-    if np.min(np.linalg.eigvalsh(H)) <= 0:
-        raise CertificationError("1-unit critical point is not a strict local minimum")
-    return v, w, float(L)
-
-
-def _reduced_hessian(v, w, X, y, h=1e-5):
-    p = np.concatenate([[v], w])
-    P = p.size
-
-    def grad(q):
-        _, gv, gW = loss_and_grad(np.array([q[0]]), q[None, 1:], X, y)
-        return np.concatenate([gv, gW.ravel()])
-
-    H = np.empty((P, P))
-    for k in range(P):
-        e = np.zeros(P)
-        e[k] = h
-        H[:, k] = (grad(p + e) - grad(p - e)) / (2 * h)
-    return 0.5 * (H + H.T)
-
-
-def critical_line_A(v: float, w, X, y) -> np.ndarray:
-    """``A = v* mean[(f*(x) - y) phi''(w*.x) x x^T]`` for ``phi = tanh`` (``phi'' = -2 tanh sech^2``)."""
-    X = check_finite_array("X", X, ndim=2)
-    w = check_finite_array("w", w, ndim=1)
-    z = X @ w
-    t = np.tanh(z)
-    r = v * t - y
-    d2 = -2.0 * t * (1.0 - t * t)
-    return v * np.einsum("n,nk,nl->kl", r * d2, X, X) / X.shape[0]
-
-
-def embed(v: float, w, lam: float, zeta=None) -> tuple[np.ndarray, np.ndarray]:
-    """Split the unit ``(v, w)``: ``v_a = lam v``, ``v_b = (1 - lam) v``, ``w_a = w + (1 - lam) zeta``,
-    ``w_b = w - lam zeta``. ``zeta`` may be stacked ``(..., n)``; returns ``(v (..., 2), W (..., 2, n))``."""
-    w = np.asarray(w, dtype=float)
-    zeta = np.zeros_like(w) if zeta is None else np.asarray(zeta, dtype=float)
-    lam = float(lam)
-    shape = zeta.shape[:-1]
-    vv = np.broadcast_to(np.array([lam * v, (1 - lam) * v]), shape + (2,)).copy()
-    W = np.stack([w + (1 - lam) * zeta, w - lam * zeta], axis=-2)
-    return vv, W
-
-
-def line_hessian_fd(v: float, w, lam: float, X, y, *, h: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of the 2-unit loss in ``zeta`` at ``zeta = 0`` (``n x n``).
-
-    Truncation error ``O(h^2)`` times fourth derivatives, rounding ``O(eps L / h^2)``.
-    """
-    w = np.asarray(w, dtype=float)
-    n = w.size
-    E = np.eye(n) * h
-    H = np.empty((n, n))
-    for a in range(n):
-        for b in range(n):
-            zs = np.stack([E[a] + E[b], E[a] - E[b], -E[a] + E[b], -E[a] - E[b]])
-            vv, W = embed(v, w, lam, zs)
-            L = loss_and_grad(vv, W, X, y)[0]
-            H[a, b] = (L[0] - L[1] - L[2] + L[3]) / (4 * h * h)
-    return 0.5 * (H + H.T)
-
-
-def escape_direction(A, lam: float) -> tuple[float, np.ndarray]:
-    """``(mu, xi)``: the most negative eigenvalue of ``lam (1 - lam) A`` and its unit eigenvector."""
-    A = check_finite_array("A", A, ndim=2)
-    ev, U = np.linalg.eigh(lam * (1 - lam) * 0.5 * (A + A.T))
-    return float(ev[0]), U[:, 0]
-
-
-def plateau_lengths(v: float, w, lam: float, X, y, eps, *, lr: float, steps: int, drop: float = 0.1,
-                    xi=None) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient descent on the 2-unit net from ``embed(v, w, lam, eps_k xi)`` for each ``eps_k``.
-
-    Returns ``(T, curves)``: ``T[k]`` the first step at which the loss is below ``(1 - drop) L*``
-    (``L*`` the loss on the line; ``steps + 1`` if never), and the loss curves ``(len(eps), steps + 1)``.
-    All ``eps`` run as one stacked computation.
-    """
-    eps = check_finite_array("eps", eps, ndim=1)
-    lr = check_real("lr", lr, lo=0.0, lo_open=True)
-    steps = check_positive_int("steps", steps)
-    drop = check_real("drop", drop, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    w = np.asarray(w, dtype=float)
-    if xi is None:
-        _, xi = escape_direction(critical_line_A(v, w, X, y), lam)
-    vv, W = embed(v, w, lam, eps[:, None] * np.asarray(xi)[None, :])
-    Lstar = float(loss_and_grad(*embed(v, w, lam), X, y)[0])
-    curves = np.empty((eps.size, steps + 1))
-    for t in range(steps + 1):
-        L, gv, gW = loss_and_grad(vv, W, X, y)
-        if not np.all(np.isfinite(L)):
-            raise CertificationError("gradient descent diverged (reduce lr)")
-        curves[:, t] = L
-        if t < steps:
-            vv = vv - lr * gv
-            W = W - lr * gW
-    below = curves < (1 - drop) * Lstar
-    T = np.where(below.any(axis=1), below.argmax(axis=1), steps + 1)
-    return T, curves
-
-
-# --------------------------------------------------------------------------------------------
-# 3. deep plain / residual / symmetric-skip networks
+# 2. deep plain / residual / symmetric-skip networks
 
 SKIP_VARIANTS = {"plain": "none", "residual": "identity", "symmetric-skip": "mean"}
 

@@ -192,7 +192,7 @@ def factor_stacks(
     """Factor stacks for products: ``(L, n, n)`` or ``(L, R, n, n)`` when ``replicas`` is given.
 
     ``ensemble`` is "gaussian" or "orthogonal". ``factors[l]`` is ``W_{l+1}`` as everywhere in
-    :mod:`numerics.products`.
+    :mod:`numerics.qr_engine`.
 
     >>> example(factor_stacks(n=3, depth=5, replicas=2)).shape
     (5, 2, 3, 3)

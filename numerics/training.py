@@ -66,11 +66,12 @@ from degeneracy.validation import (
     check_real,
 )
 
-from .networks import NetworkStack, mse_loss
+from .networks import NetworkStack, Workspace, mse_loss, softmax_cross_entropy
 from .rng import as_generator, replica_generators
 
 __all__ = [
     "OPTIMIZERS",
+    "LOSSES",
     "PopulationTask",
     "FullBatchTask",
     "SampledTask",
@@ -80,6 +81,8 @@ __all__ = [
     "train",
     "sample_linear_task",
     "step_flops",
+    "auto_block",
+    "BLOCK_BYTES",
 ]
 
 OPTIMIZERS = ("gd", "adam")
@@ -131,24 +134,31 @@ class FullBatchTask:
 
 @dataclass
 class SampledTask:
-    """A finite data set: ``X`` of shape ``(d_0, N)`` and ``Y`` of shape ``(d_L, N)`` (shared by replicas)."""
+    """A finite data set trained by minibatches: ``X`` ``(d_0, N)`` and ``Y`` ``(d_L, N)`` shared by the
+    replicas, or ``(R, d_0, N)`` and ``(R, d_L, N)``, one data set per replica (e.g. each run its own
+    train/test split, :func:`numerics.data.prepare_runs`)."""
 
     X: np.ndarray
     Y: np.ndarray
     batch_size: int
 
     def __post_init__(self):
-        self.X = check_finite_array("X", self.X, ndim=2)
-        self.Y = check_finite_array("Y", self.Y, ndim=2)
-        if self.X.shape[1] != self.Y.shape[1]:
-            raise ArgumentValueError(f"X and Y must have the same number of samples (columns), got {self.X.shape[1]} and {self.Y.shape[1]}")
+        self.X = check_finite_array("X", self.X)
+        self.Y = check_finite_array("Y", self.Y)
+        if self.X.ndim not in (2, 3) or self.Y.ndim != self.X.ndim:
+            raise ArgumentValueError(f"X and Y must both have shape (d, N) or both (R, d, N), got {self.X.shape} and "
+                                     f"{self.Y.shape}")
+        if self.X.shape[-1] != self.Y.shape[-1] or self.X.shape[:-2] != self.Y.shape[:-2]:
+            raise ArgumentValueError(f"X and Y must have the same replicas and number of samples (columns), "
+                                     f"got {self.X.shape} and {self.Y.shape}")
         self.batch_size = check_positive_int("batch_size", self.batch_size)
-        if self.batch_size > self.X.shape[1]:
-            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[1]}, got {self.batch_size}")
+        if self.batch_size > self.X.shape[-1]:
+            raise ArgumentValueError(f"batch_size must be <= the number of samples {self.X.shape[-1]}, "
+                                     f"got {self.batch_size}")
 
     @property
     def n_samples(self) -> int:
-        return self.X.shape[1]
+        return self.X.shape[-1]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -236,10 +246,15 @@ class TrainingResult:
         return self.loss[:, -1].copy()
 
 
-def _losses_and_grads(net: NetworkStack, X, Y):
-    cache = net.forward(X)
-    loss, g = mse_loss(cache.output, Y)
-    return loss, net.backward(cache, g)
+#: Losses of :func:`train`: the mean squared error and the softmax cross-entropy (one-hot targets).
+LOSSES = {"mse": mse_loss, "cross_entropy": softmax_cross_entropy}
+
+
+def _gather(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Columns ``idx[r]`` of ``arr`` (``(d, N)`` shared or ``(R, d, N)``) for every replica: ``(R, d, B)``."""
+    if arr.ndim == 2:
+        return np.moveaxis(arr[:, idx], 0, 1)
+    return np.take_along_axis(arr, idx[:, None, :], axis=2)
 
 
 def train(
@@ -249,6 +264,7 @@ def train(
     optimizer: str = "gd",
     lr: float,
     steps: int,
+    loss: str = "mse",
     record_at: Sequence[int] = (0,),
     eval_every: int = 1,
     betas: tuple[float, float] = (0.9, 0.999),
@@ -257,6 +273,7 @@ def train(
     copy: bool = True,
     callback=None,
     state: OptimizerState | None = None,
+    block: int | None = None,
 ) -> TrainingResult:
     """Train every network of the stack for ``steps`` updates.
 
@@ -266,30 +283,48 @@ def train(
         Trained in place unless ``copy=True`` (default).
     task : PopulationTask, FullBatchTask or SampledTask
     optimizer : {"gd", "adam"}
-        ``"gd"``: ``theta <- theta - lr * grad``. ``"adam"``: Kingma & Ba (2015) with bias
-        correction, ``betas`` and ``eps``.
+        ``"gd"``: ``theta <- theta - lr * grad`` (on a :class:`SampledTask`: minibatch SGD).
+        ``"adam"``: Kingma & Ba (2015) with bias correction, ``betas`` and ``eps``.
     lr : float > 0
     steps : int >= 0
+    loss : {"mse", "cross_entropy"}
+        :func:`numerics.networks.mse_loss` (default) or
+        :func:`numerics.networks.softmax_cross_entropy` (targets ``Y`` one-hot columns).
     record_at : steps at which to record gradient norms (on the full data, before the update);
         ``steps`` itself records the final state.
     eval_every : int
-        For sampled tasks, evaluate the full-data loss every ``eval_every`` steps.
+        For sampled tasks, evaluate the full-data loss every ``eval_every`` steps (a forward pass
+        only, unless the step is also in ``record_at``).
     rng : seed / Generator / sequence of R of those
         Minibatch order; replica ``r`` uses its own stream (``rng[r]`` or the ``r``-th spawned
         generator), so a stack reproduces separate runs. Unused for full-batch tasks.
     callback : callable ``callback(step, net)``, optional
         Called before every update and after the last step (``step = 0..steps``) with the
-        stack being trained (do not modify it), e.g. to record weight trajectories.
+        stack being trained (do not modify it), e.g. to record weight trajectories or to
+        evaluate on held-out data.
     state : OptimizerState, optional
         Resume from ``TrainingResult.state`` of an earlier call (same optimizer, same stack, passed
         with ``copy=False`` or the earlier result's ``network``): the step count continues (Adam's
         bias correction) and the moments are copied, not modified. Steps, records and the
         ``callback`` step numbers of this call still count from 0. Sampled tasks restart their
         minibatch order (they are not resumable bit for bit).
+    block : int, optional
+        Replicas trained together. Without a callback the stack is trained block by block, each
+        block for all ``steps`` (replicas never mix, so every number is the same for any block
+        size; the tests check it): default :func:`auto_block`, a block that fits in cache. With a
+        callback (which sees the whole stack at every step) the default is the whole stack.
+
+    Notes
+    -----
+    Speed (docs/performance.md; ``degeneracy bench`` measures it): the passes write into a
+    :class:`numerics.networks.Workspace` (no temporaries; one stacked GEMM call per layer and
+    product), and the optimizer updates in place with the same operations in the same order as
+    ``theta - lr * grad`` and Adam's formula, so the numbers are those of the textbook update.
     """
     if not isinstance(net, NetworkStack):
         raise ArgumentTypeError(f"net must be a NetworkStack, got {type(net).__name__}")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    loss_fn = LOSSES[check_choice("loss", loss, tuple(LOSSES))]
     lr = check_real("lr", lr, lo=0.0, lo_open=True)
     steps = check_nonneg_int("steps", steps)
     eval_every = check_positive_int("eval_every", eval_every)
@@ -307,16 +342,17 @@ def train(
     population = isinstance(task, (PopulationTask, FullBatchTask))  # every step a full-batch step
     if population:
         Xf, Yf = task.batch()
-        for what, arr in (("X", Xf), ("Y", Yf)):
-            if arr.ndim == 3 and arr.shape[0] != R:
-                raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
         gens = None
     elif isinstance(task, SampledTask):
         Xf, Yf = task.X, task.Y
         gens = replica_generators(rng, R)
         perms = [None] * R
     else:
-        raise ArgumentTypeError(f"task must be a PopulationTask or SampledTask, got {type(task).__name__}")
+        raise ArgumentTypeError(f"task must be a PopulationTask, FullBatchTask or SampledTask, "
+                                f"got {type(task).__name__}")
+    for what, arr in (("X", Xf), ("Y", Yf)):
+        if arr.ndim == 3 and arr.shape[0] != R:
+            raise ArgumentValueError(f"task {what} has {arr.shape[0]} replicas, the network stack {R}")
 
     t0 = 0
     if state is None:
@@ -337,85 +373,182 @@ def train(
             v = [np.array(a, dtype=float) for a in state.v]
     diverged = np.zeros(R, dtype=bool)
     diverged_at = np.full(R, -1, dtype=int)
-    loss_cols, loss_steps = [], []
-    records: dict[int, GradientRecord] = {}
+    loss_steps = [t for t in range(steps + 1) if population or t % eval_every == 0 or t == steps]
+    col_of = {t: i for i, t in enumerate(loss_steps)}
+    loss_arr = np.empty((R, len(loss_steps)))
     record_set = set(record_at)
+    rec_loss = {t: np.empty(R) for t in record_at}
+    rec_delta = {t: np.empty((R, net.depth + 1)) for t in record_at}
+    rec_weights = {t: np.empty((R, net.depth)) for t in record_at}
+    n_w = len(net.weights)
+    scratch: dict = {}
+    if block is None:
+        block = R if callback is not None else auto_block(net, Xf.shape[-1] if population else task.batch_size,
+                                                          optimizer)
+    else:
+        block = check_positive_int("block", block)
+        if callback is not None and block < R:
+            raise ArgumentValueError("block < replicas needs callback=None (a callback sees the whole stack at "
+                                     "every step)")
 
-    def mark(loss_vec, step):
-        bad = ~np.isfinite(loss_vec) & ~diverged
-        if np.any(bad):
-            diverged[bad] = True
-            diverged_at[bad] = step
-            for p in params:
-                p[bad] = 0.0
-            if m is not None:
-                for a in m + v:
-                    a[bad] = 0.0
-        out = loss_vec.copy()
-        out[diverged] = np.inf
-        return out
+    def run_block(sl: slice) -> None:
+        """Steps 0..steps of the replicas ``sl`` (a view of the stack: updates write through)."""
+        sub = net.view(sl)
+        sp = sub.parameters()
+        sm = [a[sl] for a in m] if m is not None else None
+        sv = [a[sl] for a in v] if v is not None else None
+        div = diverged[sl]  # a view
+        div_at = diverged_at[sl]
+        Xs = Xf[sl] if Xf.ndim == 3 else Xf
+        Ys = Yf[sl] if Yf.ndim == 3 else Yf
+        n = sub.replicas
+        work = Workspace()  # the training passes (full batch, or minibatches)
+        work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
+        step_no = 0
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        def mark(loss_vec, step):
+            bad = ~np.isfinite(loss_vec) & ~div
+            if np.any(bad):
+                div[bad] = True
+                div_at[bad] = step
+                for p in sp:
+                    p[bad] = 0.0
+                if sm is not None:
+                    for a in sm + sv:
+                        a[bad] = 0.0
+            out = loss_vec.copy()
+            out[div] = np.inf
+            return out
+
+        def update_param(i, g):
+            """One parameter's update, in place (``g`` is scratch space afterwards)."""
+            p = sp[i]
+            if optimizer == "gd":  # theta - lr * grad
+                g *= lr
+                p -= g
+                return
+            # Adam: theta - lr * (m / c1) / (sqrt(v / c2) + eps), the same operations in the same order
+            c1 = 1.0 - b1 ** (t0 + step_no + 1)
+            c2 = 1.0 - b2 ** (t0 + step_no + 1)
+            mi, vi = sm[i], sv[i]
+            tmp = scratch.get(g.shape)
+            if tmp is None:
+                tmp = scratch[g.shape] = np.empty(g.shape)
+            mi *= b1
+            np.multiply(g, 1.0 - b1, out=tmp)
+            mi += tmp
+            vi *= b2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            vi += tmp
+            np.divide(vi, c2, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += eps
+            np.divide(mi, c1, out=g)
+            g *= lr
+            g /= tmp
+            p -= g
+
+        def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
+            update_param(l, gw)
+            if gb is not None:
+                update_param(n_w + l, gb)
+
+        def zero_diverged():
+            if np.any(div):
+                for p in sp:
+                    p[div] = 0.0
+
         for t in range(steps + 1):
-            full_needed = population or (t % eval_every == 0) or (t == steps) or (t in record_set)
-            if full_needed:
-                floss, fgrads = _losses_and_grads(net, Xf, Yf)
+            step_no = t
+            evaluate = t in col_of
+            recording = t in record_set
+            grads = cache = None
+            if evaluate or recording:
+                if population or recording:
+                    cache = sub.forward(Xs, workspace=work_eval, lean=not recording)
+                    floss, g_out = loss_fn(cache.output, Ys)
+                    if recording:
+                        grads = sub.backward(cache, g_out, workspace=work_eval)
+                else:  # the full-data loss only: a forward pass
+                    floss = loss_fn(sub.forward(Xs, workspace=work_eval, lean=True).output, Ys)[0]
                 floss = mark(floss, t)
-                if population or t % eval_every == 0 or t == steps:
-                    loss_cols.append(floss)
-                    loss_steps.append(t)
-                if t in record_set:
-                    dn = fgrads.delta_norms()
-                    wn = fgrads.weight_norms()
-                    dn[diverged] = np.inf
-                    wn[diverged] = np.inf
-                    records[t] = GradientRecord(t, floss.copy(), dn, wn)
+                if evaluate:
+                    loss_arr[sl, col_of[t]] = floss
+                if recording:
+                    dn = grads.delta_norms()
+                    wn = grads.weight_norms()
+                    dn[div] = np.inf
+                    wn[div] = np.inf
+                    rec_loss[t][sl], rec_delta[t][sl], rec_weights[t][sl] = floss, dn, wn
             if callback is not None:
                 callback(t, net)
             if t == steps:
                 break
             if population:
-                grads = fgrads
+                if grads is None:  # the update fused into the backward pass of this step's forward pass
+                    sub.backward(cache, g_out, workspace=work_eval, update=update_layer)
+                else:
+                    glist = grads.weights + (grads.biases if grads.biases is not None else [])
+                    for i, g in enumerate(glist):
+                        update_param(i, g)
             else:
                 B = task.batch_size
-                spe = task.steps_per_epoch
-                k = t % spe
-                idx = np.empty((R, B), dtype=np.intp)
-                for r in range(R):
+                k = t % task.steps_per_epoch
+                idx = np.empty((n, B), dtype=np.intp)
+                for j, r in enumerate(range(R)[sl]):
                     if k == 0 or perms[r] is None:
                         perms[r] = gens[r].permutation(task.n_samples)
-                    idx[r] = perms[r][k * B : (k + 1) * B]
-                Xb = np.moveaxis(Xf[:, idx], 0, 1)  # (R, d0, B)
-                Yb = np.moveaxis(Yf[:, idx], 0, 1)
-                bloss, grads = _losses_and_grads(net, Xb, Yb)
+                    idx[j] = perms[r][k * B : (k + 1) * B]
+                bcache = sub.forward(_gather(Xs, idx), workspace=work, lean=True)
+                bloss, g_out = loss_fn(bcache.output, _gather(Ys, idx))
                 mark(bloss, t)
-            glist = grads.weights + (grads.biases if grads.biases is not None else [])
-            if optimizer == "gd":
-                for p, g in zip(params, glist):
-                    p -= lr * g
-            else:
-                c1 = 1.0 - b1 ** (t0 + t + 1)
-                c2 = 1.0 - b2 ** (t0 + t + 1)
-                for p, g, mi, vi in zip(params, glist, m, v):
-                    mi *= b1
-                    mi += (1.0 - b1) * g
-                    vi *= b2
-                    vi += (1.0 - b2) * (g * g)
-                    p -= lr * (mi / c1) / (np.sqrt(vi / c2) + eps)
-            if np.any(diverged):
-                for p in params:
-                    p[diverged] = 0.0
-    loss = np.stack(loss_cols, axis=1)
+                sub.backward(bcache, g_out, workspace=work, update=update_layer)
+            zero_diverged()
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in range(0, R, block):
+            run_block(slice(start, min(R, start + block)))
+    records = {t: GradientRecord(t, rec_loss[t], rec_delta[t], rec_weights[t]) for t in record_at}
     return TrainingResult(
-        loss=loss,
+        loss=loss_arr,
         loss_steps=np.asarray(loss_steps),
         records=records,
         diverged=diverged,
         diverged_at=diverged_at,
         network=net,
-        settings=dict(optimizer=optimizer, lr=lr, steps=steps, task=type(task).__name__),
+        settings=dict(optimizer=optimizer, lr=lr, steps=steps, loss=loss, task=type(task).__name__, block=block),
         state=OptimizerState(optimizer, t0 + steps, m, v),
     )
+
+
+#: Working-set budget of one replica block of :func:`train` (bytes). The reason, measured on the
+#: project machine (AMD EPYC, 1 MiB L2 per core, 32 MiB L3 shared by every process; one BLAS
+#: thread; provisional, measured under load, load average 3.7-5): 10 tanh networks of width 64,
+#: depth 30 (batch 64, GD) took 24 ms per step in blocks of 1 replica (about 3 MiB each), 28 ms in
+#: blocks of 2, 39 ms in blocks of 5 and 43 ms as one stack of 10 (about 30 MiB: the stacked GEMMs
+#: then wait on memory), against 23 ms for the loop over replicas. Small networks fit many replicas
+#: in a block, and there the stack wins (width 32, depth 20: 1.9x the loop; width 16: 3.2x).
+BLOCK_BYTES = 4 * 2**20
+
+
+def auto_block(net: NetworkStack, batch: int, optimizer: str = "gd") -> int:
+    """Replicas per block of :func:`train` when no callback needs the whole stack at every step.
+
+    ``train`` runs the stack block by block, each block for all its steps (replicas are
+    independent, so the numbers are the same for any block size): a block is as many replicas as
+    fit their parameters (times 3 with Adam's moments) and their activations (``sum_l d_l`` x
+    ``batch``, twice with skips or normalization) in :data:`BLOCK_BYTES`, at least one.
+
+    >>> from degeneracy.numerics.networks import init_network
+    >>> auto_block(init_network([64] * 31, 10, rng=0), 64), auto_block(init_network([32] * 21, 10, rng=0), 32)
+    (1, 8)
+    """
+    per_param = 3 if optimizer == "adam" else 1
+    n_params = sum(p[0].size for p in net.parameters())
+    n_act = sum(net.widths[1:]) * batch * (2 if (net.skip != "none" or net.normalization != "none") else 1)
+    per_replica = 8 * (per_param * n_params + 2 * n_act)
+    return int(max(1, min(net.replicas, BLOCK_BYTES // max(per_replica, 1))))
 
 
 def step_flops(widths: Sequence[int], replicas: int, batch: int) -> int:

@@ -7,7 +7,10 @@ import pytest
 from degeneracy import bench
 from degeneracy.cli import main
 
-KERNEL_KEYS = {"name", "n", "seconds_per_step", "gflops", "ratio_to_matmul", "speedup_vs_numpy_qr"}
+KERNEL_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul", "ratio_to_matched",
+               "speedup_vs_numpy_qr", "draw_seconds", "ratio_with_draw"}
+BATCHED_KEYS = {"name", "n", "replicas", "lapack", "seconds_per_step", "gflops", "ratio_to_matmul", "ratio_to_matched",
+                "speedup_vs_single"}
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +27,12 @@ def test_suite_schema(quick_result):
     assert {"matmul_gflops", "threads", "kernels", "trainer", "free_density", "workers", "environment"} <= set(r)
     assert positive(r["matmul_gflops"]) and r["threads"] >= 1
     names = {k["name"] for k in r["kernels"]}
-    assert names == {"qr-engine", "qr-engine-geqrf"}
+    assert names == {"qr-engine", "qr-engine-geqrf", "qr-engine-batched"}
     for k in r["kernels"]:
-        assert set(k) == KERNEL_KEYS
-        assert all(positive(k[key]) for key in KERNEL_KEYS - {"name", "n"})
+        keys = BATCHED_KEYS if k["name"] == "qr-engine-batched" else KERNEL_KEYS
+        assert set(k) == keys
+        assert all(positive(k[key]) for key in keys - {"name", "n", "replicas", "lapack"})
+        assert k["lapack"] == bench.LAPACK_ROUTINES[k["name"]]
     (t,) = r["trainer"]
     assert t["name"] == "batched-trainer" and positive(t["gflops"]) and positive(t["speedup_vs_replica_loop"])
     (f,) = r["free_density"]
@@ -54,10 +59,16 @@ def test_sections_select_what_runs():
 
 
 def test_floors_are_checked_against_the_issue_values():
-    ok = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.6, "speedup_vs_numpy_qr": 1.5}]}
-    bad = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.5, "speedup_vs_numpy_qr": 1.5}]}
-    assert all(row["passed"] for row in bench.check_floors(ok))
-    assert not all(row["passed"] for row in bench.check_floors(bad))
+    ok = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.76, "speedup_vs_numpy_qr": 1.5},
+                      {"name": "qr-engine", "n": 256, "ratio_to_matmul": 0.61, "speedup_vs_numpy_qr": 1.0}]}
+    bad = {"kernels": [{"name": "qr-engine", "n": 1024, "ratio_to_matmul": 0.74, "speedup_vs_numpy_qr": 1.5},
+                       {"name": "qr-engine", "n": 256, "ratio_to_matmul": 0.59, "speedup_vs_numpy_qr": 1.0}]}
+    rows = bench.check_floors(ok)
+    assert {(r["metric"], r["n"], r["floor"]) for r in rows} == {("ratio_to_matmul", 1024, 0.75),
+                                                                 ("ratio_to_matmul", 256, 0.6),
+                                                                 ("speedup_vs_numpy_qr", 1024, 1.4)}
+    assert all(row["passed"] for row in rows)
+    assert [row["passed"] for row in bench.check_floors(bad)] == [False, True, False]
 
 
 def test_cli_bench_writes_json(tmp_path, capsys):
@@ -67,7 +78,7 @@ def test_cli_bench_writes_json(tmp_path, capsys):
     assert code == 0 and "qr-engine" in out and "workers:" in out
     d = json.loads(path.read_text())
     assert {"matmul_gflops", "kernels", "workers"} <= set(d) and "trainer" not in d
-    assert set(d["kernels"][0]) == KERNEL_KEYS
+    assert set(d["kernels"][0]) == KERNEL_KEYS and d["kernels"][-1]["name"] == "qr-engine-batched"
 
 
 def test_cli_bench_bad_section_exit_2(capsys):

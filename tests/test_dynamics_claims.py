@@ -15,6 +15,7 @@ load_all()
 
 PASS = [
     "dynamics.saxe-two-layer",
+    "dynamics.unbalanced-modes",
     "dynamics.saxe-deep",
     "dynamics.conservation",
     "dynamics.end-to-end",
@@ -65,3 +66,15 @@ def test_certificate_controls_fail():
 
     assert not d._hessian_top(wrong=True)[0]
     assert not d._learning_time_derivative(wrong=True)[0]
+    assert not d._unbalanced_solution(wrong=True)[0]
+
+
+def test_dynamics_controls_fail_check_by_check():
+    """The checks that compare with a theory value fail under the claim's own control (not only the claim)."""
+    for cid in ("dynamics.saxe-two-layer", "dynamics.learning-rate-depth", "dynamics.conservation"):
+        ctl = run_claim(cid, mode="quick", seed=0, control=True)
+        theory_checks = [c for c in ctl.checks if c.test != "proof" and "in the order" not in c.name
+                         and "conserved along" not in c.name and "n=1," not in c.name]
+        assert theory_checks and not any(c.passed for c in theory_checks), [
+            (c.name, c.passed) for c in theory_checks]
+        assert all(c.passed for c in ctl.checks if c.test == "proof")  # no certificate flips in the same run

@@ -6,32 +6,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from degeneracy.numerics import fisher as F
-from degeneracy.theory import singularities as ts
+from degeneracy.theory import exact_rank as er
+from degeneracy.theory import symbolic_networks as sn
 
 EPS = np.finfo(float).eps
 
 
 def _params(rng, n, widths, m, bias):
-    p = {"W1": rng.standard_normal((widths[0], n)), "V": rng.standard_normal((m, widths[-1]))}
-    if len(widths) == 2:
-        p["W2"] = rng.standard_normal((widths[1], widths[0]))
+    dims = (n,) + tuple(widths)
+    p = {f"W{l}": rng.standard_normal((dims[l], dims[l - 1])) for l in range(1, len(dims))}
+    p["V"] = rng.standard_normal((m, widths[-1]))
     if bias:
-        p["b1"] = rng.standard_normal(widths[0])
+        p.update({f"b{l}": rng.standard_normal(dims[l]) for l in range(1, len(dims))})
         p["c"] = rng.standard_normal(m)
-        if len(widths) == 2:
-            p["b2"] = rng.standard_normal(widths[1])
     return p
 
 
-archs = st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 2), st.booleans(), st.booleans(),
-                  st.integers(0, 2**31 - 1))
+archs = st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.booleans(),
+                  st.lists(st.booleans(), min_size=3, max_size=3), st.integers(0, 2**31 - 1))
 
 
 @given(archs)
 def test_jacobian_matches_central_differences(a):
-    n, depth, m, bias, skip, seed = a
+    n, depth, m, bias, skips, seed = a
     rng = np.random.default_rng(seed)
-    widths = (n,) * depth if skip else tuple(rng.integers(1, 4, size=depth))
+    skip = tuple(skips[:depth])
+    widths = tuple(n if s else int(rng.integers(1, 4)) for s in skip)
+    if any(s and w != prev for s, w, prev in zip(skip, widths, (n,) + widths)):
+        skip = (False,) * depth
     p = _params(rng, n, widths, m, bias)
     X = rng.standard_normal((5, n))
     J = F.per_example_jacobian(p, X, skip=skip)
@@ -56,12 +58,20 @@ def test_jacobian_matches_theory_backward_pass_and_names():
     rng = np.random.default_rng(3)
     p = _params(rng, 3, (3, 3), 2, True)
     X = rng.standard_normal((4, 3))
-    model = ts.two_hidden_layers(3, 3, 3, m=2, skip=True, bias=True)
+    model = sn.two_hidden_layers(3, 3, 3, m=2, skip=True, bias=True)
     assert tuple(F.param_names(p)) == model.names
     vals = dict(zip(model.names, F.flatten(p)))
-    Je = ts.exact_jacobian(model, vals, X, act=np.tanh, dact=lambda z: 1 / np.cosh(z) ** 2).astype(float)
+    Je = er.exact_jacobian(model, vals, X, act=np.tanh, dact=lambda z: 1 / np.cosh(z) ** 2).astype(float)
     J = F.per_example_jacobian(p, X, skip=True)
     assert np.allclose(J.reshape(-1, model.size), Je, atol=1e-13)
+    # three layers, a skip on the middle one only
+    p3 = _params(rng, 3, (3, 3, 3), 1, False)
+    m3 = sn.network(3, (3, 3, 3), skip=(False, True, False))
+    Je = er.exact_jacobian(m3, dict(zip(m3.names, F.flatten(p3))), X, act=np.tanh,
+                           dact=lambda z: 1 / np.cosh(z) ** 2).astype(float)
+    J = F.per_example_jacobian(p3, X, skip=m3.skip)
+    assert np.allclose(J.reshape(-1, m3.size), Je, atol=1e-13)
+    assert not np.allclose(F.per_example_jacobian(p3, X, skip=True).reshape(-1, m3.size), Je, atol=1e-6)
 
 
 def test_gauss_newton_and_spectrum_agree():
@@ -102,6 +112,7 @@ def test_rounding_cut_formula():
         ({"W1": np.zeros((2, 3)), "V": np.zeros((1, 2)), "b1": np.zeros(2)}, "all present or all absent"),
         ({"W1": np.zeros((2, 3)), "V": np.zeros((1, 2)), "Q": 1}, "unknown parameter"),
         ({"W1": np.zeros((2, 3)), "W2": np.zeros((2, 3)), "V": np.zeros((1, 2))}, "W2 must have shape"),
+        ({"W1": np.zeros((2, 3)), "W3": np.zeros((2, 2)), "V": np.zeros((1, 2))}, "unknown parameter"),
         ({"W1": np.full((2, 3), np.nan), "V": np.zeros((1, 2))}, "finite"),
     ],
 )
@@ -116,6 +127,10 @@ def test_bad_inputs():
         F.per_example_jacobian(p, np.zeros((2, 4)))
     with pytest.raises(ValueError, match="identity skips"):
         F.per_example_jacobian(p, np.zeros((2, 3)), skip=True)
+    with pytest.raises(ValueError, match="one flag per hidden layer"):
+        F.per_example_jacobian(p, np.zeros((2, 3)), skip=(False, False))
+    with pytest.raises(TypeError, match="pair of callables"):
+        F.per_example_jacobian(p, np.zeros((2, 3)), activation=(np.tanh,))
     with pytest.raises(ValueError, match="activation must be one of"):
         F.per_example_jacobian(p, np.zeros((2, 3)), activation="no_such_activation")
     with pytest.raises(TypeError, match="dict"):

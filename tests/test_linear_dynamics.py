@@ -154,3 +154,115 @@ def test_gradient_log_moments_vs_chi_square_quadrature(N):
 def test_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- unbalanced and multi-mode (issue 14)
+from scipy.integrate import solve_ivp  # noqa: E402
+
+
+def _ivp_two_layer(s, a0, b0, t):
+    sol = solve_ivp(lambda _, y: [y[1] * (s - y[0] * y[1]), y[0] * (s - y[0] * y[1])], (0.0, float(t[-1])), [a0, b0],
+                    t_eval=t, method="DOP853", rtol=1e-12, atol=1e-14)
+    return sol.y
+
+
+@given(s=st.floats(0.05, 5.0), a0=st.floats(-3.0, 3.0), b0=st.floats(-3.0, 3.0))
+def test_unbalanced_two_layer_solution_matches_solve_ivp(s, a0, b0):
+    t = np.linspace(0.0, 4.0, 9)
+    a, b = ld.saxe_two_layer_strengths(t, s=s, a0=a0, b0=b0)
+    ya, yb = _ivp_two_layer(s, a0, b0, t)
+    scale = 1.0 + max(abs(a0), abs(b0), math.sqrt(s))
+    assert np.max(np.abs(a - ya)) < 1e-8 * scale and np.max(np.abs(b - yb)) < 1e-8 * scale
+    assert np.allclose(a**2 - b**2, a0**2 - b0**2, atol=1e-10 * scale**2)
+
+
+def test_the_issue_example_and_its_control():
+    # saxe_two_layer_strengths([0, 1], s=3.0, a0=0.5, b0=0.02) was a ValueError
+    t = np.array([0.0, 1.0])
+    a, b = ld.saxe_two_layer_strengths(t, s=3.0, a0=0.5, b0=0.02)
+    ya, yb = _ivp_two_layer(3.0, 0.5, 0.02, t)
+    assert np.allclose(a, ya, atol=1e-10) and np.allclose(b, yb, atol=1e-10)
+    # control: Saxe's balanced trajectory from u0 = a0 b0 is detectably wrong for this mode
+    assert abs(ld.saxe_mode_strength(1.0, s=3.0, u0=0.01) - a[1] * b[1]) > 0.1
+
+
+@given(s=st.floats(0.2, 4.0), a0=st.floats(-1.0, 1.0), b0=st.floats(-1.0, 1.0), frac=st.floats(0.05, 0.95))
+def test_two_layer_learning_time_inverts_the_trajectory(s, a0, b0, frac):
+    if abs(a0 + b0) < 1e-3 or a0 * b0 >= s:
+        return
+    u0 = a0 * b0
+    uf = u0 + frac * (s - u0)
+    T = ld.two_layer_learning_time(uf, s=s, a0=a0, b0=b0)
+    # independent route: integrate the mode equations until u = uf (an event of solve_ivp)
+    ev = lambda _, y: y[0] * y[1] - uf  # noqa: E731
+    ev.terminal = True
+    sol = solve_ivp(lambda _, y: [y[1] * (s - y[0] * y[1]), y[0] * (s - y[0] * y[1])], (0.0, 1e4), [a0, b0],
+                    events=ev, method="DOP853", rtol=1e-12, atol=1e-14)
+    assert T == pytest.approx(float(sol.t_events[0][0]), rel=1e-7, abs=1e-9)
+
+
+def test_balanced_two_layer_time_is_saxe_formula_and_validation():
+    assert ld.two_layer_learning_time(1.0, s=2.0, a0=0.1, b0=0.1) == pytest.approx(
+        math.log(1.0 * 1.99 / (0.01 * 1.0)) / 4, rel=1e-12)
+    with pytest.raises(ValueError, match="a0 \\+ b0 = 0"):
+        ld.two_layer_learning_time(1.0, s=2.0, a0=0.3, b0=-0.3)
+    with pytest.raises(ValueError, match="strictly between"):
+        ld.two_layer_learning_time(2.5, s=2.0, a0=0.1, b0=0.1)
+    with pytest.raises(ValueError, match="s must be in"):
+        ld.saxe_two_layer_strengths([0.0], s=-1.0, a0=0.1, b0=0.2)
+    with pytest.raises(ValueError, match="t must be >= 0"):
+        ld.saxe_two_layer_strengths([-1.0], s=1.0, a0=0.1, b0=0.2)
+    a, b = ld.saxe_two_layer_strengths([0.0, 5.0], s=1.0, a0=0.0, b0=0.0)  # the saddle at the origin stays put
+    assert a.tolist() == [0.0, 0.0] and b.tolist() == [0.0, 0.0]
+
+
+def test_multi_mode_broadcasting_and_stage_order():
+    s = np.array([4.0, 2.0, 1.0, 0.5])
+    t = np.linspace(0.0, 20.0, 401)[:, None]
+    a, b = ld.saxe_two_layer_strengths(t, s=1.0, a0=0.01, b0=0.01)  # scalar s broadcasts over t
+    assert a.shape == (401, 1)
+    halves = [ld.two_layer_learning_time(x / 2, s=x, a0=0.01, b0=0.01) for x in s]
+    assert np.all(np.diff(halves) > 0)  # larger s, learned earlier: stage-like transitions
+    # Saxe et al.: t_half = (tau/2s) ln(s/u0 - 1) for a balanced mode
+    assert np.allclose(halves, np.log(s / 1e-4 - 1) / (2 * s), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_derived_mode_equations_match_mode_flow_numerically(n):
+    import sympy as sp
+
+    from degeneracy.theory import mode_equations as me
+
+    eq = me.derive_mode_equations(n)
+    f = sp.lambdify([eq.strengths, eq.s], list(eq.rhs))
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        a = rng.uniform(-1.5, 1.5, n)
+        s = rng.uniform(0.1, 3.0)
+        assert np.allclose(f(a, s), ld.mode_flow(a, s=s), atol=1e-12)
+    holds, detail = me.certify_mode_equations(n)
+    assert holds, detail
+    if n != 2:  # control: "every depth obeys tau du/dt = 2u(s-u)" is refuted
+        assert not me.certify_mode_equations(n, wrong=True)[0]
+
+
+def test_mode_equations_validation():
+    from degeneracy.theory import mode_equations as me
+
+    with pytest.raises(ValueError, match="n_weights"):
+        me.derive_mode_equations(0)
+    with pytest.raises(ValueError, match="n_weights"):
+        me.derive_mode_equations(me.MAX_WEIGHTS + 1)
+
+
+def test_gradient_flow_of_the_whole_network_and_stability_boundary():
+    from degeneracy.numerics import dynamics as nd
+
+    runs = nd.two_layer_runs(np.array([[3.0, 0.7]]), np.array([[0.5, -0.05]]), np.array([[0.02, 0.2]]), t_end=3.0,
+                             rng=0)
+    a, b = runs.flow[min(runs.flow)]
+    for j, (s, x, y) in enumerate([(3.0, 0.5, 0.02), (0.7, -0.05, 0.2)]):
+        ea, eb = ld.saxe_two_layer_strengths(runs.t, s=s, a0=x, b0=y)
+        assert np.max(np.abs(a[0, :, j] - ea)) < 1e-8 and np.max(np.abs(b[0, :, j] - eb)) < 1e-8
+    for n, s in [(1, 0.5), (3, 2.0), (20, 1.3)]:
+        assert nd.stability_boundary(n, s) == pytest.approx(ld.max_stable_learning_rate(s=s, n_weights=n), rel=1e-8)

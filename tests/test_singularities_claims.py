@@ -21,6 +21,7 @@ def test_all_claims_registered():
     assert set(IDS) == {
         "singularities.overlap", "singularities.elimination", "singularities.linear-dependence",
         "singularities.skip-breaks", "singularities.critical-line", "singularities.plain-vs-residual",
+        "singularities.sign-flip",
         "singularities.symmetry-breaking-is-the-mechanism",
     }
 

@@ -144,14 +144,21 @@ def test_bad_training_input(kw, match):
 def test_bad_task_input():
     with pytest.raises(ValueError, match="batch_size must be <="):
         SampledTask(np.ones((2, 4)), np.ones((1, 4)), 5)
-    with pytest.raises(ValueError, match="same number of samples"):
+    with pytest.raises(ValueError, match="same replicas and number of samples"):
         SampledTask(np.ones((2, 4)), np.ones((1, 3)), 2)
+    with pytest.raises(ValueError, match="both have shape"):
+        SampledTask(np.ones((2, 2, 4)), np.ones((1, 4)), 2)
+    net = init_network([2, 1], 2, rng=0)
+    with pytest.raises(ValueError, match="task X has 3 replicas, the network stack 2"):
+        train(net, SampledTask(np.ones((3, 2, 4)), np.ones((3, 1, 4)), 2), lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train(net, SampledTask(np.ones((2, 4)), np.ones((1, 4)), 2), lr=0.1, steps=1, loss="hinge")
 
 
 def test_product_log_singular_values_of_a_network_stack_vs_high_precision():
     """The convention the fold claims use: ``np.stack(net.weights)`` is ``(L, R, N, N)`` with
-    ``factors[l] = W_{l+1}`` (numerics.products), i.e. the product ``W_L ... W_1``."""
-    from degeneracy.numerics.products import product_log_singular_values
+    ``factors[l] = W_{l+1}`` (numerics.factors), i.e. the product ``W_L ... W_1``."""
+    from degeneracy.numerics.graded_svd import product_log_singular_values
 
     rng = np.random.default_rng(4)
     N, L = 4, 40  # L (mu_1 - mu_N) far beyond what the float64 product can resolve
@@ -211,12 +218,13 @@ def test_effective_dimension_measures():
 
 def test_participation_ratio_conventions():
     """One home (numerics.measures; numerics.pathologies re-exports it); the normalized form of
-    numerics.products is participation_ratio(s**2) / n, as the docstring says."""
-    from degeneracy.numerics import pathologies, products
+    numerics.spectral_summaries is participation_ratio(s**2) / n, as the docstring says."""
+    from degeneracy.numerics import pathologies, spectral_summaries
 
     s = np.random.default_rng(0).exponential(size=(3, 7))
-    np.testing.assert_allclose(participation_ratio(s**2) / 7, products.participation_ratio(s), rtol=1e-12)
-    assert not np.allclose(participation_ratio(s) / 7, products.participation_ratio(s), rtol=1e-3)  # not of s
+    normalized = spectral_summaries.normalized_participation_ratio(s)
+    np.testing.assert_allclose(participation_ratio(s**2) / 7, normalized, rtol=1e-12)
+    assert not np.allclose(participation_ratio(s) / 7, normalized, rtol=1e-3)  # not of s
     assert pathologies.participation_ratio is participation_ratio and pathologies.effective_rank is effective_rank
     lam = np.array([2.0, 1.0, -1e-15])  # eigvalsh rounding of a PSD matrix: clipped
     assert participation_ratio(lam) == pytest.approx(9 / 5)
@@ -225,3 +233,50 @@ def test_participation_ratio_conventions():
         effective_rank(np.zeros(3))
     with pytest.raises(ValueError, match="eigenvalues must contain only finite"):
         participation_ratio(np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("optimizer, lr, sampled", [("gd", 0.05, False), ("adam", 0.01, True)])
+def test_replica_blocks_give_the_same_numbers(optimizer, lr, sampled):
+    """The trainer runs replica blocks one after the other (cache-sized): any block size, same run."""
+    R = 5
+    g = np.random.default_rng(2)
+    if sampled:
+        task = SampledTask(g.standard_normal((R, 4, 20)), g.standard_normal((R, 3, 20)), 5)
+    else:
+        task = PopulationTask(g.standard_normal((3, 4)))
+    net = init_network([4, 6, 6, 3], R, activation="tanh", bias_std=0.1, skip="none", rng=1)
+    runs = [train(net, task, optimizer=optimizer, lr=lr, steps=12, record_at=(0, 5, 12), eval_every=4, rng=3,
+                  block=b) for b in (1, 2, R)]
+    assert runs[0].settings["block"] == 1 and runs[2].settings["block"] == R
+    for other in runs[1:]:
+        assert np.array_equal(other.loss, runs[0].loss)
+        assert all(np.array_equal(a, b) for a, b in zip(other.network.parameters(), runs[0].network.parameters()))
+        assert all(np.array_equal(other.records[s].delta, runs[0].records[s].delta) for s in (0, 5, 12))
+    with pytest.raises(ValueError, match="needs callback=None"):
+        train(net, task, lr=lr, steps=1, block=2, callback=lambda t, n: None)
+
+
+def test_cross_entropy_training_on_separable_classes():
+    """Softmax cross-entropy: the loss at zero logits is log C; minibatch SGD separates two blobs."""
+    from degeneracy.numerics.networks import softmax_cross_entropy
+
+    g = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 30)
+    X = g.standard_normal((2, 90)) * 0.3 + np.array([[2.0, -2.0, 0.0], [0.0, 0.0, 2.0]])[:, labels]
+    Y = np.eye(3)[:, labels]
+    loss0, grad = softmax_cross_entropy(np.zeros((1, 3, 90)), Y)
+    assert np.isclose(loss0[0], np.log(3.0)) and np.allclose(grad.sum(axis=1), 0.0)
+    net = init_network([2, 8, 3], 3, activation="relu", bias_std=0.0, rng=1)
+    res = train(net, SampledTask(X, Y, 10), optimizer="gd", lr=0.2, steps=200, loss="cross_entropy",
+                eval_every=50, rng=2, record_at=())
+    assert np.all(res.loss[:, -1] < 0.2 * res.loss[:, 0])
+    acc = (res.network(X).argmax(axis=1) == labels).mean(axis=1)
+    assert np.all(acc > 0.95)
+
+
+def test_gauss_newton_gram_refuses_batch_normalization():
+    net = init_network([3, 4, 2], 1, activation="tanh", normalization="batch", rng=0)
+    with pytest.raises(ValueError, match="batch normalization couples"):
+        gauss_newton_gram(net, np.ones((3, 4)))
+    lay = init_network([3, 4, 2], 1, activation="tanh", normalization="layer", rng=0)
+    assert gauss_newton_gram(lay, np.random.default_rng(0).standard_normal((3, 4))).shape == (1, 8, 8)

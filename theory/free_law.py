@@ -111,6 +111,7 @@ class FreeProductLaw(SpectralLaw):
 
     Examples
     --------
+    >>> from degeneracy.theory.s_transform import STransform
     >>> law = (STransform.wishart() ** 2).law()
     >>> [round(e, 12) for e in law.support()]
     [0.0, 6.75]
@@ -145,10 +146,19 @@ class FreeProductLaw(SpectralLaw):
         self.edge_exponents = (0.5, 0.5)
         if self._intervals:
             lo, hi = self._intervals[0][0], self._intervals[-1][1]
-            if lo == 0:  # x rho ~ x^(alpha + 1) as x -> 0, measured well above the solver's noise floor
-                s0 = math.log(hi) - 12.0
-                xr = self._solve(np.array([s0, s0 + 2.0]))[0]
-                alo = (math.log(xr[1]) - math.log(xr[0])) / 2.0 - 1.0
+            if lo == 0:  # x rho ~ x^(alpha + 1) as x -> 0: measured as deep as the solver resolves it
+                alo = None
+                for d in (40.0, 20.0, 12.0):
+                    s0 = math.log(hi) - d
+                    try:
+                        xr = self._solve(np.array([s0, s0 + 1.0]))[0]
+                    except CertificationError:
+                        continue
+                    if np.all(xr > 1e-200 * self.continuous_mass):
+                        alo = (math.log(xr[1]) - math.log(xr[0])) - 1.0
+                        break
+                if alo is None:
+                    raise CertificationError("the density of log x is not resolved 12 units below the upper edge")
             else:
                 xr = self._solve(np.log(lo * np.array([1 + 1e-6, 1 + 1e-7])))[0]
                 alo = math.log(xr[0] / xr[1]) / math.log(10.0)

@@ -7,9 +7,13 @@ map with input-output correlation ``Sigma^{yx} = U S V^T``, squared loss
 ``N_l = n + 1``.
 
 * One decoupled mode of a network with one hidden layer (``n = 2``) with strengths ``a, b`` obeys
-  ``tau da/dt = b (s - a b)``, ``tau db/dt = a (s - a b)``; ``a^2 - b^2`` is conserved, and for
-  ``a = b`` the mode strength ``u = a b`` solves ``tau du/dt = 2 u (s - u)``:
-  ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)`` (their eq. 6).
+  ``tau da/dt = b (s - a b)``, ``tau db/dt = a (s - a b)`` (derived by sympy from the loss in
+  :mod:`theory.mode_equations`); ``a^2 - b^2`` is conserved, and for ``a = b`` the mode strength
+  ``u = a b`` solves ``tau du/dt = 2 u (s - u)``: ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)``
+  (their eq. 6). For any ``(a0, b0)``, balanced or not, ``(a + b)^2`` and ``(a - b)^2`` solve
+  constant-coefficient Riccati equations (derived here): :func:`saxe_two_layer_strengths` is exact,
+  :func:`two_layer_learning_time` inverts it, and both broadcast over modes (several ``s_alpha``
+  learned in sequence).
 * A balanced decoupled mode of a depth-``n`` chain (all ``n`` strengths equal, ``u = a^n``) obeys
   ``tau du/dt = n u^{2 - 2/n} (s - u)``.  The time from ``u0`` to ``uf`` is
   ``t = (tau/n) [F(uf) - F(u0)]`` with ``F' = u^{2/n - 2}/(s - u)``; derived here (termwise
@@ -55,6 +59,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import mpmath
@@ -68,6 +73,8 @@ __all__ = [
     "psd_power",
     "saxe_mode_strength",
     "saxe_two_layer_strengths",
+    "two_layer_learning_time",
+    "mode_flow",
     "mode_ode_rhs",
     "learning_time",
     "learning_time_large_depth",
@@ -118,23 +125,150 @@ def saxe_mode_strength(t, *, s: float, u0: float, tau: float = 1.0) -> np.ndarra
     return s / (1.0 + (s / u0 - 1.0) * np.exp(-2.0 * s * t / tau))
 
 
+def _riccati(x0, sigma, C, D, E):
+    """Solution of ``tau dX/dt = 2 sigma X - X^2/2 + C^2/2`` from ``x0 >= 0`` at ``E = e^{-2Dt/tau}``.
+
+    Roots ``X_pm = 2(sigma +- D)``, ``D = sqrt(sigma^2 + C^2/4)``; written without cancellation.
+    """
+    big = 2.0 * (np.abs(sigma) + D)  # 2(|sigma| + D) > 0
+    small = -0.5 * C * C / (np.abs(sigma) + D)  # 2(|sigma| - D) <= 0, cancellation-free
+    xp, xm = (big, small) if sigma > 0 else (-small, -big)  # sigma = +s: (P+, P-); sigma = -s: (Q+, Q-)
+    num = xp * (x0 - xm) - xm * (x0 - xp) * E
+    den = (x0 - xm) - (x0 - xp) * E
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    return np.where(den > 0, out, 0.0)  # den = 0 only for x0 = xm = 0 (C = 0): the fixed point X = 0
+
+
+def _two_layer_setup(s, a0, b0, tau):
+    s = check_real("s", s, lo=0.0, lo_open=True)
+    a0 = check_real("a0", a0)
+    b0 = check_real("b0", b0)
+    tau = check_real("tau", tau, lo=0.0, lo_open=True)
+    C = a0 * a0 - b0 * b0
+    D = math.hypot(s, C / 2.0)
+    return s, a0, b0, tau, C, D
+
+
 def saxe_two_layer_strengths(t, *, s: float, a0: float, b0: float, tau: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Strengths ``(a(t), b(t))`` of one mode of a two-layer network from any ``(a0, b0)``, ``a0 b0 > 0``.
+    """Exact strengths ``(a(t), b(t))`` of one mode of a one-hidden-layer linear network, any ``(a0, b0)``.
 
-    With ``c = (a0^2 - b0^2)/2`` conserved (half of ``a^2 - b^2``), the product ``u = ab`` solves
-    ``tau du/dt = (a^2 + b^2)(s - u) = 2 sqrt(u^2 + c^2) (s - u)``; for ``c = 0`` this is
-    :func:`saxe_mode_strength`. Here only the balanced case is closed form; unbalanced raises.
+    The mode equations ``tau da/dt = b (s - ab)``, ``tau db/dt = a (s - ab)`` (Saxe et al. 2013,
+    sec. 2; derived by :func:`theory.mode_equations.derive_mode_equations`) conserve
+    ``C = a^2 - b^2``. In ``p = a + b``, ``q = a - b`` (so ``pq = C``) they become two Riccati equations
+    with constant coefficients (derived here; certified in sympy, ``dynamics.unbalanced-solution``; cf. the
+    matrix Riccati solutions of Fukumizu 1998 and Braun, Dominé, Fitzgerald & Saxe, NeurIPS 2022):
 
+    ``tau dP/dt = 2 s P - P^2/2 + C^2/2`` for ``P = p^2``, and the same with ``s -> -s`` for ``Q = q^2``,
+
+    solved by ``X(t) = [X_+ (X_0 - X_-) - X_- (X_0 - X_+) E] / [(X_0 - X_-) - (X_0 - X_+) E]`` with
+    ``E = e^{-2 D t / tau}``, ``D = sqrt(s^2 + C^2/4)`` and roots ``X_pm = 2(+-s +- D)``. Then
+    ``p = sign(p_0) sqrt(P)``, ``q = sign(q_0) sqrt(Q)`` (neither changes sign), ``a = (p + q)/2``,
+    ``b = (p - q)/2``. The product ``u = ab`` tends to ``s`` and ``a^2 -> (C + sqrt(C^2 + 4 s^2))/2``
+    whenever ``a_0 + b_0 != 0``; for balanced modes (``C = 0``) ``u(t)`` is Saxe's eq. (6)
+    (:func:`saxe_mode_strength`).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``; any shape.
+    s : float > 0
+        The mode's singular value of the input-output correlation.
+    a0, b0 : float
+        Initial strengths of the mode in the first and second weight matrix (any real numbers).
+    tau : float > 0
+        Time constant (inverse learning rate).
+
+    Returns
+    -------
+    a, b : ndarray, shape of ``t``
+
+    Raises
+    ------
+    ArgumentValueError
+        For ``s <= 0``, ``tau <= 0``, non-finite arguments or negative times.
+
+    Examples
+    --------
+    >>> a, b = saxe_two_layer_strengths([0.0, 1.0], s=3.0, a0=0.5, b0=0.02)
+    >>> a.round(6).tolist(), b.round(6).tolist()
+    ([0.5, 1.685887], [0.02, 1.61016])
+    >>> bool(np.allclose(a**2 - b**2, 0.5**2 - 0.02**2))          # the conserved quantity
+    True
     >>> a, b = saxe_two_layer_strengths([0.0, 1.0], s=2.0, a0=0.1, b0=0.1)
     >>> bool(np.allclose(a * b, saxe_mode_strength([0.0, 1.0], s=2.0, u0=0.01)))
     True
     """
-    a0 = check_real("a0", a0, lo=0.0, lo_open=True)
-    b0 = check_real("b0", b0, lo=0.0, lo_open=True)
-    if a0 != b0:
-        raise ArgumentValueError("only balanced modes (a0 == b0) have the closed form; got a0 != b0")
-    u = saxe_mode_strength(t, s=s, u0=a0 * b0, tau=tau)
-    return np.sqrt(u), np.sqrt(u)
+    s, a0, b0, tau, C, D = _two_layer_setup(s, a0, b0, tau)
+    t = check_finite_array("t", t)
+    if np.any(t < 0):
+        raise ArgumentValueError("t must be >= 0")
+    E = np.exp(-2.0 * D * t / tau)
+    p0, q0 = a0 + b0, a0 - b0
+    p = math.copysign(1.0, p0) * np.sqrt(_riccati(p0 * p0, s, C, D, E)) if p0 != 0 else np.zeros_like(E)
+    q = math.copysign(1.0, q0) * np.sqrt(_riccati(q0 * q0, -s, C, D, E)) if q0 != 0 else np.zeros_like(E)
+    return 0.5 * (p + q), 0.5 * (p - q)
+
+
+def two_layer_learning_time(uf: float, *, s: float, a0: float, b0: float, tau: float = 1.0) -> float:
+    """Exact time at which the mode strength ``u = ab`` of :func:`saxe_two_layer_strengths` reaches ``uf``.
+
+    With ``P = (a + b)^2`` as in :func:`saxe_two_layer_strengths`, ``u = (P^2 - C^2) / (4P)`` is
+    increasing in ``P``, so ``u = uf`` at ``P_f = 2 uf + sqrt(4 uf^2 + C^2)`` and
+    ``t = -(tau / 2D) ln[(P_f - P_+)(P_0 - P_-) / ((P_0 - P_+)(P_f - P_-))]``. For ``a0 = b0`` this
+    is Saxe et al.'s ``(tau/2s) ln[uf (s - u0) / (u0 (s - uf))]`` (eq. 7). ``u`` moves
+    monotonically from ``u0 = a0 b0`` towards ``s``, so ``uf`` must lie between them (``uf = u0``
+    gives 0).
+
+    Raises
+    ------
+    ArgumentValueError
+        If ``a0 + b0 = 0`` (then ``u`` decays to 0) or ``uf`` is not between ``u0`` and ``s``.
+
+    Examples
+    --------
+    >>> round(two_layer_learning_time(1.5, s=3.0, a0=0.5, b0=0.02), 6)      # half of s
+    0.625268
+    >>> abs(two_layer_learning_time(1.0, s=2.0, a0=0.1, b0=0.1) - learning_time(0.01, 1.0, s=2.0, n_weights=2)) < 1e-12
+    True
+    """
+    s, a0, b0, tau, C, D = _two_layer_setup(s, a0, b0, tau)
+    uf = check_real("uf", uf)
+    p0 = a0 + b0
+    if p0 == 0:
+        raise ArgumentValueError("a0 + b0 = 0: the mode strength decays to 0 and never reaches uf")
+    u0 = a0 * b0
+    if uf == u0:
+        return 0.0
+    if not (min(u0, s) < uf < max(u0, s)):
+        raise ArgumentValueError(f"uf must lie strictly between u0 = a0 b0 = {u0:.6g} and s = {s:.6g} "
+                                 f"(u moves monotonically from u0 to s), got {uf}")
+    big = 2.0 * (s + D)
+    small = -0.5 * C * C / (s + D)
+    P0 = p0 * p0
+    Pf = 2.0 * uf + math.hypot(2.0 * uf, C)
+    return float(-(tau / (2.0 * D)) * math.log((Pf - big) * (P0 - small) / ((P0 - big) * (Pf - small))))
+
+
+def mode_flow(a, *, s, tau: float = 1.0) -> np.ndarray:
+    """``tau da_j/dt = (prod_{k != j} a_k)(s - prod_k a_k)``: one decoupled mode of a depth-``n`` chain.
+
+    The mode equations derived by :func:`theory.mode_equations.derive_mode_equations` (Saxe et al.
+    2013, sec. 3), as a vectorized right-hand side for ODE solvers: ``a`` ``(..., n)`` holds the
+    mode's strength in each of the ``n`` weight matrices, ``s`` broadcasts against ``a[..., 0]``.
+
+    >>> mode_flow([0.5, 0.02], s=3.0).round(6).tolist()       # (b (s - ab), a (s - ab))
+    [0.0598, 1.495]
+    """
+    a = check_finite_array("a", a)
+    if a.ndim == 0 or a.shape[-1] < 1:
+        raise ArgumentValueError(f"a must have shape (..., n) with n >= 1, got {a.shape}")
+    tau = check_real("tau", tau, lo=0.0, lo_open=True)
+    s = check_finite_array("s", s)
+    n = a.shape[-1]
+    others = np.stack([np.prod(np.delete(a, j, axis=-1), axis=-1) for j in range(n)], axis=-1)
+    u = np.prod(a, axis=-1)
+    return others * (np.asarray(s) - u)[..., None] / tau
 
 
 def mode_ode_rhs(u, *, s: float, n_weights: int, tau: float = 1.0) -> np.ndarray:

@@ -325,7 +325,7 @@ def real_lyapunov_exponents(n: int, variance: float = 1.0) -> np.ndarray:
     >>> np.round(real_lyapunov_exponents(5), 4).tolist()
     [0.6982, 0.558, 0.3648, 0.058, -0.6352]
     """
-    from .products import lyapunov_exponents
+    from .lyapunov import lyapunov_exponents
 
     n = check_positive_int("n", n)
     variance = check_real("variance", variance, lo=0.0, lo_open=True)
