@@ -50,8 +50,8 @@ ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", 
                 "q* = 0.01 with orthogonal weights, barely widen from depth 2 to 128: dynamical isometry. The x axis "
                 "starts 13 decades below the top, the resolution of a float64 SVD of an explicit product.")
 def jacobian_spectra(ctx):
-    n = ctx.size(48, 200, 400)
-    reps = ctx.size(2, 3, 4)
+    n = ctx.size(96, 200, 400)
+    reps = ctx.size(4, 3, 4)
     depths = ctx.size((2, 32), (2, 8, 32, 128), (2, 8, 32, 128))
     rows = ctx.size((ROWS[0], ROWS[6], ROWS[8]), ROWS, ROWS)  # quick: one row of each kind
     fig, axes = new_figure(len(rows), len(depths), width=3.1 * len(depths) + 0.1, height=2.1 * len(rows) + 0.4,
@@ -69,7 +69,7 @@ def jacobian_spectra(ctx):
             q_lo = float(law.ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))
             lo = max(top - RESOLVED_DECADES, math.log10(max(q_lo, 1e-300)) - 0.2)  # zoom onto narrow laws
             t = np.log10(ev[ev > 10.0**lo])
-            bins = np.linspace(lo, top + 0.1, 60)
+            bins = np.linspace(lo, top + 0.1, ctx.size(30, 60, 60))
             w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))
             ax.hist(t, bins=bins, weights=w, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
             u = np.linspace(lo, top, 400)
@@ -85,12 +85,10 @@ def jacobian_spectra(ctx):
             extra = f"; atom {law.atom:.2g} at 0" if law.atom > 0 else ""
             qtag = "" if q is None else f", q*={q:.3g}"
             ax.set_title(f"{act}/{weights[:5]}{qtag}, L={L}{extra}", fontsize=8)
-            if r == len(rows) - 1:
-                ax.set_xlabel(r"$\log_{10} \sigma^2$")
-            if c == 0:
-                ax.set_ylabel("density of log10")
             if (r == 0 and c == 0) or (atoms and c == 0):
                 ax.legend(loc="upper left", fontsize=6)
+    fig.supxlabel(r"$\log_{10} \sigma^2$ (squared singular value of the Jacobian)")
+    fig.supylabel(r"density of $\log_{10} \sigma^2$")
     return fig
 
 
@@ -126,16 +124,18 @@ def phase_diagram(ctx):
     qs = np.logspace(-3, math.log10(8.0), ctx.size(25, 60, 120))
     for i, (act, label) in enumerate(PHASE_ACTS):
         line = mf.critical_line(act, qs)
-        line = line[(line[:, 0] <= 4.0) & (line[:, 1] <= 0.5)]
+        line = line[(line[:, 0] >= 0.5) & (line[:, 0] <= 4.0) & (line[:, 1] >= 0.0) & (line[:, 1] <= 0.5)]
         if line.size:
             ax.plot(line[:, 0], line[:, 1], color=COLORS[i % len(COLORS)], label=label)
-    ax.plot([2.0], [0.0], "o", color="k", ms=5, label="ReLU (2, 0)")
+    ax.plot([2.0], [0.0], "o", color="k", ms=5, label="ReLU (2, 0)", clip_on=False)
     ax.set_xlim(0.5, 4.0)
     ax.set_ylim(0.0, 0.5)
     ax.set_xlabel(r"$\sigma_w^2$")
     ax.set_ylabel(r"$\sigma_b^2$")
     ax.set_title(r"critical lines $\chi_1 = 1$")
-    ax.legend(fontsize=7, loc="upper left")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
+    fig.subplots_adjust(bottom=0.22)
     # the depth scales along sigma_b^2 = 0.05
     sb2 = 0.05
     for i, act in enumerate(("erf", "tanh")):

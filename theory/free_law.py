@@ -225,9 +225,9 @@ class FreeProductLaw(SpectralLaw):
             # within 1e-3 of one edge): the interval is support iff the density is positive there
             if lo > 0:
                 span = math.log(hi / lo)
-                probes = np.log(lo) + span * np.array([1e-4, 1e-2, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-4])
+                probes = np.log(lo) + span * np.array([1e-3, 1e-2, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-3])
             else:
-                probes = math.log(hi) + np.log(np.array([1e-3, 0.1, 0.5, 0.9, 0.99, 0.999, 1 - 1e-5]))
+                probes = math.log(hi) + np.log(np.array([1e-3, 0.1, 0.5, 0.9, 0.99, 0.999]))
             xrho = self._solve(probes, certify=True)[0]  # density of log x
             if np.any(xrho > 1e-12 * self.continuous_mass):
                 if intervals and intervals[-1][1] == lo:

@@ -21,8 +21,8 @@ Examples
 >>> z = sp.Symbol("z")
 >>> moments_from_s_transform(1 / (1 + z) ** 2, 4)          # Fuss-Catalan, L = 2
 [1, 3, 12, 55]
->>> s_transform_from_moments([1, 3, 12])
-[1, -2, 1]
+>>> s_transform_from_moments([1, 3, 12])               # S = (1 + z)^-2
+[1, -2, 3]
 """
 
 from __future__ import annotations
