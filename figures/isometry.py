@@ -66,8 +66,8 @@ def jacobian_spectra(ctx):
             ev = squared_singular_values(run.jacobian).ravel()
             law = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             top = math.log10(max(law.support()[1], ev.max()))
-            q_lo = float(law.ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))
-            lo = max(top - RESOLVED_DECADES, math.log10(max(q_lo, 1e-300)) - 0.2)  # zoom onto narrow laws
+            log_q_lo = float(law.log_law().ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))  # may be below 1e-308
+            lo = max(top - RESOLVED_DECADES, log_q_lo / LN10 - 0.2)  # zoom onto narrow laws
             t = np.log10(ev[ev > 10.0**lo])
             bins = np.linspace(lo, top + 0.1, ctx.size(30, 60, 60))
             w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))

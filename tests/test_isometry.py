@@ -99,7 +99,7 @@ def test_linear_gaussian_jacobian_is_fuss_catalan():
 
 def test_quadrature_d2_law_moments():
     for act in ("erf", "tanh"):
-        S = th.d2_s_transform(act, 0.6)
+        S = th.derivative_law(act, 0.6)
         m = S.numeric_moments(4)
         for k in range(1, 5):
             assert m[k - 1] == pytest.approx(th.mu(act, 0.6, k), rel=1e-10)

@@ -539,11 +539,18 @@ class FreeProductLaw(SpectralLaw):
         return out
 
     def _ppf(self, q) -> np.ndarray:
-        """Smallest ``x`` with ``cdf(x) >= q``: bracket on the panel ends, then Chandrupatla's method
-        (:func:`scipy.optimize.elementwise.find_root`) on ``cdf(e^s) - q`` in ``s = log x``."""
+        """Smallest ``x`` with ``cdf(x) >= q`` (``exp`` of :meth:`_log_ppf`; 0 at the atom at 0)."""
+        q = np.asarray(q, dtype=float)
+        with np.errstate(under="ignore"):
+            return np.exp(self._log_ppf(q))
+
+    def _log_ppf(self, q) -> np.ndarray:
+        """``log`` of the smallest ``x`` with ``cdf(x) >= q``: bracket on the panel ends, then
+        Chandrupatla's method (:func:`scipy.optimize.elementwise.find_root`) on ``cdf(e^s) - q`` in
+        ``s = log x`` (finite where the quantile lies below the smallest double; ``-inf`` at the atom at 0)."""
         q = np.asarray(q, dtype=float)
         flat = q.ravel()
-        out = np.zeros(flat.shape)
+        out = np.full(flat.shape, -np.inf)
         grid_s, grid_c = self._cdf_grid()
         todo = flat > self.atom
         if grid_s.size == 0 or not np.any(todo):
@@ -558,7 +565,7 @@ class FreeProductLaw(SpectralLaw):
         # the smallest s with cdf >= q: the bracket end on the "cdf >= q" side
         fx = np.asarray(res.f_x, dtype=float)
         sol = np.where(exact, hi, np.where(fx >= 0, np.asarray(res.x, dtype=float), np.asarray(res.bracket[1], dtype=float)))
-        out[todo] = np.exp(sol)
+        out[todo] = sol
         return out.reshape(q.shape)
 
     def _cdf_grid(self):

@@ -52,7 +52,9 @@ from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from .activations import Activation, as_activation
 from .free_law import FreeProductLaw
-from .meanfield import (
+
+# the mean field lives in theory.meanfield; its names used next to the spectra are also reachable here
+from .meanfield import (  # noqa: F401
     _q_for_derivatives,
     _sigmas,
     chi,
@@ -72,14 +74,10 @@ __all__ = [
     "normalized_variance",
     "jacobian_moments",
     "derivative_law",
-    "d2_s_transform",
     "jacobian_s_transform",
     "jacobian_spectrum",
     "max_eigenvalue",
 ]
-
-# the mean-field names used with this module (defined in theory.meanfield)
-_MEANFIELD = (chi, critical_point, length_variance, mu, q_map, q_star, q_trajectory)
 
 WEIGHTS = ("gaussian", "orthogonal")
 #: ``log`` of the largest float: moments beyond it are returned in log space only
@@ -215,9 +213,6 @@ def derivative_law(activation, q) -> STransform:
     act = as_activation(activation)
     q = check_real("q", q, lo=0.0, lo_open=not act.atoms_only)
     return _derivative_law(act, float(q))
-
-
-d2_s_transform = derivative_law
 
 
 def _weights_factor(weights: str, sw: float) -> STransform:
