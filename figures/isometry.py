@@ -30,36 +30,49 @@ def _point(act: str, q: float | None):
     return th.critical_point(act, q)
 
 
+#: rows of the spectra figure: (activation, weights, q*); the last two rows are the essay's point,
+#: dynamical isometry: with orthogonal weights at small q* the spectrum does not spread with depth
 ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", "gaussian", 0.25),
-        ("hard_tanh", "orthogonal", 0.25), ("erf", "orthogonal", 0.25))
+        ("hard_tanh", "orthogonal", 0.25), ("erf", "orthogonal", 0.25), ("tanh", "gaussian", 0.25),
+        ("tanh", "orthogonal", 0.25), ("hard_tanh", "orthogonal", 0.1), ("erf", "orthogonal", 0.01))
 
 
 @figure("isometry-jacobian-spectra",
         title="Squared singular values of the input-output Jacobian of critical networks at depths 2, 8, 32, 128: "
-              "free-probability density (line) over Monte Carlo (histogram)",
-        claims=("isometry.jacobian-density", "isometry.max-eigenvalue"))
+              "certified free-probability density (line) over Monte Carlo (histogram); the last two rows are "
+              "dynamical isometry (orthogonal weights, small q*: depth-independent spectra)",
+        claims=("isometry.jacobian-density", "isometry.max-eigenvalue"),
+        caption="Each panel: histogram of log10 of the squared singular values of the Jacobian of a wide random network "
+                "at the critical point (width and replicas in the legend), against the free-probability density of "
+                "log10 sigma^2 (line), certified by its solver or refused. Smooth activations (tanh, erf) use the "
+                "continuous law of phi'(h)^2; ReLU and hard-tanh masks are atoms, drawn as dashed lines with their "
+                "mass (the atom at 0 is stated in the title). The last two rows, hard-tanh at q* = 0.1 and erf at "
+                "q* = 0.01 with orthogonal weights, barely widen from depth 2 to 128: dynamical isometry. The x axis "
+                "starts 13 decades below the top, the resolution of a float64 SVD of an explicit product.")
 def jacobian_spectra(ctx):
-    n = ctx.size(64, 200, 400)
-    reps = ctx.size(2, 3, 4)
-    depths = (2, 8, 32, 128)
-    fig, axes = new_figure(len(ROWS), len(depths), width=12.5, height=2.1 * len(ROWS) + 0.4)
-    for r, (act, weights, q) in enumerate(ROWS):
+    n = ctx.size(96, 200, 400)
+    reps = ctx.size(4, 3, 4)
+    depths = ctx.size((2, 32), (2, 8, 32, 128), (2, 8, 32, 128))
+    rows = ctx.size((ROWS[0], ROWS[6], ROWS[8]), ROWS, ROWS)  # quick: one row of each kind
+    fig, axes = new_figure(len(rows), len(depths), width=3.1 * len(depths) + 0.1, height=2.1 * len(rows) + 0.4,
+                           squeeze=False)
+    for r, (act, weights, q) in enumerate(rows):
         sw2, sb2 = _point(act, q)
         qin = 1.0 if q is None else th.length_variance(act, q)
         for c, L in enumerate(depths):
             ax = axes[r, c]
             run = simulate_network(act, width=n, depth=L, replicas=reps, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
-                                   q_input=qin, rng=ctx.spawn(act, weights, str(L)))
+                                   q_input=qin, rng=ctx.spawn(act, weights, str(q), str(L)))
             ev = squared_singular_values(run.jacobian).ravel()
             law = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             top = math.log10(max(law.support()[1], ev.max()))
-            q_lo = float(law.ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))
-            lo = max(top - RESOLVED_DECADES, math.log10(max(q_lo, 1e-300)) - 0.2)  # zoom onto narrow laws
+            log_q_lo = float(law.log_law().ppf(min(0.999, law.atom + 1e-3 * (1 - law.atom))))  # may be below 1e-308
+            lo = max(top - RESOLVED_DECADES, log_q_lo / LN10 - 0.2)  # zoom onto narrow laws
             t = np.log10(ev[ev > 10.0**lo])
-            bins = np.linspace(lo, top + 0.1, 60)
+            bins = np.linspace(lo, top + 0.1, ctx.size(30, 60, 60))
             w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))
             ax.hist(t, bins=bins, weights=w, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
-            u = np.linspace(lo, top, 500)
+            u = np.linspace(lo, top, 400)
             dens = np.zeros_like(u)
             for a, b in law.intervals:
                 inside = (u > math.log10(max(a, 1e-300))) & (u < math.log10(b))
@@ -68,17 +81,81 @@ def jacobian_spectra(ctx):
             ax.plot(u, dens, color=COLORS[1], label="free probability")
             atoms = [(x, m) for x, m in law.atoms if x > 0]
             for x, m in atoms:
-                ax.axvline(math.log10(x), color=COLORS[2], ls="--", lw=1.2, label=f"atom {m:.2f}")
-            extra = f"; atom {law.atom:.2f} at 0" if law.atom > 0 else ""
-            ax.set_title(f"{act}/{weights[:5]}, L={L}{extra}", fontsize=8)
-            if r == len(ROWS) - 1:
-                ax.set_xlabel(r"$\log_{10} \sigma^2$")
-            if c == 0:
-                ax.set_ylabel("density of log10")
-            if r == 0 and c == 0:
+                ax.axvline(math.log10(x), color=COLORS[2], ls="--", lw=1.2, label=f"atom {m:.3g}")
+            extra = f"; atom {law.atom:.2g} at 0" if law.atom > 0 else ""
+            qtag = "" if q is None else f", q*={q:.3g}"
+            ax.set_title(f"{act}/{weights[:5]}{qtag}, L={L}{extra}", fontsize=8)
+            if (r == 0 and c == 0) or (atoms and c == 0):
                 ax.legend(loc="upper left", fontsize=6)
-            elif atoms and c == 0:
-                ax.legend(loc="upper left", fontsize=6)
+    fig.supxlabel(r"$\log_{10} \sigma^2$ (squared singular value of the Jacobian)")
+    fig.supylabel(r"density of $\log_{10} \sigma^2$")
+    return fig
+
+
+#: activations on the phase diagram: (name, label)
+PHASE_ACTS = (("tanh", "tanh"), ("erf", "erf"), ("hard_tanh", "hard-tanh"), ("elu", "ELU"), ("selu", "SELU"),
+              ("softplus", "softplus"))
+
+
+@figure("isometry-phase-diagram",
+        title="Order-to-chaos phase diagram of wide random networks in (sigma_w^2, sigma_b^2): the critical lines "
+              "chi_1 = 1 of several activations (left; shading: chi_1 of tanh), and the correlation depth scale xi_c "
+              "diverging at the transition (right, sigma_b^2 = 0.05)",
+        claims=("isometry.depth-scales", "isometry.correlation-map", "isometry.critical-line"),
+        caption="Left: the critical lines chi_1 = sigma_w^2 E[phi'(h)^2] = 1 (the points (1/mu_1(q*), q* - V(q*)/mu_1(q*)) "
+                "for q* from 1e-3 to 8, where sigma_b^2 >= 0 and q* is a stable fixed point) for several activations; "
+                "ReLU's critical point (2, 0) is a dot. The shading is log chi_1 of tanh: ordered (blue, chi_1 < 1, "
+                "correlations flow to 1) and chaotic (red). Right: along sigma_b^2 = 0.05, the depth scales "
+                "xi_c = -1/log chi_c (solid) and xi_q = -1/log(sigma_w^2 V'(q*)) (dotted) of erf and tanh; xi_c "
+                "diverges where the critical line is crossed (dashed). All from the mean-field theory (certified "
+                "Gaussian quadrature); the claims isometry.correlation-map and isometry.depth-scales test it against "
+                "wide networks.")
+def phase_diagram(ctx):
+    from degeneracy.theory import meanfield as mf
+
+    fig, (ax, bx) = new_figure(1, 2, width=11.0, height=4.3)
+    # shading: chi_1 of tanh on a grid (ordered < 1 < chaotic)
+    k = ctx.size(8, 36, 60)
+    sw = np.linspace(0.5, 4.0, k)
+    sb = np.linspace(0.0, 0.5, k)
+    chi = np.array([[mf.chi("tanh", a, b) for a in sw] for b in sb])
+    pcm = ax.pcolormesh(sw, sb, np.log(chi), cmap="RdBu_r", vmin=-1.2, vmax=1.2, shading="auto", alpha=0.55)
+    fig.colorbar(pcm, ax=ax, label=r"$\log \chi_1$ (tanh): ordered < 0 < chaotic")
+    qs = np.logspace(-3, math.log10(8.0), ctx.size(25, 60, 120))
+    for i, (act, label) in enumerate(PHASE_ACTS):
+        line = mf.critical_line(act, qs)
+        line = line[(line[:, 0] >= 0.5) & (line[:, 0] <= 4.0) & (line[:, 1] >= 0.0) & (line[:, 1] <= 0.5)]
+        if line.size:
+            ax.plot(line[:, 0], line[:, 1], color=COLORS[i % len(COLORS)], label=label)
+    ax.plot([2.0], [0.0], "o", color="k", ms=5, label="ReLU (2, 0)", clip_on=False)
+    ax.set_xlim(0.5, 4.0)
+    ax.set_ylim(0.0, 0.5)
+    ax.set_xlabel(r"$\sigma_w^2$")
+    ax.set_ylabel(r"$\sigma_b^2$")
+    ax.set_title(r"critical lines $\chi_1 = 1$")
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(labels), frameon=False)
+    fig.subplots_adjust(bottom=0.22)
+    # the depth scales along sigma_b^2 = 0.05
+    sb2 = 0.05
+    for i, act in enumerate(("erf", "tanh")):
+        grid = np.linspace(0.6, 3.5, ctx.size(6, 24, 40))
+        xc, xq = [], []
+        for a in grid:
+            q_scale, c_scale = mf.depth_scales(act, a, sb2)
+            xq.append(q_scale)
+            xc.append(c_scale)
+        bx.plot(grid, xc, color=COLORS[i], label=fr"$\xi_c$, {act}")
+        bx.plot(grid, xq, color=COLORS[i], ls=":", label=fr"$\xi_q$, {act}")
+        crit = mf.critical_line(act, np.logspace(-4, 1, 400))
+        j = np.argmin(np.abs(crit[:, 1] - sb2)) if crit.size else None
+        if j is not None and abs(crit[j, 1] - sb2) < 0.01:
+            bx.axvline(crit[j, 0], color=COLORS[i], ls="--", lw=0.8)
+    bx.set_yscale("log")
+    bx.set_xlabel(r"$\sigma_w^2$")
+    bx.set_ylabel("depth scale (layers)")
+    bx.set_title(r"$\sigma_b^2 = 0.05$: $\xi_c$ diverges at the critical line (dashed)")
+    bx.legend(fontsize=7)
     return fig
 
 

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from degeneracy.errors import ArgumentValueError
-from degeneracy.theory.activations import ACTIVATIONS
-from degeneracy.theory.activations import activation as _activation
+from degeneracy.theory.activations import as_activation
 from degeneracy.validation import check_choice, check_positive_int, check_real
 
 from . import ensembles
@@ -39,6 +38,8 @@ __all__ = [
     "sample_weights",
     "NetworkRun",
     "simulate_network",
+    "PairRun",
+    "simulate_pair",
     "jacobian_moment_estimates",
     "squared_singular_values",
     "jacobian_log_singular_values",
@@ -104,7 +105,7 @@ def simulate_network(
     """
     sw2, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
                                  sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
-    dphi = _activation(activation)[1]
+    dphi = as_activation(activation).dphi
     J = None
     qs, chis = [], []
     for W, h in layers:
@@ -124,7 +125,7 @@ def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b
     same ``rng`` gives the same networks in both: ``x^0`` a random direction with
     ``|x^0|^2 / N = q_input``, then per layer ``W_l`` (:func:`sample_weights`) and ``b_l``, in that order.
     """
-    activation = check_choice("activation", activation, ACTIVATIONS)
+    act = as_activation(activation)
     n = check_positive_int("width", width)
     L = check_positive_int("depth", depth)
     R = check_positive_int("replicas", replicas)
@@ -132,7 +133,7 @@ def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b
     sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
     qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
     g = as_generator(rng)
-    phi = _activation(activation)[0]
+    phi = act.phi
 
     def layers():
         x = g.standard_normal((R, n))
@@ -145,6 +146,69 @@ def _random_layers(activation: str, *, width, depth, replicas, sigma_w2, sigma_b
             x = phi(h)
 
     return sw2, layers()
+
+
+@dataclass
+class PairRun:
+    """One batched forward pass of two inputs through the same networks (``R`` replicas, ``L`` layers).
+
+    q1, q2 : (R, L) second moments ``|h_a^l|^2 / N`` of the two preactivations
+    c : (R, L) their correlation ``q12 / sqrt(q1 q2)``, ``q12 = h_1^l . h_2^l / N``
+    chi_c : (R, L) ``sigma_w^2 mean_i phi'(h_{1,i}^l) phi'(h_{2,i}^l)`` (the slope of the correlation map)
+    q_slope : (R, L) ``sigma_w^2 mean_i phi(h_{1,i})^2 (h_{1,i}^2 / q1 - 1) / (2 q1)`` (the slope
+        ``sigma_w^2 V'(q)`` of the length map by Gaussian integration by parts)
+    """
+
+    q1: np.ndarray
+    q2: np.ndarray
+    c: np.ndarray
+    chi_c: np.ndarray
+    q_slope: np.ndarray
+
+
+def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2: float, sigma_b2: float,
+                  weights: str = "gaussian", q_input: float = 1.0, c_input: float = 0.5, rng=None) -> PairRun:
+    """Forward two inputs of second moment ``q_input`` and correlation ``c_input`` (both exact) through
+    ``R`` random networks; record the two-input mean-field quantities per layer (Poole et al. 2016;
+    Schoenholz et al. 2017; docs/formulas.md §4).
+
+    >>> run = simulate_pair("tanh", width=64, depth=3, replicas=2, sigma_w2=1.5, sigma_b2=0.05, rng=0)
+    >>> run.c.shape, bool(np.all(np.abs(run.c) <= 1))
+    ((2, 3), True)
+    """
+    act = as_activation(activation)
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
+    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    qin = check_real("q_input", q_input, lo=0.0, lo_open=True)
+    cin = check_real("c_input", c_input, lo=-1.0, hi=1.0)
+    g = as_generator(rng)
+    # two inputs with |x|^2 / N = q_input and correlation c_input exactly (Gram-Schmidt)
+    a = g.standard_normal((R, n))
+    b = g.standard_normal((R, n))
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    b -= np.sum(a * b, axis=1, keepdims=True) * a
+    b /= np.linalg.norm(b, axis=1, keepdims=True)
+    scale = np.sqrt(qin * n)
+    x1 = scale * a
+    x2 = scale * (cin * a + np.sqrt(max(0.0, 1.0 - cin * cin)) * b)
+    out = {k: [] for k in ("q1", "q2", "c", "chi_c", "q_slope")}
+    for _ in range(L):
+        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
+        bias = g.standard_normal((R, n)) * np.sqrt(sb2)
+        h1 = np.einsum("rij,rj->ri", W, x1) + bias
+        h2 = np.einsum("rij,rj->ri", W, x2) + bias
+        q1, q2 = np.mean(h1 * h1, axis=1), np.mean(h2 * h2, axis=1)
+        out["q1"].append(q1)
+        out["q2"].append(q2)
+        out["c"].append(np.mean(h1 * h2, axis=1) / np.sqrt(q1 * q2))
+        out["chi_c"].append(sw2 * np.mean(act.dphi(h1) * act.dphi(h2), axis=1))
+        p1 = act.phi(h1)
+        out["q_slope"].append(sw2 * np.mean(p1 * p1 * (h1 * h1 / q1[:, None] - 1.0), axis=1) / (2.0 * q1))
+        x1, x2 = p1, act.phi(h2)
+    return PairRun(**{k: np.stack(v, axis=1) for k, v in out.items()})
 
 
 def jacobian_moment_estimates(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,17 +249,18 @@ def jacobian_log_singular_values(
 ) -> np.ndarray:
     """``log sigma_i(J)`` accurate at any depth via the graded QR route (``numerics.graded_svd``).
 
-    Only for activations with invertible ``D_l`` (linear, erf, tanh): ReLU and hard-tanh masks
-    are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
+    Only for activations with invertible ``D_l`` (``phi' != 0`` almost surely: linear, erf, tanh,
+    sigmoid, ...): ReLU and hard-tanh masks are exactly singular, the engine refuses them. Returns ``(R, N)``, descending.
     """
     from .graded_svd import product_log_singular_values
 
-    activation = check_choice("activation", activation, ACTIVATIONS)
-    if activation in ("relu", "hard_tanh"):
-        raise ArgumentValueError(f"{activation} Jacobians are exactly singular; use simulate_network and squared_singular_values")
+    act = as_activation(activation)
+    if any(kind == "const" and val == 0 for _, _, kind, val in act.pieces):
+        raise ArgumentValueError(f"{act.name} Jacobians are exactly singular (phi' = 0 on a set of positive mass); use "
+                                 "simulate_network and squared_singular_values")
     _, layers = _random_layers(activation, width=width, depth=depth, replicas=replicas, sigma_w2=sigma_w2,
                                sigma_b2=sigma_b2, weights=weights, q_input=q_input, rng=rng)
-    dphi = _activation(activation)[1]
+    dphi = act.dphi
     factors = np.stack([dphi(h)[:, :, None] * W for W, h in layers])  # (L, R, N, N), factors[l] = D_{l+1} W_{l+1}
     return product_log_singular_values(factors)
 

@@ -1,9 +1,11 @@
-"""Claims: free probability and dynamical isometry (Pennington, Schoenholz & Ganguli 2017, 2018).
+"""Claims: free probability, mean field and dynamical isometry (Pennington, Schoenholz & Ganguli
+2017, 2018; Poole et al. 2016; Schoenholz et al. 2017).
 
-Negative controls (``ctx.control``) swap in real, plausible mistakes: the length map without
-the bias variance; the Gaussian and orthogonal ``s_1`` interchanged; the mean counted over
-``L + 1`` layers; the spectrum of the other weight ensemble; the Fuss-Catalan edge for every
-network; the effect direction reversed.
+Negative controls (``ctx.control``) are check-level: every statistical check compares with its own
+theory value off by :data:`CONTROL_SHIFT` (10%: a realistic slip), so each must fail on its own;
+symbolic and deterministic checks swap in a plausible wrong formula (the rescaled-erf closed forms for
+plain erf, hard-tanh's V without its saturated tails, the Gaussian s_1 in the orthogonal formula, L + 1
+layers counted). ``isometry.trains-faster`` (empirical) reverses the effect.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ import math
 import mpmath as mp
 import numpy as np
 import sympy as sp
-from scipy import optimize
 
+from degeneracy.errors import ArgumentValueError
 from degeneracy.numerics import stats
 from degeneracy.numerics.isometry import (
     jacobian_moment_estimates,
     simulate_network,
+    simulate_pair,
     squared_singular_values,
 )
 from degeneracy.proofs.registry import certificate, claim
 from degeneracy.theory import isometry as th
-from degeneracy.theory.free import moments_from_s_transform
+from degeneracy.theory import meanfield
+from degeneracy.theory.activations import as_activation
+from degeneracy.theory.free_series import moments_from_s_transform
 
 PSG17 = "Pennington, Schoenholz & Ganguli, NeurIPS 2017"
 PSG18 = "Pennington, Schoenholz & Ganguli, AISTATS 2018"
@@ -98,26 +103,42 @@ def _cert_relu_ratio():
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-
-def _sigma_for_chi(activation: str, target: float, sigma_b2: float) -> float:
-    """sigma_w^2 with chi(sigma_w^2, sigma_b^2) = target (Brent)."""
-    if activation == "linear":
-        return target
-    if activation == "relu":
-        return 2 * target
-    f = lambda s: th.chi(activation, s, sigma_b2) - target  # noqa: E731
-    return optimize.brentq(f, 0.5, 200.0, xtol=1e-13)
+#: the realistic mistake every statistical check must catch under its negative control: its own
+#: theory value off by this relative amount (issue 12: 5-10%)
+CONTROL_SHIFT = 0.10
 
 
-def _q_input(activation: str, sw2: float, sb2: float) -> float:
-    """|x^0|^2/N that puts h^1 at q* (linear and ReLU: any; use 1)."""
-    if activation in ("linear", "relu"):
-        return 1.0
-    return th.length_variance(activation, th.q_star(activation, sw2, sb2))
+def _theory(ctx, value: float) -> float:
+    """The theory value a statistical check compares with: the prediction, or under the negative
+    control the prediction off by :data:`CONTROL_SHIFT` (every check must then fail on its own)."""
+    return value * (1.0 + CONTROL_SHIFT) if ctx.control else value
+
+
+def _q_input(activation, sw2: float, sb2: float) -> float:
+    """|x^0|^2/N = V(q*), which puts h^1 at q* (at the marginal points of linear and ReLU, where every q is
+    fixed: 1)."""
+    try:
+        qs = th.q_star(activation, sw2, sb2)
+    except ArgumentValueError:
+        if as_activation(activation).positively_homogeneous:
+            return 1.0
+        raise
+    return th.length_variance(activation, qs)
 
 
 def _spawn(ctx, *names):
     return ctx.spawn(*names)
+
+
+def _mean_se(x) -> tuple[float, float]:
+    x = np.asarray(x, dtype=float)
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+
+def _extrapolated(ctx, name: str, sizes, samples: dict, theory: float, powers=(1,)):
+    """Replica means per size, extrapolated to N -> inf, against ``theory`` (under control, shifted)."""
+    est, se = zip(*(_mean_se(samples[n]) for n in sizes))
+    return stats.extrapolation_check(name, sizes, est, se, _theory(ctx, theory), powers=powers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,32 +155,32 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
        source=f"Poole et al. 2016; Schoenholz et al. 2017; {PSG17}, eqs. 3-5; docs/formulas.md §4",
        kind="asymptotic",
        formula="q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2;  chi = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
-       settings={"sizes": ((16, 24, 32, 64, 128), (32, 48, 64, 128, 256), (64, 128, 256, 512, 1024)),
-                 "replicas": (32, 48, 96), "depth": (20, 24, 40)})
+       settings={"sizes": ((32, 64, 128, 256), (64, 128, 256, 512), (128, 256, 512, 1024)),
+                 "replicas": (16, 48, 96), "depth": (20, 24, 40)})
 def mean_field(ctx):
+    """Per replica, q^l and chi^l averaged over the second half of the layers, extrapolated in 1/N,
+    against the same average of the mean-field trajectory (q* up to the e^{-L/(2 xi_q)} left of the
+    start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance."""
     s = ctx.settings
+    L = s["depth"]
     for act, weights, sw2, sb2 in MF_CASES:
         qs = th.q_star(act, sw2, sb2)
         q_in = 2.0 * th.length_variance(act, qs)  # start away from the fixed point: q^1 = q* + sigma_w^2 V(q*)
-        traj = th.q_trajectory(act, q_in, s["depth"], sw2, sb2)
-        if abs(traj[-1] - qs) > 1e-4 * qs:  # far below the resolution of the checks (~1e-2)
-            raise AssertionError(f"{act}: the mean-field trajectory has not converged at depth {s['depth']}")
-        if ctx.control:  # the length map written without the bias variance
-            q_pred = th.q_star(act, sw2, 0.0) if act not in ("relu",) else 0.0
-            chi_pred = sw2 * th.mu(act, q_pred, 1)
-        else:
-            q_pred, chi_pred = qs, th.chi(act, sw2, sb2)
-        est_q, se_q, est_c, se_c = [], [], [], []
+        # the prediction for the layer average: the mean-field trajectory itself (q* plus what is left of
+        # the transient, e^{-L/(2 xi_q)} of it)
+        traj = th.q_trajectory(act, q_in, L, sw2, sb2)[L // 2:]
+        q_pred = float(traj.mean())
+        chi_pred = float(np.mean([sw2 * th.mu(act, q, 1) for q in traj]))
+        q_samples, c_samples = {}, {}
         for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=s["depth"], replicas=s["replicas"], sigma_w2=sw2,
+            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2,
                                    sigma_b2=sb2, weights=weights, q_input=q_in, jacobian=False,
                                    rng=_spawn(ctx, act, str(n)))
-            ql, cl = run.q[:, -1], run.chi[:, -1]
-            est_q.append(ql.mean()); se_q.append(ql.std(ddof=1) / math.sqrt(ql.size))
-            est_c.append(cl.mean()); se_c.append(cl.std(ddof=1) / math.sqrt(cl.size))
-        yield stats.extrapolation_check(f"q^L -> q*, {act}/{weights} (sw2={sw2}, sb2={sb2})", s["sizes"], est_q,
-                                        se_q, q_pred, powers=(1,))
-        yield stats.extrapolation_check(f"chi, {act}/{weights}", s["sizes"], est_c, se_c, chi_pred, powers=(1,))
+            q_samples[n] = run.q[:, L // 2:].mean(axis=1)
+            c_samples[n] = run.chi[:, L // 2:].mean(axis=1)
+        yield _extrapolated(ctx, f"q* = {qs:.5g} of {act}/{weights} (sw2={sw2}, sb2={sb2}), layers {L // 2 + 1}-{L}",
+                            s["sizes"], q_samples, q_pred)
+        yield _extrapolated(ctx, f"chi = {th.chi(act, sw2, sb2):.5g} of {act}/{weights}", s["sizes"], c_samples, chi_pred)
 
 
 def _critical_line_symbolic(wrong: bool = False):
@@ -169,7 +190,7 @@ def _critical_line_symbolic(wrong: bool = False):
     out = []
     # ReLU: V = q/2, mu_1 = 1/2 -> (2, 0)
     sw, sb = sp.Integer(2), sp.Integer(0)
-    out.append(("relu", sp.simplify(sw * q / 2 + sb - q), sp.simplify(sw / 2 - 1)))
+    out.append(("relu", sp.simplify(sw * q / 2 + sb - q), sp.simplify(sw / 2 - 1) if not wrong else sp.Integer(1)))
     # hard-tanh
     Vh = q * sp.erf(a) - sp.sqrt(2 * q / sp.pi) * sp.exp(-1 / (2 * q)) + (0 if wrong else sp.erfc(a))
     sw = 1 / sp.erf(a)
@@ -185,7 +206,7 @@ def _critical_line_symbolic(wrong: bool = False):
 
 
 def _quadrature_closed_forms(qs):
-    """(activation, q, closed V, mu_1; mpmath V, mu_1 at 30 digits)."""
+    """(activation, q, mpmath V, mu_1 at 30 digits)."""
     mp.mp.dps = 30
     rows = []
     for q in qs:
@@ -201,6 +222,20 @@ def _quadrature_closed_forms(qs):
     return rows
 
 
+def _wrong_closed_form(act: str, what: str, q: float) -> float:
+    """Plausible slips in the closed forms (each check's own negative control): hard-tanh V without
+    the saturated tails' erfc(a), hard-tanh mu_1 as erfc(a); for erf, the formulas of the rescaled
+    erf(sqrt(pi) h / 2) used for plain erf."""
+    a = 1 / math.sqrt(2 * q)
+    if act == "hard_tanh":
+        if what == "V":
+            return q * math.erf(a) - math.sqrt(2 * q / math.pi) * math.exp(-1 / (2 * q))
+        return math.erfc(a)
+    if what == "V":
+        return 2 / math.pi * math.asin(math.pi * q / 2 / (1 + math.pi * q / 2))
+    return 1 / math.sqrt(1 + math.pi * q)
+
+
 @claim("isometry.critical-line",
        title="The critical lines chi = 1 of ReLU, hard-tanh and erf networks have closed forms: ReLU (2, 0) for every "
              "q*; hard-tanh (1/erf(a), q* - V(q*)/erf(a)), a = 1/sqrt(2 q*); erf (pi sqrt(1+4q*)/4, "
@@ -209,14 +244,15 @@ def _quadrature_closed_forms(qs):
        kind="identity",
        formula="sigma_w^2 = 1/mu_1(q*),  sigma_b^2 = q* - sigma_w^2 V(q*)")
 def critical_line(ctx):
+    """Symbolic proofs of the closed forms, and each closed form's float value against a 30-digit
+    mpmath quadrature (deterministic: tolerance from float rounding). Under the negative control every
+    row uses a plausible wrong closed form (:func:`_wrong_closed_form`) and fails on its own."""
     for act, fixed, crit in _critical_line_symbolic(wrong=ctx.control):
         yield stats.proof_check(f"{act}: q* is a fixed point and chi = 1 (sympy)", fixed == 0 and crit == 0,
                                 f"map(q*) - q* = {fixed}; chi - 1 = {crit}")
     for act, q, V, m1 in _quadrature_closed_forms((0.05, 0.5, 3.0)):
-        Vc = th.length_variance(act, q)
-        m1c = th.mu(act, q, 1)
-        if ctx.control and act == "erf":  # the rescaled-erf formula used for plain erf
-            m1c = 1 / math.sqrt(1 + math.pi * q)
+        Vc = _wrong_closed_form(act, "V", q) if ctx.control else th.length_variance(act, q)
+        m1c = _wrong_closed_form(act, "mu", q) if ctx.control else th.mu(act, q, 1)
         yield stats.tolerance_check(f"{act} V(q={q}) closed form vs 30-digit quadrature", V, Vc, 64 * EPS * max(1, V),
                                     reason="float evaluation of erf/asin/exp: a few ulps")
         yield stats.tolerance_check(f"{act} mu_1(q={q}) closed form vs quadrature", m1, m1c, 64 * EPS * max(1, m1),
@@ -242,9 +278,13 @@ def _jm_point(act: str, q_star: float):
        source=f"{PSG17}, eqs. 12-17; docs/formulas.md §4 (formula confirmed)",
        kind="asymptotic",
        formula="mean = chi^L;  Var/mean^2 = L (mu_2/mu_1^2 - 1 - s_1)",
-       settings={"sizes": ((16, 24, 32, 48, 64, 96), (32, 48, 64, 96, 128, 192), (64, 96, 128, 192, 256, 384, 512)),
-                 "replicas": (32, 64, 96), "depth": (6, 8, 16), "q_star": (0.5, 0.5, 0.5)})
+       settings={"sizes": ((16, 32, 64, 128), (64, 128, 256, 512), (128, 256, 512, 1024)),
+                 "replicas": (24, 64, 128), "depth": (4, 4, 8), "q_star": (0.5, 0.5, 0.5)})
 def jacobian_moments(ctx):
+    """Per replica tr(JJ^T)/N and the normalized variance of the eigenvalues of JJ^T, extrapolated in
+    1/N (their finite-N corrections are O(L/N)). Resolution: the per-replica mean fluctuates by
+    O(sqrt(L/N)) (the per-layer derivative masks), so the default sizes reach ~5% only at small depth:
+    the claim is tested at L = 4 in default mode (L = 8 in full mode)."""
     s = ctx.settings
     L = s["depth"]
     for act in JM_ACTS:
@@ -253,62 +293,72 @@ def jacobian_moments(ctx):
         for weights in th.WEIGHTS:
             mean_t, _ = th.jacobian_moments(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             nv_t = th.normalized_variance(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
-            if ctx.control:
-                # the derivative factors forgotten (mean sigma_w^{2L}); for the linear net, L + 1 layers
-                mean_t = sw2 ** (L + 1) if act == "linear" else sw2**L
-                other = "orthogonal" if weights == "gaussian" else "gaussian"  # s_1 of the other ensemble
-                nv_t = th.normalized_variance(act, L, weights=other, sigma_w2=sw2, sigma_b2=sb2)
-            m_est, m_se, v_est, v_se = [], [], [], []
+            means, nvs = {}, {}
             for n in s["sizes"]:
                 run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
                                        weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-                m1, nv = jacobian_moment_estimates(run.jacobian)
-                R = m1.size
-                m_est.append(m1.mean()); m_se.append(m1.std(ddof=1) / math.sqrt(R))
-                v_est.append(nv.mean()); v_se.append(nv.std(ddof=1) / math.sqrt(R))
+                means[n], nvs[n] = jacobian_moment_estimates(run.jacobian)
             if weights == "orthogonal" and act == "linear":
                 # J is sigma_w^L times an orthogonal matrix: exact at every N, no extrapolation needed
-                yield stats.tolerance_check(f"mean, linear/orthogonal, L={L}", mean_t, m_est[-1],
+                n = s["sizes"][-1]
+                mean_c = sw2 ** (L + 1) if ctx.control else mean_t  # the control: L + 1 layers counted
+                yield stats.tolerance_check(f"mean, linear/orthogonal, L={L}", mean_c, float(means[n].mean()),
                                             8 * L * EPS * mean_t, reason="L products of orthogonal matrices")
-                yield stats.tolerance_check(f"normalized variance, linear/orthogonal, L={L}", nv_t, v_est[-1],
-                                            64 * L * EPS, reason="orthogonal product: rounding only")
+                yield stats.tolerance_check(f"normalized variance, linear/orthogonal, L={L}", 0.1 if ctx.control else nv_t,
+                                            float(nvs[n].mean()), 64 * L * EPS,
+                                            reason="orthogonal product: rounding only (control: a spurious 0.1)")
                 continue
             tag = f"{act}/{weights}, L={L}" + ("" if act in ("linear", "relu") else f", q*={s['q_star']}")
-            yield stats.extrapolation_check(f"mean, {tag}", s["sizes"], m_est, m_se, mean_t, powers=(1, 2))
-            yield stats.extrapolation_check(f"normalized variance, {tag}", s["sizes"], v_est, v_se, nv_t,
-                                            powers=(1, 2))
+            yield _extrapolated(ctx, f"mean, {tag}", s["sizes"], means, mean_t)
+            yield _extrapolated(ctx, f"normalized variance, {tag}", s["sizes"], nvs, nv_t)
+    ctx.note("the mean checks of the masked and smooth activations resolve 5-8% of chi^L at default size (measured at "
+             "seed 0; the normalized variances 1-3%): tr(JJ^T)/N of one network fluctuates by O(sqrt(L/N)) through the "
+             "derivative masks, so 5% would need four times the replicas (about 4 minutes); --full resolves them")
 
 
 DENSITY_CASES = {
-    "quick": (("relu", "gaussian", None, 2), ("hard_tanh", "orthogonal", 1.0, 6), ("erf", "gaussian", 0.5, 3)),
+    "quick": (("relu", "gaussian", None, 2), ("hard_tanh", "orthogonal", 1.0, 6), ("erf", "gaussian", 0.5, 3),
+              ("tanh", "orthogonal", 0.05, 2)),
     "default": (("relu", "gaussian", None, 2), ("relu", "orthogonal", None, 8), ("hard_tanh", "orthogonal", 1.0, 8),
-                ("hard_tanh", "gaussian", 0.5, 4), ("erf", "orthogonal", 0.5, 8), ("tanh", "gaussian", 0.5, 4)),
+                ("hard_tanh", "gaussian", 0.5, 4), ("erf", "orthogonal", 0.5, 8), ("tanh", "gaussian", 0.5, 4),
+                ("tanh", "orthogonal", 0.05, 2), ("elu", "gaussian", 0.5, 3)),
 }
 DENSITY_CASES["full"] = DENSITY_CASES["default"] + (("hard_tanh", "orthogonal", 0.2, 32), ("erf", "orthogonal", 0.2, 32))
 
 
 def _critical(act, qs):
+    """ReLU (2, 0); linear (1, 0); the others on the critical line at ``qs``."""
     if qs is None:
-        return (1.0, 0.0) if act == "linear" else (2.0, 0.0)
+        return {"linear": (1.0, 0.0), "relu": (2.0, 0.0)}[act]
     return th.critical_point(act, qs)
+
+
+class _Shifted:
+    """A CDF whose predicted probabilities are off by the control's relative shift (the check-level
+    negative control of an ECDF check: its own theory values, 10% too small)."""
+
+    def __init__(self, law, shift):
+        self.law, self.shift = law, shift
+
+    def cdf(self, x):
+        return (1.0 - self.shift) * np.asarray(self.law.cdf(x))
 
 
 @claim("isometry.jacobian-density",
        title="The empirical spectrum of J J^T of critical random networks converges to the free-probability law "
-             "(S-transform product), for ReLU, hard-tanh, erf and tanh with Gaussian and orthogonal weights.",
+             "(S-transform product), for ReLU, hard-tanh, erf, tanh and ELU with Gaussian and orthogonal weights.",
        source=f"{PSG17}, eq. 12 and Fig. 1; {PSG18}",
        kind="asymptotic",
        formula="x m S_{JJ^T}(m) = 1 + m,  rho(x) = |Im m(x + i0)| / (pi x)",
        settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48)})
 def jacobian_density(ctx):
+    """The replica-averaged ECDF on a grid of the law's quantiles, extrapolated in 1/N. Under the
+    negative control the predicted probabilities are 10% too small (CONTROL_SHIFT)."""
     s = ctx.settings
     for act, weights, qs, L in DENSITY_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
         law = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
-        used = law
-        if ctx.control:  # the spectrum of the other weight ensemble
-            other = "orthogonal" if weights == "gaussian" else "gaussian"
-            used = th.jacobian_spectrum(act, L, weights=other, sigma_w2=sw2, sigma_b2=sb2)
+        used = _Shifted(law, CONTROL_SHIFT) if ctx.control else law
         qs_grid = law.atom + (1 - law.atom) * np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95])
         grid = law.ppf(qs_grid)
         qin = _q_input(act, sw2, sb2)
@@ -335,25 +385,22 @@ EDGE_CASES["full"] = EDGE_CASES["default"]
        source=f"{PSG17}, section 2.3; {PSG18}",
        kind="asymptotic",
        formula="lambda_max -> x(m*),  d/dm log x(m*) = 0 (finite-N shift ~ N^(-2/3))",
-       settings={"sizes": ((32, 64, 128, 256), (64, 128, 256, 512), (128, 256, 512, 1024)),
-                 "replicas": (24, 48, 64)})
+       settings={"sizes": ((32, 64, 128, 256), (96, 192, 384, 768), (128, 256, 512, 1024)),
+                 "replicas": (24, 48, 96)})
 def max_eigenvalue(ctx):
+    """Replica means of lambda_max extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge).
+    Under the negative control the edge is 10% too large."""
     s = ctx.settings
     for act, weights, qs, L in EDGE_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
         edge = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2).support()[1]
-        if ctx.control:  # the Fuss-Catalan edge (L+1)^(L+1)/L^L, as for a deep linear Gaussian network
-            edge = (L + 1) ** (L + 1) / L**L * th.jacobian_moments(act, L, weights=weights, sigma_w2=sw2,
-                                                                     sigma_b2=sb2)[0]
         qin = _q_input(act, sw2, sb2)
-        est, se = [], []
+        tops = {}
         for n in s["sizes"]:
             run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
                                    weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-            top = squared_singular_values(run.jacobian)[:, -1]
-            est.append(top.mean()); se.append(top.std(ddof=1) / math.sqrt(top.size))
-        yield stats.extrapolation_check(f"lambda_max, {act}/{weights}, L={L}", s["sizes"], est, se, edge,
-                                        powers=(2 / 3,))
+            tops[n] = squared_singular_values(run.jacobian)[:, -1]
+        yield _extrapolated(ctx, f"lambda_max, {act}/{weights}, L={L}", s["sizes"], tops, edge, powers=(2 / 3,))
 
 
 def _no_isometry_symbolic(wrong: bool = False):
@@ -362,7 +409,7 @@ def _no_isometry_symbolic(wrong: bool = False):
     ok, detail = _relu_ratio(wrong=wrong)
     nv_g = L * (2 - 1 + 1)
     nv_o = L * (2 - 1 - 0)
-    res.append(("relu: mu_2/mu_1^2 = 2 so Var/mean^2 = 2L (Gaussian), L (orthogonal) >= L",
+    res.append(("relu: mu_2/mu_1^2 = 2 so Var/mean^2 = 2L (Gaussian), L (orthogonal)",
                 ok and sp.simplify(nv_g - 2 * L) == 0 and sp.simplify(nv_o - L) == 0, detail))
     p = sp.erf(1 / sp.sqrt(2 * q))
     lim_ht = sp.limit(1 / p - 1, q, 0, "+")
@@ -384,31 +431,129 @@ def _no_isometry_symbolic(wrong: bool = False):
        source=f"{PSG17}, section 3.2 and Fig. 2",
        kind="identity",
        formula="ReLU: mu_2/mu_1^2 = 2;  hard-tanh/orth: L(1/erf(1/sqrt(2q*)) - 1) -> 0",
-       settings={"width": (96, 192, 512), "replicas": (24, 48, 64), "depth": (8, 16, 32)})
+       settings={"sizes": ((32, 64, 128), (96, 192, 384), (128, 256, 512)), "replicas": (16, 64, 96),
+                 "depth": (8, 8, 16)})
 def relu_no_isometry(ctx):
+    """Symbolic proofs, then the claimed values themselves, two-sided: the normalized variance of wide
+    ReLU networks against 2L and L at two (sigma_w, sigma_b) points per ensemble, and of hard-tanh and
+    erf with orthogonal weights at small q* against L(mu_2/mu_1^2 - 1), extrapolated in 1/N. Under the
+    negative control the symbolic step takes the Gaussian s_1 and each value is off by CONTROL_SHIFT."""
     for name, holds, detail in _no_isometry_symbolic(wrong=ctx.control):
         yield stats.proof_check(name, holds, detail)
     s = ctx.settings
-    L, n, R = s["depth"], s["width"], s["replicas"]
-    # numerics: ReLU at two (sigma_w, sigma_b) points and both ensembles stays >= L; hard-tanh/orthogonal at
-    # small q* stays far below (<= L/10).
-    cases = [("relu", "gaussian", 2.0, 0.0), ("relu", "orthogonal", 2.0, 0.0), ("relu", "gaussian", 1.5, 0.2),
-             ("relu", "orthogonal", 2.5, 0.1)]
-    sw_h, sb_h = th.critical_point("hard_tanh", 0.1)
-    sw_e, sb_e = th.critical_point("erf", 0.01)
-    cases += [("hard_tanh", "orthogonal", sw_h, sb_h), ("erf", "orthogonal", sw_e, sb_e)]
-    for act, weights, sw2, sb2 in cases:
-        run = simulate_network(act, width=n, depth=L, replicas=R, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
-                               q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(sw2)))
-        _, nv = jacobian_moment_estimates(run.jacobian)
-        est, se = float(nv.mean()), float(nv.std(ddof=1) / math.sqrt(nv.size))
-        relu = act == "relu"
-        if relu != ctx.control:  # control: the bounds swapped (ReLU isometric, hard-tanh not)
-            yield stats.bound_check(f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}): Var/mean^2 >= L = {L}",
-                                    est, se, L, direction="ge", df=nv.size - 1)
-        else:
-            yield stats.bound_check(f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}): Var/mean^2 <= L/10", est, se, L / 10,
-                                    direction="le", df=nv.size - 1)
+    L = s["depth"]
+    cases = [("relu", "gaussian", 2.0, 0.0, 2 * L), ("relu", "orthogonal", 2.0, 0.0, L),
+             ("relu", "gaussian", 1.5, 0.2, 2 * L), ("relu", "orthogonal", 2.5, 0.1, L)]
+    for act, q in (("hard_tanh", 0.1), ("erf", 0.01)):
+        sw, sb = th.critical_point(act, q)
+        cases.append((act, "orthogonal", sw, sb, th.normalized_variance(act, L, weights="orthogonal", sigma_w2=sw,
+                                                                        sigma_b2=sb)))
+    for act, weights, sw2, sb2, nv_t in cases:
+        nvs = {}
+        for n in s["sizes"]:
+            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                                   weights=weights, q_input=_q_input(act, sw2, sb2),
+                                   rng=_spawn(ctx, act, weights, str(sw2), str(n)))
+            nvs[n] = jacobian_moment_estimates(run.jacobian)[1]
+        yield _extrapolated(ctx, f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}): Var/mean^2 = {nv_t:.4g}",
+                            s["sizes"], nvs, nv_t)
+    ctx.note("hard-tanh and erf near isometry have Var/mean^2 ~ 0.01: their relative resolution is coarse (tens of "
+             "percent of a number next to 0); their absolute resolution is ~1e-3, which separates them from ReLU's L "
+             "by four orders of magnitude")
+
+
+CORR_CASES = (("tanh", 1.1, 0.05, "ordered"), ("tanh", 2.0, 0.05, "chaotic"), ("relu", 1.8, 0.1, "ordered"),
+              ("erf", 1.8, 0.1, "chaotic"))
+
+
+def _first_layer_corr(activation, c0: float, sw2: float, sb2: float) -> float:
+    """``c^1`` for inputs of second moment ``V(q*)`` and correlation ``c0``: ``(sw2 V(q*) c0 + sb2) / q*``."""
+    qs = th.q_star(activation, sw2, sb2)
+    return (sw2 * _q_input(activation, sw2, sb2) * c0 + sb2) / qs
+
+
+@claim("isometry.correlation-map",
+       title="The correlation of two inputs' preactivations in a wide random network follows the correlation map "
+             "c_{l+1} = (sigma_w^2 E[phi(u_1) phi(u_2)] + sigma_b^2)/q* layer by layer, in the ordered and the "
+             "chaotic phase.",
+       source="Poole et al. 2016; Schoenholz et al. 2017, eqs. 2-4; docs/formulas.md §4",
+       kind="asymptotic",
+       formula="c_{l+1} = C(c_l) = (sigma_w^2 E[phi(sqrt(q*) z_1) phi(sqrt(q*)(c_l z_1 + sqrt(1-c_l^2) z_2))] "
+               "+ sigma_b^2) / q*",
+       settings={"sizes": ((128, 256, 512), (128, 256, 512, 1024), (256, 512, 1024, 2048)),
+                 "replicas": (16, 64, 96), "layers": ((1, 4), (1, 3, 6), (1, 3, 6, 12)), "c0": 0.6})
+def correlation_map(ctx):
+    """Two inputs at q* with correlation c0 through the same networks; the replica mean of c^l at the
+    chosen layers, extrapolated in 1/N, against the iterated map (under the control, off by
+    CONTROL_SHIFT)."""
+    s = ctx.settings
+    layers = s["layers"]
+    for act, sw2, sb2, phase in CORR_CASES:
+        c1 = _first_layer_corr(act, s["c0"], sw2, sb2)
+        traj = np.concatenate([[c1], meanfield.correlation_trajectory(act, c1, max(layers) - 1, sw2, sb2)])
+        qin = _q_input(act, sw2, sb2)
+        data = {}
+        for n in s["sizes"]:
+            run = simulate_pair(act, width=n, depth=max(layers), replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                                q_input=qin, c_input=s["c0"], rng=_spawn(ctx, act, str(sw2), str(n)))
+            data[n] = run.c
+        for layer in layers:
+            yield _extrapolated(ctx, f"c^{layer}, {act} {phase} (sw2={sw2}, sb2={sb2})", s["sizes"],
+                                {n: data[n][:, layer - 1] for n in s["sizes"]}, float(traj[layer - 1]))
+
+
+SCALE_CASES = (("tanh", 1.1, 0.05), ("tanh", 2.5, 0.05), ("erf", 3.0, 0.1), ("hard_tanh", 1.4, 0.05))
+
+
+def _decay_identity(activation, sw2, sb2):
+    """Deterministic: the iterated maps approach their fixed points at the rates exp(-1/xi)."""
+    xq, xc = meanfield.depth_scales(activation, sw2, sb2)
+    qs, cs = th.q_star(activation, sw2, sb2), meanfield.c_star(activation, sw2, sb2)
+    qt = th.q_trajectory(activation, (qs * (1 + 1e-4) - sb2) / sw2, 6, sw2, sb2) - qs
+    c0 = (cs - 1e-4) if cs < 1 else 1 - 1e-4
+    ct = meanfield.correlation_trajectory(activation, c0, 5, sw2, sb2) - cs
+    return (qt[-1] / qt[-2], math.exp(-1 / xq)), (ct[-1] / ct[-2], math.exp(-1 / xc))
+
+
+@claim("isometry.depth-scales",
+       title="Signals propagate through wide random networks over the depth scales xi_q = -1/log(sigma_w^2 V'(q*)) and "
+             "xi_c = -1/log chi_c, chi_c = sigma_w^2 E[phi'(u_1) phi'(u_2)] at the fixed point (q*, c*); xi_c "
+             "diverges on the order-to-chaos line chi_1 = 1.",
+       source="Schoenholz et al. 2017, eqs. 5-9; Poole et al. 2016; docs/formulas.md §4",
+       kind="asymptotic",
+       formula="xi_q^-1 = -log(sigma_w^2 E[phi(h)^2 (h^2/q* - 1)]/(2 q*)),  xi_c^-1 = -log(sigma_w^2 E[phi'(u_1) phi'(u_2)])",
+       settings={"sizes": ((64, 128, 256), (128, 256, 512), (256, 512, 1024, 2048)),
+                 "replicas": (12, 96, 128), "depth": (10, 16, 24)})
+def depth_scales(ctx):
+    """Identity: the exactly iterated maps decay at the rates exp(-1/xi) (deterministic, tolerance
+    from the linearization error of the start 1e-4 off the fixed point). Monte Carlo: two inputs at
+    (q*, c*) through wide networks; per replica the layer average (second half) of
+    sigma_w^2 mean_i phi'(h_1i) phi'(h_2i) (-> chi_c = exp(-1/xi_c)) and of the Stein estimator of
+    sigma_w^2 V'(q) (-> exp(-1/xi_q)), extrapolated in 1/N. On the critical line (tanh at sigma_w^2 = 1.1 is
+    ordered, chi_1 < 1; the chaotic cases have c* < 1) the same estimator would give 1."""
+    s = ctx.settings
+    L = s["depth"]
+    for act, sw2, sb2 in SCALE_CASES:
+        (rq, eq_), (rc, ec) = _decay_identity(act, sw2, sb2)
+        if ctx.control:
+            eq_, ec = eq_ * (1 + CONTROL_SHIFT), ec * (1 + CONTROL_SHIFT)
+        yield stats.tolerance_check(f"{act} (sw2={sw2}, sb2={sb2}): length map decays at exp(-1/xi_q)", eq_, rq,
+                                    2e-3 * eq_, reason="deviation 1e-4 from q*: linearization error ~1e-4 relative")
+        yield stats.tolerance_check(f"{act} (sw2={sw2}, sb2={sb2}): correlation map decays at exp(-1/xi_c)", ec, rc,
+                                    5e-3 * ec, reason="deviation 1e-4 from c*: linearization error ~1e-3 relative")
+        cs = meanfield.c_star(act, sw2, sb2)
+        qin = _q_input(act, sw2, sb2)
+        chic, slope = {}, {}
+        for n in s["sizes"]:
+            run = simulate_pair(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                                q_input=qin, c_input=cs, rng=_spawn(ctx, act, str(sw2), str(n)))
+            chic[n] = run.chi_c[:, L // 2:].mean(axis=1)
+            slope[n] = run.q_slope[:, L // 2:].mean(axis=1)
+        xq, xc = meanfield.depth_scales(act, sw2, sb2)
+        yield _extrapolated(ctx, f"chi_c = exp(-1/xi_c), {act} (c*={cs:.4g}, xi_c={xc:.3g})", s["sizes"], chic,
+                            math.exp(-1 / xc))
+        yield _extrapolated(ctx, f"sigma_w^2 V'(q*) = exp(-1/xi_q), {act} (xi_q={xq:.3g})", s["sizes"], slope,
+                            math.exp(-1 / xq))
 
 
 @claim("isometry.trains-faster",

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from degeneracy.errors import CertificationError
-from degeneracy.theory import free
+from degeneracy.theory import free_density, free_law
 from degeneracy.theory.free import (
     FreeProductLaw,
     STransform,
@@ -180,13 +180,13 @@ def test_discrete_factor_density_mass_and_moments():
 
 def test_certification_error_raised_on_bad_branch(monkeypatch):
     law = (STransform.wishart() ** 2).law()
-    real = free._continue
+    real = free_density.continue_to_real_axis
 
     def conjugate_branch(eq, logx, theta_min=1e-13):
         u, m, theta, stuck = real(eq, logx, theta_min)
         return np.conj(u), np.conj(m), theta, stuck  # the unphysical root: Im m > 0
 
-    monkeypatch.setattr(free, "_continue", conjugate_branch)
+    monkeypatch.setattr(free_law, "continue_to_real_axis", conjugate_branch)
     with pytest.raises(CertificationError):
         law.pdf(np.array([1.0, 2.0]))
 

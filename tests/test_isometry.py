@@ -99,7 +99,7 @@ def test_linear_gaussian_jacobian_is_fuss_catalan():
 
 def test_quadrature_d2_law_moments():
     for act in ("erf", "tanh"):
-        S = th.d2_s_transform(act, 0.6)
+        S = th.derivative_law(act, 0.6)
         m = S.numeric_moments(4)
         for k in range(1, 5):
             assert m[k - 1] == pytest.approx(th.mu(act, 0.6, k), rel=1e-10)
@@ -132,7 +132,7 @@ def test_relu_never_isometric_hard_tanh_approaches():
 
 def test_bad_input_messages():
     with pytest.raises(ValueError, match="activation must be one of"):
-        th.q_star("sigmoid", 1.0, 0.0)
+        th.q_star("no_such_activation", 1.0, 0.0)
     with pytest.raises(ValueError, match="weights must be one of"):
         th.jacobian_moments("relu", 3, weights="uniform", sigma_w2=2.0, sigma_b2=0.0)
     with pytest.raises(ValueError, match="sigma_w2"):

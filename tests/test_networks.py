@@ -159,7 +159,7 @@ def test_initializers():
     (lambda: init_weights([4, 6], 1, fold=2), "divisible by 2\\*\\*fold=4"),
     (lambda: init_weights([4, 4], 1, fold=-1), "fold must be an integer >= 0"),
     (lambda: init_weights([4, 4], 1, init="xavier"), "init must be one of"),
-    (lambda: init_network([4, 4], 1, activation="swish"), "activation must be one of"),
+    (lambda: init_network([4, 4], 1, activation="no_such_activation"), "activation must be one of"),
     (lambda: init_network([4, 4], 1, skip="dense"), "skip must be one of"),
     (lambda: init_network([4, 3, 2], 1, skip="identity"), "equal input and output widths"),
     (lambda: NetworkStack([np.ones((1, 2, 3)), np.ones((1, 2, 4))]), "expects input width 4"),

@@ -100,7 +100,7 @@ def test_critical_point_chi_equals_one_by_quadrature():
         if act != "relu":
             assert abs(q - 1) < 1e-7
     with pytest.raises(ValueError, match="activation must be one of"):
-        critical_point("sigmoid", 1.0)
+        critical_point("no_such_activation", 1.0)
 
 
 def test_connected_jacobian_recursion_matches_finite_differences():

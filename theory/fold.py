@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from degeneracy.theory.free import STransform
+from degeneracy.theory.s_transform import STransform
 from degeneracy.validation import check_int, check_positive_int
 
 __all__ = ["fold_law"]
@@ -44,7 +44,7 @@ def fold_law(depth: int, k: int, *, wrong: bool = False):
 
     Returns
     -------
-    degeneracy.theory.free.FreeProductLaw
+    degeneracy.theory.free_law.FreeProductLaw
 
     Raises
     ------
