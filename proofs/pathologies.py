@@ -382,7 +382,7 @@ def normalization(ctx):
                "checkpoints of training, PR(norm) > PR(none); mean log training loss, norm < none (one-sided paired "
                "t); minibatch Adam on the softmax cross-entropy; runs added in batches (O'Brien-Fleming). Control: "
                "no normalization compared with its twin (a second initialization), which must not be supported",
-       settings={"depth": (6, 20, 30), "width": (32, 64, 100), "steps": (90, 600, 1500), "checkpoints": (3, 6, 6),
+       settings={"depth": (6, 20, 30), "width": (32, 64, 100), "steps": (60, 600, 1500), "checkpoints": (3, 6, 6),
                  "probe": (128, 256, 256), "batch": (6, 8, 10), "batches": (3, 3, 5)})
 def normalization_digits(ctx):
     s = ctx.settings

@@ -43,7 +43,7 @@ QUICK = {
     }),
     "pathologies.normalization-digits": (C, {
         "batch: last hidden layer PR over training above none": S,
-        "batch: mean log training loss below none": C,
+        "batch: mean log training loss below none": I,
         "layer: last hidden layer PR over training above none": I,
         "layer: mean log training loss below none": I,
         "divisive: last hidden layer PR over training above none": I,
