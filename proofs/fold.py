@@ -378,8 +378,8 @@ def effective_dimension(ctx, src=SYNTHETIC):
 
 # ----------------------------------------------------------------------------- the same statements on digits
 
-_DIGITS_NOTE = (" [digits: a deep linear network regresses the one-hot labels of PCA-whitened handwritten digits; "
-                "losses are the excess over the best linear fit's]")
+_DIGITS_NOTE = (" Here a deep linear network regresses the one-hot labels of PCA-whitened handwritten digits; losses "
+                "are the excess over the best linear fit's.")
 
 
 def _digits_claim(cid: str, fn):

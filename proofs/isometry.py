@@ -607,7 +607,7 @@ def trains_faster(ctx):
                "orthogonal (one-sided paired t; censored runs count as the step budget, which favours the slower "
                "arm); minibatch SGD on the softmax cross-entropy; runs added in batches (O'Brien-Fleming). Control: "
                "orthogonal compared with its twin (a second orthogonal draw), which must not be supported",
-       settings={"depth": (8, 30, 30), "width": (32, 64, 128), "steps": (200, 500, 1000), "eval_every": (20, 10, 10),
+       settings={"depth": (8, 30, 30), "width": (32, 64, 128), "steps": (200, 500, 1000), "eval_every": 20,
                  "lr": 0.05, "q_star": 0.05, "threshold": (0.5, 0.2, 0.2), "batch": (6, 8, 10),
                  "batches": (3, 3, 5)})
 def trains_faster_digits(ctx):
