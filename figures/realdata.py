@@ -54,8 +54,8 @@ def _legend(fig, axes, ncol):
                 "Panels: training loss, test accuracy and the degeneracy measures of Orhan & Pitkow (2018) over "
                 "training: fraction of eliminated units, largest |cosine| between two units' responses (overlap), "
                 "s_min/s_max of the response matrix (linear dependence), near-null fraction of the Gauss-Newton "
-                "spectrum. The runs are the first batch of those the claims read (same mode and seed). Lines: mean over "
-                "runs; bands: +-1 standard error over the runs (count in the title).")
+                "spectrum. The runs are the first batch of those the claims read (same mode and seed). Lines: mean "
+                "over runs; bands: +-1 standard error over the runs (count in the title).")
 def skip_training(ctx):
     st = claim_settings(ctx, "singularities.plain-vs-residual-digits")
     depth, width, runs = st["depth"], st["width"], st["batch"]
@@ -87,9 +87,9 @@ def skip_training(ctx):
               "to the loss threshold per run (mean +- s.e. over independent runs)",
         claims=("isometry.trains-faster-digits",),
         caption="Critical tanh networks (chi = 1 at q* = 0.05) on the digits, trained by minibatch SGD on the softmax "
-                "cross-entropy from orthogonal or Gaussian initial weights (same split and minibatch order per run); the "
-                "runs are the first batch of those the claim reads (same mode and seed). Left: training loss, mean over runs "
-                "with a +-1 s.e. band; dashed: the loss threshold. Right: steps "
+                "cross-entropy from orthogonal or Gaussian initial weights (same split and minibatch order per run); "
+                "the runs are the first batch of those the claim reads (same mode and seed). Left: training loss, "
+                "mean over runs with a +-1 s.e. band; dashed: the loss threshold. Right: steps "
                 "to reach the threshold, one dot per run (triangles: runs that never reached it, drawn at the step "
                 "budget: censored), black: mean +-1 s.e.")
 def isometry_speed(ctx):
@@ -130,8 +130,8 @@ def isometry_speed(ctx):
         caption="ReLU networks on the digits without normalization and with batch, layer or divisive normalization "
                 "(same split, initialization and minibatch order per run), trained by Adam on the softmax "
                 "cross-entropy. Panels: training loss, test accuracy and the participation ratio of the last hidden "
-                "layer's representation of held-out probe inputs (its effective dimension). The runs are the first batch of "
-                "those the claim reads (same mode and seed). Lines: mean over runs; "
+                "layer's representation of held-out probe inputs (its effective dimension). The runs are the first "
+                "batch of those the claim reads (same mode and seed). Lines: mean over runs; "
                 "bands: +-1 standard error over the runs (count in the title).")
 def normalization(ctx):
     st = claim_settings(ctx, "pathologies.normalization-digits")
@@ -164,8 +164,8 @@ def normalization(ctx):
                 "PCA-whitened digits (full-batch training, which only sees the input-label cross-covariance) from "
                 "Fold 0 (Gaussian), Fold 1 and Fold 2 (folded once or twice: rank N/2, N/4) and orthogonal initial "
                 "weights, with Adam (left) and gradient descent (right). The loss is shown above the best linear "
-                "fit's (the part training can remove), log scale. The runs are the first batch of those the claims read "
-                "(same mode and seed). Lines: mean over runs; bands: +-1 standard error "
+                "fit's (the part training can remove), log scale. The runs are the first batch of those the claims "
+                "read (same mode and seed). Lines: mean over runs; bands: +-1 standard error "
                 "over the runs (count in the title).")
 def fold(ctx):
     out = digits_experiment(ctx)  # the first batch of the fold.*-digits claims' runs; losses are the excess

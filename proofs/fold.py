@@ -115,7 +115,8 @@ DIGITS_TASK = ("digits [numerics.realdata.fold_experiment_digits]: a deep linear
                "lr 1e-3; quick: depth 10, width 16, 150 epochs, batches of 8 runs up to 32; default: depth 20, "
                "width 32, 300 epochs, batches of 16 up to 64; full: depth 30, width 48, batches of 10 up to 50. "
                "Each run its own stratified train/test split.")
-DIGITS_SHARED = "the Fold experiment on digits (every fold.*-digits claim and the digits Fold figure read the same runs)"
+DIGITS_SHARED = ("the Fold experiment on digits (every fold.*-digits claim and the digits Fold figure read the same "
+                 "runs)")
 
 
 def digits_experiment(ctx, mode: str | None = None, batch: int = 0) -> dict:

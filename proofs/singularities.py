@@ -494,7 +494,8 @@ def _digits_note(ctx, s, arms):
     st = ctx.settings
     ctx.note(f"digits, ReLU MLP depth {st['depth']}, width {st['width']} (inputs PCA-whitened to {st['width']}), "
              f"minibatch Adam lr 1e-3, {st['steps']} steps, branch gain 1/sqrt(depth); mean over runs: " + "; ".join(
-                 f"{a}: final test accuracy {s[f'{a}|accuracy'].mean():.3f}, mean log loss {s[f'{a}|log_loss'].mean():.2f}"
+                 f"{a}: final test accuracy {s[f'{a}|accuracy'].mean():.3f}, "
+                 f"mean log loss {s[f'{a}|log_loss'].mean():.2f}"
                  for a in arms))
 
 
