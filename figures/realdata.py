@@ -163,7 +163,8 @@ def normalization(ctx):
         caption="The seed essay's Fold experiment on real data: a deep linear network regresses the one-hot labels of "
                 "PCA-whitened digits (full-batch training, which only sees the input-label cross-covariance) from "
                 "Fold 0 (Gaussian), Fold 1 and Fold 2 (folded once or twice: rank N/2, N/4) and orthogonal initial "
-                "weights, with Adam (left) and gradient descent (right). The loss is shown above the best linear "
+                "weights, with Adam (left) and gradient descent (right), both at lr 1e-3; runs that diverged are "
+                "left out and counted in the panel's title. The loss is shown above the best linear "
                 "fit's (the part training can remove), log scale. The runs are the first batch of those the claims "
                 "read (same mode and seed). Lines: mean over runs; bands: +-1 standard error "
                 "over the runs (count in the title).")
@@ -173,12 +174,17 @@ def fold(ctx):
     fig, axes = new_figure(1, 2, width=8.0, height=3.4, layout="constrained")
     x = np.arange(epochs + 1)
     for ax, name in zip(axes, out["runs"]):
+        gone = []
         for c in CONDITIONS:  # the excess over the best linear fit's loss, run by run
-            _band(ax, x, out["runs"][name][c]["loss"], ARM_COLOR[c], LABELS[c])
+            loss = out["runs"][name][c]["loss"]
+            _band(ax, x, loss, ARM_COLOR[c], LABELS[c])
+            k = int((~np.all(np.isfinite(loss), axis=1)).sum())
+            if k:
+                gone.append(f"{k} {LABELS[c]} run{'s' * (k > 1)}")
         ax.set_yscale("log")
         ax.set_xlabel("epoch (full batch)")
         ax.set_ylabel("training loss $-$ best linear fit's")
-        ax.set_title(name, fontsize=8)
+        ax.set_title(name + (f" ({', '.join(gone)} diverged, left out)" if gone else ""), fontsize=8)
     for ax in axes:
         for line in ax.get_lines():
             line.set_marker("")
