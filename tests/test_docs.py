@@ -227,6 +227,19 @@ def test_fuss_catalan_cdf_edge_and_mean_log():
                    for a, b in ((1e-12, top / 2), (top / 2, top - 1e-12)))
     assert abs(mean_log - (-L)) < 1e-5
     assert abs(fuss_catalan(L).log_law().mean() - (-L)) < 1e-9
+    # F(5e-324) at depth 1000 (quoted 0.475): the closed-form CDF at the root of log x(u) = log x,
+    # found by bisection in mpmath, against the code's law of log x
+    import mpmath as mp
+
+    L, logx0 = 1000, math.log(5e-324)
+    with mp.workdps(50):
+        logx = lambda u: (L + 1) * mp.log(mp.sin((L + 1) * u)) - mp.log(mp.sin(u)) - L * mp.log(mp.sin(L * u))  # noqa: E731
+        lo, hi = mp.pi / (L + 1) * mp.mpf("1e-30"), mp.pi / (L + 1) * (1 - mp.mpf("1e-40"))
+        for _ in range(200):
+            lo, hi = (lo, (lo + hi) / 2) if logx((lo + hi) / 2) <= logx0 else ((lo + hi) / 2, hi)
+        u = (lo + hi) / 2
+        cdf = float(1 - ((L + 1) * u - L * mp.sin(u) * mp.sin((L + 1) * u) / mp.sin(L * u)) / mp.pi)
+    assert round(cdf, 3) == 0.475 and abs(float(fuss_catalan(L).log_law().cdf(logx0)) - cdf) < 1e-12
 
 
 def test_marchenko_pastur_any_ratio():
@@ -422,13 +435,20 @@ def test_statistics_page_numbers():
     from scipy import stats
 
     from degeneracy.numerics.spending import spending_boundaries
-    from degeneracy.numerics.stats import sidak
+    from degeneracy.numerics.stats import difference_check, mean_check, sidak
 
     assert abs(sidak(1e-3, 50) - 2.0010e-5) < 5e-10
     a_check = sidak(sidak(1e-3, 50), 4)
     assert abs(a_check - 5.0025e-6) < 5e-10
     assert round(float(stats.norm.isf(a_check / 2)), 3) == 4.565
-    assert round(float(stats.norm.isf(a_check / 4)), 3) == 4.708
+    assert round(float(stats.norm.isf(a_check)), 3) == 4.417
+    effect = difference_check("x", np.arange(10.0) + 5, np.arange(10.0), "greater")
+    effect.df = math.inf  # normal statistics, as in the page's example
+    assert round(effect.critical_value(a_check), 3) == 4.417
+    assert round(effect.critical_value(a_check, three_way=True), 3) == 4.565
+    agreement = mean_check("m", np.arange(10.0), 4.5)
+    agreement.df = math.inf
+    assert round(agreement.critical_value(a_check), 3) == 4.565
     a, t = 0.025, np.array([0.25, 0.5, 0.75, 1.0])
     obf = 2 * (1 - stats.norm.cdf(stats.norm.ppf(1 - a / 2) / np.sqrt(t)))
     poc = a * np.log(1 + (math.e - 1) * t)
