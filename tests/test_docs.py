@@ -5,7 +5,10 @@ Sources in docstrings, claim sources and the README cite papers, or the project'
 and ``docs/performance.md``. These tests scan every tracked text file of the checkout, and every
 registered claim's, certificate's and figure's texts, for such references and fail on one that
 points nowhere. They also fail when any file cites the lead's private notes (the shared reference
-sheet or design note), which users do not have.
+sheet or design note), which users do not have. The second half checks the documents themselves:
+every module, function, claim and certificate they name exists, the singularity table is the
+engine's current one, and the formulas added in the second round agree with the code and with an
+independent route (quadrature, an ODE solver, scipy's distributions, mpmath).
 """
 
 from __future__ import annotations
