@@ -13,7 +13,7 @@ The toolkit is split into modules of one idea each; this module gathers their pu
   such as the law of ``phi'(h)^2``) and their transforms.
 
 Sources: Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3;
-Pennington, Schoenholz & Ganguli 2017, section 2.3; docs/formulas.md §1 and §4.
+Pennington, Schoenholz & Ganguli 2017, section 2.3; docs/formulas.md "Conventions" and §4.
 
 Examples
 --------

@@ -11,7 +11,7 @@ An :class:`~degeneracy.theory.s_transform.STransform` is a product of factors of
 
 For a law factor the S-transform is implicit: with the moment generating function
 ``psi(z) = int t z / (1 - t z) dmu(t)`` and ``chi = psi^{-1}``, ``S(m) = chi(m) (1 + m) / m``
-(Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3; docs/formulas.md §1).
+(Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3; docs/formulas.md, "Conventions").
 The density solver (:mod:`degeneracy.theory.free_density`) uses ``z = chi(m)`` as its unknown
 and evaluates ``m = psi(z)``, ``1 + m`` (summed without cancellation) and ``dpsi/dz`` through
 the ``parts`` method of :func:`law_numeric`.

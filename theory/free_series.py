@@ -3,7 +3,7 @@
 For a law with moments ``m_k`` the moment generating function is
 ``psi(z) = sum_{k>=1} m_k z^k``, ``chi = psi^{-1}`` and ``S(z) = chi(z) (1 + z) / z``
 (Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3;
-docs/formulas.md §1). Lagrange inversion of ``z / chi(z) = (1 + z) / S(z)`` gives
+docs/formulas.md, "Conventions"). Lagrange inversion of ``z / chi(z) = (1 + z) / S(z)`` gives
 
     m_k = (1/k) [z^{k-1}] ((1 + z) / S(z))^k,
 

@@ -195,7 +195,7 @@ class FussCatalan(SpectralLaw):
     ``scipy.stats.beta(0.5, 0.5).pdf(0)``), ``pdf(x) > 0`` for every float ``0 < x < x_max``,
     ``pdf(x_max) = 0``. For large ``L`` the mass sits at ``log x ~ -L E`` with ``E`` about
     exponential (``E log X = -L``, :meth:`mean_log`): ``F(5e-324) ~ 0.025`` at ``L = 200``,
-    ``0.5`` at ``L = 1000``, ``0.9993`` at ``L = 10^6``. Such quantiles and draws cannot be
+    ``0.475`` at ``L = 1000``, ``0.9993`` at ``L = 10^6``. Such quantiles and draws cannot be
     floats: ``ppf`` and ``rvs`` raise :class:`~degeneracy.errors.NumericalFailure` rather than
     return 0.0, and ``log_law()`` (the law of ``log X``: ``ppf``, ``cdf``, ``logsf``, ``pdf``,
     ``rvs``, ``mean``, ...) serves them at any depth. Moments are exact integers while they have

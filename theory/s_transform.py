@@ -1,7 +1,7 @@
 """The S-transform algebra: free multiplicative convolution as multiplication of objects.
 
 Conventions (Voiculescu; Mingo & Speicher, *Free Probability and Random Matrices*, ch. 3;
-Pennington, Schoenholz & Ganguli 2017, section 2.3; docs/formulas.md §1 and §4). For a
+Pennington, Schoenholz & Ganguli 2017, section 2.3; docs/formulas.md "Conventions" and §4). For a
 probability law ``mu`` on ``[0, inf)`` with moments ``m_k``:
 
 * moment generating function ``psi(z) = sum_{k>=1} m_k z^k = int t z / (1 - t z) dmu(t)``;
