@@ -34,6 +34,12 @@ the batches it computed first; the report marks them ``shared``. Each statement 
 ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
 log values: a log ratio), its confidence interval and the smallest effect the design detects.
 Under the negative control every statement's direction is reversed.
+
+**On digits.** Each ``fold.X`` has a real-data twin ``fold.X-digits`` (the same checks, read from
+:func:`digits_experiment`): a deep linear network regresses the one-hot labels of PCA-whitened
+handwritten digits (:func:`degeneracy.numerics.realdata.fold_experiment_digits`), losses are the
+excess over the best linear fit's, and the optimizer settings are :data:`DIGITS_OPTIMIZER_SETTINGS`
+(:data:`DIGITS_TASK`). Without scikit-learn these claims are skipped.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Every claim yields one named check per part, so a mixed verdict says exactly which parts hold.
 Negative controls (``ctx.control``) swap in a real, plausible mistake: the paper's printed
 log-derivative law, an off-by-one digamma argument, the wrong Lambert-W branch, or the
-opposite direction of a conjectured effect.
+opposite direction of a conjectured effect. ``pathologies.normalization-digits`` tests the
+normalization conjecture while training on scikit-learn's digits; its control replaces each
+normalized arm by a twin of the unnormalized one (a null: it must not be supported).
 """
 
 from __future__ import annotations

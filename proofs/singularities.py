@@ -11,7 +11,8 @@ dimensions (:mod:`theory.exact_rank`; every hidden unit of an architecture:
 deterministically (:mod:`numerics.critical_lines`: a finite-difference Hessian and the lengthening of
 the escape plateau, each within a derived error bound). The training claims are empirical: they
 reproduce the direction of the paper's statements on a synthetic teacher task, with one-sided
-paired tests over independent runs.
+paired tests over independent runs, and again (``*-digits``) on scikit-learn's handwritten digits at
+depth 20-30 with sequential replication and twin-arm null controls (:mod:`degeneracy.proofs.realdata`).
 """
 
 from __future__ import annotations
