@@ -1,20 +1,23 @@
 """Figures of the training experiments on real data (scikit-learn's handwritten digits).
 
-Each figure runs one experiment of :mod:`numerics.realdata` at the mode's size; curves are the
-mean over independent runs (each run its own train/test split, initialization and minibatch
-order) with a band of one standard error over those runs, as every title says. Without
-scikit-learn a figure raises :class:`numerics.data.DataUnavailable` (``pip install
-'degeneracy[data]'``).
+Each figure draws the first batch of runs of its claim's experiment at the claim's sizes in the
+figure's mode, from the runs the claims read (:func:`degeneracy.proofs.realdata.shared_run`,
+:func:`degeneracy.proofs.fold.digits_experiment`): with the same seed and mode, figure and
+verdict show the same numbers (the claims may add further batches). Curves are the mean over
+independent runs (each run its own train/test split, initialization and minibatch order) with a
+band of one standard error over those runs, as every title says. Without scikit-learn a figure
+raises :class:`degeneracy.errors.SkipClaim` naming ``pip install 'degeneracy[data]'``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from degeneracy.numerics import realdata as rd
 from degeneracy.numerics.fold import CONDITIONS, LABELS
+from degeneracy.proofs.fold import digits_experiment
+from degeneracy.proofs.realdata import shared_run
 
-from .registry import figure
+from .registry import claim_settings, figure
 from .style import COLORS, new_figure
 
 ARM_COLOR = {"plain": COLORS[0], "residual": COLORS[1], "symmetric-skip": COLORS[2], "orthogonal": COLORS[2],
@@ -44,18 +47,21 @@ def _legend(fig, axes, ncol):
 @figure("realdata-skip-training",
         title="Digits: training loss, test accuracy and degeneracy measures over training of deep plain, residual "
               "and symmetric-skip ReLU networks (mean +- s.e. over independent runs)",
-        claims=("singularities.plain-vs-residual", "singularities.symmetry-breaking-is-the-mechanism"),
+        claims=("singularities.plain-vs-residual-digits", "singularities.symmetry-breaking-is-the-mechanism-digits"),
         caption="Fully connected ReLU networks on scikit-learn's handwritten digits (inputs PCA-whitened to the width), "
                 "trained by Adam on the softmax cross-entropy with minibatches; each run has its own train/test split, "
                 "initialization and minibatch order, shared by the three arms (plain, residual, symmetric-skip). "
                 "Panels: training loss, test accuracy and the degeneracy measures of Orhan & Pitkow (2018) over "
                 "training: fraction of eliminated units, largest |cosine| between two units' responses (overlap), "
                 "s_min/s_max of the response matrix (linear dependence), near-null fraction of the Gauss-Newton "
-                "spectrum. Lines: mean over runs; bands: +-1 standard error over the runs (count in the title).")
+                "spectrum. The runs are the first batch of those the claims read (same mode and seed). Lines: mean "
+                "over runs; bands: +-1 standard error over the runs (count in the title).")
 def skip_training(ctx):
-    depth, width, runs, steps = ctx.size((8, 16, 4, 120), (20, 32, 8, 600), (30, 48, 16, 1500))
-    out = rd.skip_experiment(depth=depth, width=width, runs=runs, steps=steps, checkpoints=6, rng=ctx.rng)
+    st = claim_settings(ctx, "singularities.plain-vs-residual-digits")
+    depth, width, runs = st["depth"], st["width"], st["batch"]
     arms = ("plain", "residual", "symmetric-skip")
+    out = shared_run("skip", ctx.seed, arms, {k: st[k] for k in ("depth", "width", "steps", "checkpoints")} |
+                     {"runs": runs})
     panels = (("loss", "training cross-entropy", True), ("accuracy", "test accuracy", False),
               ("eliminated", "eliminated-unit fraction", False), ("overlap", "largest response |cos|", False),
               ("dependence", r"$s_{min}/s_{max}$ of responses", False), ("gn_null", "near-null Gauss-Newton fraction",
@@ -79,16 +85,19 @@ def skip_training(ctx):
 @figure("realdata-isometry-speed",
         title="Digits: critical tanh networks with orthogonal vs Gaussian weights, training loss under SGD and steps "
               "to the loss threshold per run (mean +- s.e. over independent runs)",
-        claims=("isometry.trains-faster",),
+        claims=("isometry.trains-faster-digits",),
         caption="Critical tanh networks (chi = 1 at q* = 0.05) on the digits, trained by minibatch SGD on the softmax "
-                "cross-entropy from orthogonal or Gaussian initial weights (same split and minibatch order per run). "
-                "Left: training loss, mean over runs with a +-1 s.e. band; dashed: the loss threshold. Right: steps "
+                "cross-entropy from orthogonal or Gaussian initial weights (same split and minibatch order per run); "
+                "the runs are the first batch of those the claim reads (same mode and seed). Left: training loss, "
+                "mean over runs with a +-1 s.e. band; dashed: the loss threshold. Right: steps "
                 "to reach the threshold, one dot per run (triangles: runs that never reached it, drawn at the step "
                 "budget: censored), black: mean +-1 s.e.")
 def isometry_speed(ctx):
-    depth, width, runs, steps = ctx.size((8, 32, 4, 200), (30, 64, 8, 500), (30, 128, 16, 1000))
-    out = rd.isometry_experiment(depth=depth, width=width, runs=runs, steps=steps, eval_every=10,
-                                 rng=ctx.rng)
+    st = claim_settings(ctx, "isometry.trains-faster-digits")
+    depth, width, runs = st["depth"], st["width"], st["batch"]
+    out = shared_run("isometry", ctx.seed, ("orthogonal", "gaussian"),
+                     {k: st[k] for k in ("depth", "width", "steps", "eval_every", "lr", "q_star", "threshold")} |
+                     {"runs": runs})
     thr = out.settings["threshold"]
     fig, axes = new_figure(1, 2, width=8.0, height=3.4, layout="constrained")
     for k, arm in enumerate(("orthogonal", "gaussian")):
@@ -117,16 +126,19 @@ def isometry_speed(ctx):
 @figure("realdata-normalization",
         title="Digits: batch, layer and divisive normalization vs none, training loss, test accuracy and the "
               "participation ratio of the last hidden layer over training (mean +- s.e. over independent runs)",
-        claims=("pathologies.normalization",),
+        claims=("pathologies.normalization-digits",),
         caption="ReLU networks on the digits without normalization and with batch, layer or divisive normalization "
                 "(same split, initialization and minibatch order per run), trained by Adam on the softmax "
                 "cross-entropy. Panels: training loss, test accuracy and the participation ratio of the last hidden "
-                "layer's representation of held-out probe inputs (its effective dimension). Lines: mean over runs; "
+                "layer's representation of held-out probe inputs (its effective dimension). The runs are the first "
+                "batch of those the claim reads (same mode and seed). Lines: mean over runs; "
                 "bands: +-1 standard error over the runs (count in the title).")
 def normalization(ctx):
-    depth, width, runs, steps = ctx.size((6, 32, 3, 90), (20, 64, 8, 600), (30, 100, 16, 1500))
-    out = rd.normalization_experiment(depth=depth, width=width, runs=runs, steps=steps, checkpoints=6, rng=ctx.rng)
+    st = claim_settings(ctx, "pathologies.normalization-digits")
+    depth, width, runs = st["depth"], st["width"], st["batch"]
     arms = ("none", "batch", "layer", "divisive")
+    out = shared_run("normalization", ctx.seed, arms,
+                     {k: st[k] for k in ("depth", "width", "steps", "checkpoints", "probe")} | {"runs": runs})
     fig, axes = new_figure(1, 3, width=10.0, height=3.4, layout="constrained")
     for arm in arms:
         _band(axes[0], out.steps, out.train_loss[arm], ARM_COLOR[arm], arm)
@@ -145,28 +157,34 @@ def normalization(ctx):
 @figure("realdata-fold",
         title="Digits: the Fold experiment, a deep linear network regressing one-hot labels of PCA-whitened digits "
               "from Fold 0/1/2 and orthogonal initializations (mean +- s.e. over independent runs)",
-        claims=("fold.fold0-plateau", "fold.fold1-larger-gradients-worse-loss",
-                "fold.ortho-smaller-gradients-better-loss"),
+        claims=("fold.fold0-plateau-digits", "fold.fold1-larger-gradients-worse-loss-digits",
+                "fold.ortho-smaller-gradients-better-loss-digits", "fold.gradient-norm-not-predictive-digits",
+                "fold.effective-dimension-digits"),
         caption="The seed essay's Fold experiment on real data: a deep linear network regresses the one-hot labels of "
                 "PCA-whitened digits (full-batch training, which only sees the input-label cross-covariance) from "
                 "Fold 0 (Gaussian), Fold 1 and Fold 2 (folded once or twice: rank N/2, N/4) and orthogonal initial "
-                "weights, with Adam (left) and gradient descent (right). The loss is shown above the best linear "
-                "fit's (the part training can remove), log scale. Lines: mean over runs; bands: +-1 standard error "
+                "weights, with Adam (left) and gradient descent (right), both at lr 1e-3; runs that diverged are "
+                "left out and counted in the panel's title. The loss is shown above the best linear "
+                "fit's (the part training can remove), log scale. The runs are the first batch of those the claims "
+                "read (same mode and seed). Lines: mean over runs; bands: +-1 standard error "
                 "over the runs (count in the title).")
 def fold(ctx):
-    width, depth, runs, epochs = ctx.size((16, 6, 4, 200), (32, 20, 8, 1000), (48, 30, 16, 2000))
-    settings = (("adam", 1e-3), ("gd", 1e-2))
-    out = rd.fold_experiment_digits(width=width, depth=depth, runs=runs, epochs=epochs, few=10,
-                                    optimizer_settings=settings, rng=ctx.rng)
+    out = digits_experiment(ctx)  # the first batch of the fold.*-digits claims' runs; losses are the excess
+    width, depth, runs, epochs = out["N"], out["L"], out["R"], out["epochs"]
     fig, axes = new_figure(1, 2, width=8.0, height=3.4, layout="constrained")
     x = np.arange(epochs + 1)
     for ax, name in zip(axes, out["runs"]):
+        gone = []
         for c in CONDITIONS:  # the excess over the best linear fit's loss, run by run
-            _band(ax, x, out["runs"][name][c]["loss"] - out["constant"][:, None], ARM_COLOR[c], LABELS[c])
+            loss = out["runs"][name][c]["loss"]
+            _band(ax, x, loss, ARM_COLOR[c], LABELS[c])
+            k = int((~np.all(np.isfinite(loss), axis=1)).sum())
+            if k:
+                gone.append(f"{k} {LABELS[c]} run{'s' * (k > 1)}")
         ax.set_yscale("log")
         ax.set_xlabel("epoch (full batch)")
         ax.set_ylabel("training loss $-$ best linear fit's")
-        ax.set_title(name, fontsize=8)
+        ax.set_title(name + (f" ({', '.join(gone)} diverged, left out)" if gone else ""), fontsize=8)
     for ax in axes:
         for line in ax.get_lines():
             line.set_marker("")

@@ -34,6 +34,12 @@ the batches it computed first; the report marks them ``shared``. Each statement 
 ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
 log values: a log ratio), its confidence interval and the smallest effect the design detects.
 Under the negative control every statement's direction is reversed.
+
+**On digits.** Each ``fold.X`` has a real-data twin ``fold.X-digits`` (the same checks, read from
+:func:`digits_experiment`): a deep linear network regresses the one-hot labels of PCA-whitened
+handwritten digits (:func:`degeneracy.numerics.realdata.fold_experiment_digits`), losses are the
+excess over the best linear fit's, and the optimizer settings are :data:`DIGITS_OPTIMIZER_SETTINGS`
+(:data:`DIGITS_TASK`). Without scikit-learn these claims are skipped.
 """
 
 from __future__ import annotations
@@ -46,8 +52,10 @@ import numpy as np
 from degeneracy.errors import NumericalFailure
 from degeneracy.numerics import stats
 from degeneracy.numerics.fold import CONDITIONS, GN_PROBES, GN_RTOL, LABELS, fold_experiment, setting_name
+from degeneracy.numerics.realdata import fold_experiment_digits
 
-from .registry import MODES, claim
+from .realdata import batch_generator, on_digits
+from .registry import CLAIMS, MODES, claim
 from .replication import replicate
 
 #: (quick, default, full) sizes of the experiment; ``runs`` is the size of one batch
@@ -95,6 +103,53 @@ def _experiment(mode: str, entropy: int, key: tuple) -> dict:
     return fold_experiment(**sizes, optimizer_settings=OPTIMIZER_SETTINGS[mode], seed_entropy=entropy, spawn_key=key)
 
 
+#: (quick, default, full) sizes of the digits setting (:func:`digits_experiment`); ``runs`` per batch
+DIGITS_SIZES = {
+    "width": (16, 32, 48),
+    "depth": (10, 20, 30),
+    "runs": (8, 16, 10),
+    "epochs": (150, 300, 300),
+    "few": (5, 10, 10),
+}
+DIGITS_BATCHES = (4, 4, 5)
+#: GD at lr 1e-2 diverges for Fold 1 and Fold 2 on the digits at depth 20; 1e-3 rarely does (measured)
+DIGITS_OPTIMIZER_SETTINGS = {m: (("adam", 1e-3), ("gd", 1e-3)) for m in MODES}
+DIGITS_TASK = ("digits [numerics.realdata.fold_experiment_digits]: a deep linear network (depth - 1 square layers and "
+               "a 10 x N readout) regresses the one-hot labels of the digits PCA-whitened to N components, full "
+               "batch (which is exactly the population loss of Sigma_yx = (1/n) Y X^T, Saxe et al. 2013); losses "
+               "are the excess over the best linear fit's, (1/2)||W_L...W_1 - Sigma_yx||_F^2; Adam lr 1e-3 and GD "
+               "lr 1e-3; quick: depth 10, width 16, 150 epochs, batches of 8 runs up to 32; default: depth 20, "
+               "width 32, 300 epochs, batches of 16 up to 64; full: depth 30, width 48, batches of 10 up to 50. "
+               "Each run its own stratified train/test split.")
+DIGITS_SHARED = ("the Fold experiment on digits (every fold.*-digits claim and the digits Fold figure read the same "
+                 "runs)")
+
+
+def digits_experiment(ctx, mode: str | None = None, batch: int = 0) -> dict:
+    """Batch ``batch`` of the Fold experiment on digits of this run (sizes :data:`DIGITS_SIZES` of
+    ``mode``, default ``ctx.mode``), in the layout of :func:`numerics.fold.fold_experiment` with
+    losses the excess over the best linear fit's: one shared run per (mode, run seed, batch),
+    read by every ``fold.*-digits`` claim and the digits Fold figure. Raises :class:`SkipClaim`
+    without scikit-learn."""
+    return _digits_experiment(ctx.mode if mode is None else mode, int(ctx.seed), int(batch))
+
+
+@lru_cache(maxsize=16)
+def _digits_experiment(mode: str, seed: int, batch: int) -> dict:
+    i = MODES.index(mode)
+    sizes = {k: v[i] for k, v in DIGITS_SIZES.items()}
+    exp = on_digits(fold_experiment_digits, **sizes, optimizer_settings=DIGITS_OPTIMIZER_SETTINGS[mode],
+                    rng=batch_generator(seed, "fold", batch))
+    for c in CONDITIONS:
+        exp["init"][c]["product_erank"] = exp["init"][c]["hidden_erank"]
+    for per in exp["runs"].values():
+        for c in CONDITIONS:
+            per[c]["total_loss"] = per[c]["loss"]
+            per[c]["loss"] = per[c]["loss"] - exp["constant"][:, None]  # the excess: 0 at the best linear fit
+    exp["epochs"] = sizes["epochs"]
+    return exp
+
+
 def _rms(delta: np.ndarray) -> np.ndarray:
     """log of the root mean square over layers of the activation-gradient norms, per run (inf if diverged).
 
@@ -134,27 +189,48 @@ def _samples(exp: dict) -> dict:
     return out
 
 
-def _sequential(ctx, evaluate):
+class _Source:
+    """Where a fold.* claim's runs come from: the synthetic teacher (the essay's setting as read here)
+    or the digits (:mod:`degeneracy.proofs.realdata`); sizes ``(quick, default, full)``."""
+
+    def __init__(self, name, sizes, batches, optimizer_settings, shared, samples):
+        self.name, self.sizes, self.batches = name, sizes, batches
+        self.optimizer_settings, self.shared, self.samples = optimizer_settings, shared, samples
+
+
+def _synthetic_samples(ctx, index):
+    return _samples(shared_experiment(ctx, batch=index))
+
+
+def _digits_samples(ctx, index):
+    return _samples(digits_experiment(ctx, batch=index))
+
+
+SYNTHETIC = _Source("synthetic", SIZES, BATCHES, OPTIMIZER_SETTINGS, SHARED, _synthetic_samples)
+DIGITS = _Source("digits", DIGITS_SIZES, DIGITS_BATCHES, DIGITS_OPTIMIZER_SETTINGS, DIGITS_SHARED, _digits_samples)
+
+
+def _sequential(ctx, evaluate, src=SYNTHETIC):
     """Run ``evaluate(samples)`` on the shared experiment's batches (see the module docstring)."""
-    ctx.share(SHARED)
+    ctx.share(src.shared)
     i = MODES.index(ctx.mode)
 
     latest = {}
 
     def batch(index, rng, size):  # the batches are the shared experiment's; rng is not needed
-        return _samples(shared_experiment(ctx, batch=index))
+        return src.samples(ctx, index)
 
     def remember(s):
         latest["s"] = s
         return evaluate(s)
 
-    checks = replicate(ctx, batch, remember, size=SIZES["runs"][i], batches=BATCHES[i])
-    _diverged_note(ctx, latest["s"])
+    checks = replicate(ctx, batch, remember, size=src.sizes["runs"][i], batches=src.batches[i])
+    _diverged_note(ctx, latest["s"], src)
     return checks
 
 
-def _settings(ctx):
-    return [setting_name(o, lr) for o, lr in OPTIMIZER_SETTINGS[ctx.mode]]
+def _settings(ctx, src=SYNTHETIC):
+    return [setting_name(o, lr) for o, lr in src.optimizer_settings[ctx.mode]]
 
 
 def _effect(name, a, b, direction, *, paired, control):
@@ -174,8 +250,8 @@ def _effect(name, a, b, direction, *, paired, control):
     return f(name, a, b, direction)
 
 
-def _diverged_note(ctx, s):
-    for sname in _settings(ctx):
+def _diverged_note(ctx, s, src=SYNTHETIC):
+    for sname in _settings(ctx, src):
         for c in CONDITIONS:
             d = s[f"{sname}|{c}|diverged"]
             if d.any():
@@ -183,24 +259,24 @@ def _diverged_note(ctx, s):
                          "which favours that condition")
 
 
-def _versus_fold0(ctx, cond: str, direction: str):
+def _versus_fold0(ctx, cond: str, direction: str, src=SYNTHETIC):
     """Checks of ``cond`` against Fold 0: gradient norm at init, then per optimizer setting the gradient
     norm after a few epochs and the final loss, all in ``direction``. Fold k runs are folds of the
     same draws as Fold 0 (paired); Ortho runs are independent draws (Welch)."""
     paired = cond != "ortho"
     vs = f"{LABELS[cond]} {'>' if direction == 'greater' else '<'} {LABELS['fold0']}"
-    few = SIZES["few"][MODES.index(ctx.mode)]
+    few = src.sizes["few"][MODES.index(ctx.mode)]
 
     def evaluate(s):
         yield _effect(f"init: gradient norm {vs}", s[f"init|{cond}|grad"], s["init|fold0|grad"],
                       direction, paired=paired, control=ctx.control)
-        for sname in _settings(ctx):
+        for sname in _settings(ctx, src):
             yield _effect(f"{sname}: gradient norm after {few} epochs {vs}", s[f"{sname}|{cond}|grad_few"],
                           s[f"{sname}|fold0|grad_few"], direction, paired=paired, control=ctx.control)
             yield _effect(f"{sname}: final loss {vs}", s[f"{sname}|{cond}|final"], s[f"{sname}|fold0|final"],
                           direction, paired=paired, control=ctx.control)
 
-    return _sequential(ctx, evaluate)
+    return _sequential(ctx, evaluate, src)
 
 
 _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formulas.md §3", kind="empirical")
@@ -215,7 +291,7 @@ _COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formul
                "mean log10(||delta_0|| / ||delta_L||) > -1 and < 1 (within a factor 10, stated criterion). "
                + DEFAULT_TASK,
        **_COMMON)
-def fold0_plateau(ctx):
+def fold0_plateau(ctx, src=SYNTHETIC):
     def evaluate(s):
         ratio = s["init|fold0|log10_ratio"]
         se = float(ratio.std(ddof=1) / math.sqrt(ratio.size))
@@ -229,14 +305,14 @@ def fold0_plateau(ctx):
                                     -1.0, "ge", df=ratio.size - 1)
             yield stats.bound_check("init: log10 ||delta_0||/||delta_L|| < 1 (no explosion)", float(ratio.mean()), se,
                                     1.0, "le", df=ratio.size - 1)
-        for sname in _settings(ctx):
+        for sname in _settings(ctx, src):
             yield _effect(f"{sname}: Fold 0 log-loss drop over the first 10% > over the last 50%",
                           s[f"{sname}|fold0|early"], s[f"{sname}|fold0|late"], "greater", paired=True,
                           control=ctx.control)
             yield _effect(f"{sname}: final loss Fold 0 > Ortho", s[f"{sname}|fold0|final"], s[f"{sname}|ortho|final"],
                           "greater", paired=False, control=ctx.control)
 
-    yield from _sequential(ctx, evaluate)
+    yield from _sequential(ctx, evaluate, src)
 
 
 @claim("fold.fold1-larger-gradients-worse-loss",
@@ -245,8 +321,8 @@ def fold0_plateau(ctx):
        formula="paired over runs: log RMS_l ||delta_l|| Fold 1 > Fold 0 at init and after a few epochs; final loss "
                "Fold 1 > Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
        **_COMMON)
-def fold1_larger_gradients(ctx):
-    yield from _versus_fold0(ctx, "fold1", "greater")
+def fold1_larger_gradients(ctx, src=SYNTHETIC):
+    yield from _versus_fold0(ctx, "fold1", "greater", src)
 
 
 @claim("fold.ortho-smaller-gradients-better-loss",
@@ -255,8 +331,8 @@ def fold1_larger_gradients(ctx):
        formula="Welch over runs: log RMS_l ||delta_l|| Ortho < Fold 0 at init and after a few epochs; final loss "
                "Ortho < Fold 0; one check per optimizer setting. " + DEFAULT_TASK,
        **_COMMON)
-def ortho_smaller_gradients(ctx):
-    yield from _versus_fold0(ctx, "ortho", "less")
+def ortho_smaller_gradients(ctx, src=SYNTHETIC):
+    yield from _versus_fold0(ctx, "ortho", "less", src)
 
 
 @claim("fold.gradient-norm-not-predictive",
@@ -266,19 +342,19 @@ def ortho_smaller_gradients(ctx):
        formula="at init log RMS_l ||delta_l||: Ortho < Fold 0 < Fold 1 < Fold 2; per setting final loss: "
                "Ortho < Fold 0 < Fold 1 < Fold 2 (Fold pairs paired, Ortho Welch). " + DEFAULT_TASK,
        **_COMMON)
-def gradient_norm_not_predictive(ctx):
+def gradient_norm_not_predictive(ctx, src=SYNTHETIC):
     order = ("ortho", "fold0", "fold1", "fold2")
 
     def evaluate(s):
         for lo, hi in zip(order, order[1:]):
             yield _effect(f"init: gradient norm {LABELS[hi]} > {LABELS[lo]}", s[f"init|{hi}|grad"],
                           s[f"init|{lo}|grad"], "greater", paired=lo != "ortho", control=ctx.control)
-        for sname in _settings(ctx):
+        for sname in _settings(ctx, src):
             for lo, hi in zip(order, order[1:]):
                 yield _effect(f"{sname}: final loss {LABELS[hi]} > {LABELS[lo]}", s[f"{sname}|{hi}|final"],
                               s[f"{sname}|{lo}|final"], "greater", paired=lo != "ortho", control=ctx.control)
 
-    yield from _sequential(ctx, evaluate)
+    yield from _sequential(ctx, evaluate, src)
 
 
 @claim("fold.effective-dimension",
@@ -288,7 +364,7 @@ def gradient_norm_not_predictive(ctx):
                "effective rank (Roy-Vetterli) of the product's singular values (graded QR, numerics.products); per "
                "setting final loss Fold 1 > Fold 0 > Ortho. " + DEFAULT_TASK,
        **_COMMON)
-def effective_dimension(ctx):
+def effective_dimension(ctx, src=SYNTHETIC):
     def evaluate(s):
         yield _effect("init: GN near-null fraction Fold 1 > Fold 0", s["init|fold1|gn_near_null"],
                       s["init|fold0|gn_near_null"], "greater", paired=True, control=ctx.control)
@@ -298,10 +374,39 @@ def effective_dimension(ctx):
                       "less", paired=True, control=ctx.control)
         yield _effect("init: product effective rank Fold 0 < Ortho", s["init|fold0|erank"], s["init|ortho|erank"],
                       "less", paired=False, control=ctx.control)
-        for sname in _settings(ctx):
+        for sname in _settings(ctx, src):
             yield _effect(f"{sname}: final loss Fold 1 > Fold 0", s[f"{sname}|fold1|final"], s[f"{sname}|fold0|final"],
                           "greater", paired=True, control=ctx.control)
             yield _effect(f"{sname}: final loss Fold 0 > Ortho", s[f"{sname}|fold0|final"], s[f"{sname}|ortho|final"],
                           "greater", paired=False, control=ctx.control)
 
-    yield from _sequential(ctx, evaluate)
+    yield from _sequential(ctx, evaluate, src)
+
+
+# ----------------------------------------------------------------------------- the same statements on digits
+
+_DIGITS_NOTE = (" Here a deep linear network regresses the one-hot labels of PCA-whitened handwritten digits; losses "
+                "are the excess over the best linear fit's.")
+
+
+def _digits_claim(cid: str, fn):
+    """Register ``cid + "-digits"``: the statement of ``cid`` on the digits (:data:`DIGITS_TASK`)."""
+    c = CLAIMS[cid]
+
+    def digits_fn(ctx):
+        yield from fn(ctx, DIGITS)
+
+    digits_fn.__name__ = digits_fn.__qualname__ = f"{fn.__name__}_digits"
+    digits_fn.__doc__ = f"The claim {cid} on the digits (see :func:`{fn.__name__}`)."
+    formula = c.formula.replace(DEFAULT_TASK, DIGITS_TASK)
+    if fn is fold0_plateau:
+        formula = formula.replace("Fold 0 decrease of log loss", "Fold 0 decrease of log excess loss")
+    return claim(cid + "-digits", title="[digits] " + c.title + _DIGITS_NOTE, source=c.source.replace(
+        "Fold experiment", "Fold experiment (on digits here)"), kind=c.kind, formula=formula)(digits_fn)
+
+
+fold0_plateau_digits = _digits_claim("fold.fold0-plateau", fold0_plateau)
+fold1_larger_gradients_digits = _digits_claim("fold.fold1-larger-gradients-worse-loss", fold1_larger_gradients)
+ortho_smaller_gradients_digits = _digits_claim("fold.ortho-smaller-gradients-better-loss", ortho_smaller_gradients)
+gradient_norm_not_predictive_digits = _digits_claim("fold.gradient-norm-not-predictive", gradient_norm_not_predictive)
+effective_dimension_digits = _digits_claim("fold.effective-dimension", effective_dimension)
