@@ -191,6 +191,16 @@ def second_moment_finite_n(ctx):
                                           labels=["E (1/n) tr (P*P)^2", "E ((1/n) tr P*P)^2"])
 
 
+def _fuss_catalan_plan(ctx):
+    s = ctx.settings
+    return {f"L{L}-n{n}": (L, n) for L in s["depths"] for n in (s["deep_sizes"] if L >= 50 else s["sizes"])}
+
+
+def _fuss_catalan_unit(ctx, params):
+    L, n = params
+    return fuss_catalan_samples(n, L, replicas=ctx.settings["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+
+
 @claim("products.fuss-catalan-law",
        title="The empirical distribution of squared singular values of a product of L Gaussian matrices "
              "converges to the Fuss-Catalan law as n grows (L = 1, 5, 10, 100).",
@@ -200,8 +210,10 @@ def second_moment_finite_n(ctx):
        settings={"depths": ((1, 5, 10), (1, 5, 10, 100), (1, 5, 10, 100)),
                  "sizes": ((16, 32, 64), (32, 64, 128, 256), (64, 128, 256, 512)),
                  "deep_sizes": ((), (100, 200, 400), (200, 400, 800)),
-                 "replicas": (24, 24, 40)})
+                 "replicas": (24, 24, 40)},
+       units=_fuss_catalan_plan, unit=_fuss_catalan_unit)
 def fuss_catalan_law(ctx):
+    """One work unit per (depth, size): the samples of that product (the same streams as one loop)."""
     s = ctx.settings
     for L in s["depths"]:
         sizes = s["deep_sizes"] if L >= 50 else s["sizes"]
@@ -209,11 +221,8 @@ def fuss_catalan_law(ctx):
         wrong = tp.fuss_catalan(L + 1) if ctx.control else law
         # grid: quantiles of the law (in log space the mass near 0 is resolved too)
         grid = law.ppf(np.linspace(0.05, 0.95, 19))
-        data = {}
-        for n in sizes:
-            data[n] = fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+        data = {n: ctx.parts[f"L{L}-n{n}"] for n in sizes}
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
-
 
 def _finite_depth(ctx, field: str):
     """The finite-depth means are exact at every depth, and the standard error of a replica mean
