@@ -149,6 +149,21 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
             ("erf", "gaussian", 1.2, 0.3), ("tanh", "orthogonal", 1.5, 0.3))
 
 
+def _mf_plan(ctx):
+    return {f"{act}-{weights}-n{n}": (act, weights, sw2, sb2, n)
+            for act, weights, sw2, sb2 in MF_CASES for n in ctx.settings["sizes"]}
+
+
+def _mf_unit(ctx, params):
+    """Per replica q^l and chi^l averaged over the second half of the layers, one (case, size)."""
+    act, weights, sw2, sb2, n = params
+    L = ctx.settings["depth"]
+    q_in = 2.0 * th.length_variance(act, th.q_star(act, sw2, sb2))
+    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2,
+                           sigma_b2=sb2, weights=weights, q_input=q_in, jacobian=False, rng=_spawn(ctx, act, str(n)))
+    return run.q[:, L // 2:].mean(axis=1), run.chi[:, L // 2:].mean(axis=1)
+
+
 @claim("isometry.mean-field",
        title="The preactivation variance of a wide random network converges to the fixed point q* of the length "
              "map, and the per-layer mean squared derivative sigma_w^2 E phi'(h)^2 to chi.",
@@ -156,11 +171,13 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
        kind="asymptotic",
        formula="q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2;  chi = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
        settings={"sizes": ((32, 64, 128, 256), (64, 128, 256, 512), (128, 256, 512, 1024)),
-                 "replicas": (16, 48, 96), "depth": (20, 24, 40)})
+                 "replicas": (16, 48, 96), "depth": (20, 24, 40)},
+       units=_mf_plan, unit=_mf_unit)
 def mean_field(ctx):
     """Per replica, q^l and chi^l averaged over the second half of the layers, extrapolated in 1/N,
     against the same average of the mean-field trajectory (q* up to the e^{-L/(2 xi_q)} left of the
-    start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance."""
+    start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance. One work unit
+    per (case, size)."""
     s = ctx.settings
     L = s["depth"]
     for act, weights, sw2, sb2 in MF_CASES:
@@ -173,11 +190,7 @@ def mean_field(ctx):
         chi_pred = float(np.mean([sw2 * th.mu(act, q, 1) for q in traj]))
         q_samples, c_samples = {}, {}
         for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2,
-                                   sigma_b2=sb2, weights=weights, q_input=q_in, jacobian=False,
-                                   rng=_spawn(ctx, act, str(n)))
-            q_samples[n] = run.q[:, L // 2:].mean(axis=1)
-            c_samples[n] = run.chi[:, L // 2:].mean(axis=1)
+            q_samples[n], c_samples[n] = ctx.parts[f"{act}-{weights}-n{n}"]
         yield _extrapolated(ctx, f"q* = {qs:.5g} of {act}/{weights} (sw2={sw2}, sb2={sb2}), layers {L // 2 + 1}-{L}",
                             s["sizes"], q_samples, q_pred)
         yield _extrapolated(ctx, f"chi = {th.chi(act, sw2, sb2):.5g} of {act}/{weights}", s["sizes"], c_samples, chi_pred)
@@ -272,6 +285,21 @@ def _jm_point(act: str, q_star: float):
     return th.critical_point(act, q_star)
 
 
+def _jm_plan(ctx):
+    return {f"{act}-{weights}-n{n}": (act, weights, n)
+            for act in JM_ACTS for weights in th.WEIGHTS for n in ctx.settings["sizes"]}
+
+
+def _jm_unit(ctx, params):
+    """Per replica tr(JJ^T)/N and the normalized variance of JJ^T's eigenvalues, one (case, size)."""
+    act, weights, n = params
+    s = ctx.settings
+    sw2, sb2 = _jm_point(act, s["q_star"])
+    run = simulate_network(act, width=n, depth=s["depth"], replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(n)))
+    return jacobian_moment_estimates(run.jacobian)
+
+
 @claim("isometry.jacobian-moments",
        title="The spectrum of J J^T of a wide random network has mean chi^L and normalized variance "
              "L (mu_2/mu_1^2 - 1 - s_1), s_1 = -1 for Gaussian and 0 for orthogonal weights, for every activation.",
@@ -279,25 +307,24 @@ def _jm_point(act: str, q_star: float):
        kind="asymptotic",
        formula="mean = chi^L;  Var/mean^2 = L (mu_2/mu_1^2 - 1 - s_1)",
        settings={"sizes": ((16, 32, 64, 128), (64, 128, 256, 512), (128, 256, 512, 1024)),
-                 "replicas": (24, 64, 128), "depth": (4, 4, 8), "q_star": (0.5, 0.5, 0.5)})
+                 "replicas": (24, 64, 128), "depth": (4, 4, 8), "q_star": (0.5, 0.5, 0.5)},
+       units=_jm_plan, unit=_jm_unit)
 def jacobian_moments(ctx):
     """Per replica tr(JJ^T)/N and the normalized variance of the eigenvalues of JJ^T, extrapolated in
     1/N (their finite-N corrections are O(L/N)). Resolution: the per-replica mean fluctuates by
     O(sqrt(L/N)) (the per-layer derivative masks), so the default sizes reach ~5% only at small depth:
-    the claim is tested at L = 4 in default mode (L = 8 in full mode)."""
+    the claim is tested at L = 4 in default mode (L = 8 in full mode). One work unit per (activation,
+    weights, size)."""
     s = ctx.settings
     L = s["depth"]
     for act in JM_ACTS:
         sw2, sb2 = _jm_point(act, s["q_star"])
-        qin = _q_input(act, sw2, sb2)
         for weights in th.WEIGHTS:
             mean_t, _ = th.jacobian_moments(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             nv_t = th.normalized_variance(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             means, nvs = {}, {}
             for n in s["sizes"]:
-                run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                       weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-                means[n], nvs[n] = jacobian_moment_estimates(run.jacobian)
+                means[n], nvs[n] = ctx.parts[f"{act}-{weights}-n{n}"]
             if weights == "orthogonal" and act == "linear":
                 # J is sigma_w^L times an orthogonal matrix: exact at every N, no extrapolation needed
                 n = s["sizes"][-1]
@@ -344,16 +371,33 @@ class _Shifted:
         return (1.0 - self.shift) * np.asarray(self.law.cdf(x))
 
 
+def _density_plan(ctx):
+    return {f"{act}-{weights}-L{L}-n{n}": (act, weights, qs, L, n)
+            for act, weights, qs, L in DENSITY_CASES[ctx.mode] for n in ctx.settings["sizes"]}
+
+
+def _density_unit(ctx, params):
+    """The squared singular values of J per replica of one (case, size)."""
+    act, weights, qs, L, n = params
+    sw2, sb2 = _critical(act, qs)
+    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2),
+                           rng=_spawn(ctx, act, weights, str(L), str(n)))
+    return squared_singular_values(run.jacobian)
+
+
 @claim("isometry.jacobian-density",
        title="The empirical spectrum of J J^T of critical random networks converges to the free-probability law "
              "(S-transform product), for ReLU, hard-tanh, erf, tanh and ELU with Gaussian and orthogonal weights.",
        source=f"{PSG17}, eq. 12 and Fig. 1; {PSG18}",
        kind="asymptotic",
        formula="x m S_{JJ^T}(m) = 1 + m,  rho(x) = |Im m(x + i0)| / (pi x)",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48)})
+       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48)},
+       units=_density_plan, unit=_density_unit)
 def jacobian_density(ctx):
     """The replica-averaged ECDF on a grid of the law's quantiles, extrapolated in 1/N. Under the
-    negative control the predicted probabilities are 10% too small (CONTROL_SHIFT)."""
+    negative control the predicted probabilities are 10% too small (CONTROL_SHIFT). One work unit per
+    (case, size)."""
     s = ctx.settings
     for act, weights, qs, L in DENSITY_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
@@ -361,12 +405,7 @@ def jacobian_density(ctx):
         used = _Shifted(law, CONTROL_SHIFT) if ctx.control else law
         qs_grid = law.atom + (1 - law.atom) * np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95])
         grid = law.ppf(qs_grid)
-        qin = _q_input(act, sw2, sb2)
-        data = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(L), str(n)))
-            data[n] = squared_singular_values(run.jacobian)
+        data = {n: ctx.parts[f"{act}-{weights}-L{L}-n{n}"] for n in s["sizes"]}
         yield stats.ecdf_extrapolation_check(f"{act}/{weights}, L={L}" + (f", q*={qs}" if qs else ""), data,
                                              used.cdf, grid, powers=(1,))
 
@@ -379,6 +418,20 @@ EDGE_CASES = {
 EDGE_CASES["full"] = EDGE_CASES["default"]
 
 
+def _edge_plan(ctx):
+    return {f"{act}-{weights}-L{L}-n{n}": (act, weights, qs, L, n)
+            for act, weights, qs, L in EDGE_CASES[ctx.mode] for n in ctx.settings["sizes"]}
+
+
+def _edge_unit(ctx, params):
+    """lambda_max of J J^T per replica of one (case, size)."""
+    act, weights, qs, L, n = params
+    sw2, sb2 = _critical(act, qs)
+    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(n)))
+    return squared_singular_values(run.jacobian)[:, -1]
+
+
 @claim("isometry.max-eigenvalue",
        title="The largest eigenvalue of J J^T converges to the right edge of the free-probability support, "
              "a critical value of x(m) = (1 + m)/(m S(m)).",
@@ -386,20 +439,16 @@ EDGE_CASES["full"] = EDGE_CASES["default"]
        kind="asymptotic",
        formula="lambda_max -> x(m*),  d/dm log x(m*) = 0 (finite-N shift ~ N^(-2/3))",
        settings={"sizes": ((32, 64, 128, 256), (96, 192, 384, 768), (128, 256, 512, 1024)),
-                 "replicas": (24, 48, 96)})
+                 "replicas": (24, 48, 96)},
+       units=_edge_plan, unit=_edge_unit)
 def max_eigenvalue(ctx):
     """Replica means of lambda_max extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge).
-    Under the negative control the edge is 10% too large."""
+    Under the negative control the edge is 10% too large. One work unit per (case, size)."""
     s = ctx.settings
     for act, weights, qs, L in EDGE_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
         edge = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2).support()[1]
-        qin = _q_input(act, sw2, sb2)
-        tops = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-            tops[n] = squared_singular_values(run.jacobian)[:, -1]
+        tops = {n: ctx.parts[f"{act}-{weights}-L{L}-n{n}"] for n in s["sizes"]}
         yield _extrapolated(ctx, f"lambda_max, {act}/{weights}, L={L}", s["sizes"], tops, edge, powers=(2 / 3,))
 
 

@@ -323,6 +323,34 @@ def lyapunov_rectangular(ctx):
                                           labels=[f"mu_{i + 1}" for i in range(k)])
 
 
+def _depth_degeneracy_plan(ctx):
+    s = ctx.settings
+    plan = {f"L{L}-n{n}": ("sv", L, n, R * s["boost"].get(L, 1))
+            for L in s["depths"] for n, R in zip(s["sizes"], s["replicas"])}
+    plan.update({f"cond-L{L}": ("cond", L) for L in s["cond_depths"]})
+    return plan
+
+
+def _depth_degeneracy_unit(ctx, params):
+    """One (depth, size) of the squared singular values: (PR mean, its s.e., fraction below eps, its s.e.);
+    or one depth of the condition-number series: (mean, s.e.) of log(s_1/s_n)/L."""
+    s = ctx.settings
+    if params[0] == "cond":
+        L = params[1]
+        logsv = sample_product_log_singular_values(s["cond_n"], L, replicas=s["cond_replicas"],
+                                                   rng=ctx.spawn("cond", f"L{L}"))
+        c = (logsv[:, 0] - logsv[:, -1]) / L
+        return float(c.mean()), float(c.std(ddof=1) / math.sqrt(c.size))
+    _, L, n, R = params
+    x = explicit_squared_singular_values(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+    x = np.maximum(x, 0.0)  # eigvalsh rounding of P^T P can dip below 0 by ~1e-12
+    m1, m2 = x.mean(axis=1), (x**2).mean(axis=1)
+    pr_raw = normalized_participation_ratio(np.sqrt(x))  # = m1^2 / m2 per replica
+    pr, se = control_variate_mean(pr_raw, np.column_stack([m1, m2]), [1.0, float(tp.second_moment(n, L))])
+    frac = (x < s["eps"]).mean(axis=1)
+    return pr, se, frac.mean(), max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n))  # floor: one value's worth
+
+
 @claim("products.depth-degeneracy",
        title="Products of Gaussian matrices become more degenerate with depth: the participation ratio tends to "
              "1/(depth+1), the fraction of squared singular values below eps tends to the Fuss-Catalan F_L(eps), "
@@ -336,7 +364,8 @@ def lyapunov_rectangular(ctx):
                  "replicas": ((400, 200, 100, 50), (800, 400, 200, 100), (1600, 800, 400, 200)),
                  "boost": {1: 4, 2: 2}, "pr_max_depth": 8,
                  "eps": 1e-3, "cond_n": 6, "cond_depths": ((25, 50, 100, 200), (25, 50, 100, 200, 400),
-                                                           (50, 100, 200, 400, 800)), "cond_replicas": (100, 200, 400)})
+                                                           (50, 100, 200, 400, 800)), "cond_replicas": (100, 200, 400)},
+       units=_depth_degeneracy_plan, unit=_depth_degeneracy_unit)
 def depth_degeneracy(ctx):
     """Per depth and size, replicas of the squared singular values (explicit product, accurate in
     absolute terms to ~1e-12: :func:`numerics.naive_products.explicit_squared_singular_values`).
@@ -344,25 +373,13 @@ def depth_degeneracy(ctx):
     finite-n mean :func:`theory.products.second_moment`), which it tracks closely; both it and the
     fraction below eps are extrapolated in 1/n. Depths 1 and 2 get more replicas (their fractions
     below eps are small, 0.02 and 0.08). The participation ratio is checked up to depth 8 (see the
-    note the claim writes)."""
+    note the claim writes). One work unit per (depth, size) and per condition-number depth, each on
+    the stream it had in one loop."""
     s = ctx.settings
     eps = s["eps"]
     limits = {}
     for L in s["depths"]:
-        pr_m, pr_se, fr_m, fr_se = [], [], [], []
-        boost = s["boost"].get(L, 1)
-        for n, R in zip(s["sizes"], s["replicas"]):
-            R *= boost
-            x = explicit_squared_singular_values(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
-            x = np.maximum(x, 0.0)  # eigvalsh rounding of P^T P can dip below 0 by ~1e-12
-            m1, m2 = x.mean(axis=1), (x**2).mean(axis=1)
-            pr_raw = normalized_participation_ratio(np.sqrt(x))  # = m1^2 / m2 per replica
-            pr, se = control_variate_mean(pr_raw, np.column_stack([m1, m2]), [1.0, float(tp.second_moment(n, L))])
-            pr_m.append(pr)
-            pr_se.append(se)
-            frac = (x < eps).mean(axis=1)
-            fr_m.append(frac.mean())
-            fr_se.append(max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n)))  # floor: one value's worth
+        pr_m, pr_se, fr_m, fr_se = (list(v) for v in zip(*(ctx.parts[f"L{L}-n{n}"] for n in s["sizes"])))
         theory = 1.0 / (L + 2) if ctx.control else tp.participation_ratio_limit(L)
         if L <= s["pr_max_depth"]:
             yield stats.extrapolation_check(f"participation ratio, depth {L}", s["sizes"], pr_m, pr_se, theory,
@@ -380,13 +397,7 @@ def depth_degeneracy(ctx):
     n = s["cond_n"]
     mu = tp.lyapunov_exponents(n)
     rate = mu[0] - mu[-1]
-    m, se = [], []
-    for L in s["cond_depths"]:
-        logsv = sample_product_log_singular_values(n, L, replicas=s["cond_replicas"],
-                                                        rng=ctx.spawn("cond", f"L{L}"))
-        c = (logsv[:, 0] - logsv[:, -1]) / L
-        m.append(c.mean())
-        se.append(c.std(ddof=1) / math.sqrt(c.size))
+    m, se = (list(v) for v in zip(*(ctx.parts[f"cond-L{L}"] for L in s["cond_depths"])))
     yield stats.extrapolation_check(f"log condition number / depth, n={n}", s["cond_depths"], m, se,
                                     rate / 2 if ctx.control else rate, powers=(1,))
 
