@@ -674,7 +674,7 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
         # would leave the other workers idle at the end. Only the order of work changes.
         first.sort(key=lambda u: -known.get(u.id, known.get(getattr(u, "claim_id", ""), float("inf"))))
     if first:
-        run_units(first, workers=workers, executor=executor, on_result=arrived, more=more)
+        run_units(first, workers=workers, executor=executor, on_result=arrived, more=more if shared_units else None)
     if cache is not None and todo:
         timings = {c.id: results[c.id].seconds for c in todo}
         timings.update({k: v for k, v in work.items() if "/" in k})
