@@ -521,6 +521,19 @@ def _first_layer_corr(activation, c0: float, sw2: float, sb2: float) -> float:
     return (sw2 * _q_input(activation, sw2, sb2) * c0 + sb2) / qs
 
 
+def _corr_plan(ctx):
+    return {f"{act}-sw{sw2}-n{n}": (act, sw2, sb2, n) for act, sw2, sb2, _ in CORR_CASES for n in ctx.settings["sizes"]}
+
+
+def _corr_unit(ctx, params):
+    """c^l per replica and layer of one (case, size)."""
+    act, sw2, sb2, n = params
+    s = ctx.settings
+    run = simulate_pair(act, width=n, depth=max(s["layers"]), replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                        q_input=_q_input(act, sw2, sb2), c_input=s["c0"], rng=_spawn(ctx, act, str(sw2), str(n)))
+    return run.c
+
+
 @claim("isometry.correlation-map",
        title="The correlation of two inputs' preactivations in a wide random network follows the correlation map "
              "c_{l+1} = (sigma_w^2 E[phi(u_1) phi(u_2)] + sigma_b^2)/q* layer by layer, in the ordered and the "
@@ -530,22 +543,18 @@ def _first_layer_corr(activation, c0: float, sw2: float, sb2: float) -> float:
        formula="c_{l+1} = C(c_l) = (sigma_w^2 E[phi(sqrt(q*) z_1) phi(sqrt(q*)(c_l z_1 + sqrt(1-c_l^2) z_2))] "
                "+ sigma_b^2) / q*",
        settings={"sizes": ((128, 256, 512), (128, 256, 512, 1024), (256, 512, 1024, 2048)),
-                 "replicas": (16, 64, 96), "layers": ((1, 4), (1, 3, 6), (1, 3, 6, 12)), "c0": 0.6})
+                 "replicas": (16, 64, 96), "layers": ((1, 4), (1, 3, 6), (1, 3, 6, 12)), "c0": 0.6},
+       units=_corr_plan, unit=_corr_unit)
 def correlation_map(ctx):
     """Two inputs at q* with correlation c0 through the same networks; the replica mean of c^l at the
     chosen layers, extrapolated in 1/N, against the iterated map (under the control, off by
-    CONTROL_SHIFT)."""
+    CONTROL_SHIFT). One work unit per (case, size)."""
     s = ctx.settings
     layers = s["layers"]
     for act, sw2, sb2, phase in CORR_CASES:
         c1 = _first_layer_corr(act, s["c0"], sw2, sb2)
         traj = np.concatenate([[c1], meanfield.correlation_trajectory(act, c1, max(layers) - 1, sw2, sb2)])
-        qin = _q_input(act, sw2, sb2)
-        data = {}
-        for n in s["sizes"]:
-            run = simulate_pair(act, width=n, depth=max(layers), replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                q_input=qin, c_input=s["c0"], rng=_spawn(ctx, act, str(sw2), str(n)))
-            data[n] = run.c
+        data = {n: ctx.parts[f"{act}-sw{sw2}-n{n}"] for n in s["sizes"]}
         for layer in layers:
             yield _extrapolated(ctx, f"c^{layer}, {act} {phase} (sw2={sw2}, sb2={sb2})", s["sizes"],
                                 {n: data[n][:, layer - 1] for n in s["sizes"]}, float(traj[layer - 1]))
@@ -564,6 +573,20 @@ def _decay_identity(activation, sw2, sb2):
     return (qt[-1] / qt[-2], math.exp(-1 / xq)), (ct[-1] / ct[-2], math.exp(-1 / xc))
 
 
+def _scales_plan(ctx):
+    return {f"{act}-sw{sw2}-n{n}": (act, sw2, sb2, n) for act, sw2, sb2 in SCALE_CASES for n in ctx.settings["sizes"]}
+
+
+def _scales_unit(ctx, params):
+    """Per replica the layer averages (second half) of the chi_c and sigma_w^2 V'(q) estimators, one (case, size)."""
+    act, sw2, sb2, n = params
+    L = ctx.settings["depth"]
+    run = simulate_pair(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                        q_input=_q_input(act, sw2, sb2), c_input=meanfield.c_star(act, sw2, sb2),
+                        rng=_spawn(ctx, act, str(sw2), str(n)))
+    return run.chi_c[:, L // 2:].mean(axis=1), run.q_slope[:, L // 2:].mean(axis=1)
+
+
 @claim("isometry.depth-scales",
        title="Signals propagate through wide random networks over the depth scales xi_q = -1/log(sigma_w^2 V'(q*)) and "
              "xi_c = -1/log chi_c, chi_c = sigma_w^2 E[phi'(u_1) phi'(u_2)] at the fixed point (q*, c*); xi_c "
@@ -572,16 +595,17 @@ def _decay_identity(activation, sw2, sb2):
        kind="asymptotic",
        formula="xi_q^-1 = -log(sigma_w^2 E[phi(h)^2 (h^2/q* - 1)]/(2 q*)),  xi_c^-1 = -log(sigma_w^2 E[phi'(u_1) phi'(u_2)])",
        settings={"sizes": ((64, 128, 256), (128, 256, 512), (256, 512, 1024, 2048)),
-                 "replicas": (12, 96, 128), "depth": (10, 16, 24)})
+                 "replicas": (12, 96, 128), "depth": (10, 16, 24)},
+       units=_scales_plan, unit=_scales_unit)
 def depth_scales(ctx):
     """Identity: the exactly iterated maps decay at the rates exp(-1/xi) (deterministic, tolerance
     from the linearization error of the start 1e-4 off the fixed point). Monte Carlo: two inputs at
     (q*, c*) through wide networks; per replica the layer average (second half) of
     sigma_w^2 mean_i phi'(h_1i) phi'(h_2i) (-> chi_c = exp(-1/xi_c)) and of the Stein estimator of
     sigma_w^2 V'(q) (-> exp(-1/xi_q)), extrapolated in 1/N. On the critical line (tanh at sigma_w^2 = 1.1 is
-    ordered, chi_1 < 1; the chaotic cases have c* < 1) the same estimator would give 1."""
+    ordered, chi_1 < 1; the chaotic cases have c* < 1) the same estimator would give 1. One work unit
+    per (case, size)."""
     s = ctx.settings
-    L = s["depth"]
     for act, sw2, sb2 in SCALE_CASES:
         (rq, eq_), (rc, ec) = _decay_identity(act, sw2, sb2)
         if ctx.control:
@@ -591,13 +615,9 @@ def depth_scales(ctx):
         yield stats.tolerance_check(f"{act} (sw2={sw2}, sb2={sb2}): correlation map decays at exp(-1/xi_c)", ec, rc,
                                     5e-3 * ec, reason="deviation 1e-4 from c*: linearization error ~1e-3 relative")
         cs = meanfield.c_star(act, sw2, sb2)
-        qin = _q_input(act, sw2, sb2)
         chic, slope = {}, {}
         for n in s["sizes"]:
-            run = simulate_pair(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                q_input=qin, c_input=cs, rng=_spawn(ctx, act, str(sw2), str(n)))
-            chic[n] = run.chi_c[:, L // 2:].mean(axis=1)
-            slope[n] = run.q_slope[:, L // 2:].mean(axis=1)
+            chic[n], slope[n] = ctx.parts[f"{act}-sw{sw2}-n{n}"]
         xq, xc = meanfield.depth_scales(act, sw2, sb2)
         yield _extrapolated(ctx, f"chi_c = exp(-1/xi_c), {act} (c*={cs:.4g}, xi_c={xc:.3g})", s["sizes"], chic,
                             math.exp(-1 / xc))
