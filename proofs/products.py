@@ -224,20 +224,58 @@ def fuss_catalan_law(ctx):
         data = {n: ctx.parts[f"L{L}-n{n}"] for n in sizes}
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
 
+#: Lyapunov claims: sizes from this n on run in units of at most this many replicas (``--full``'s n = 1024:
+#: 400 replicas of depth 250 are hours of one core; in chunks they spread over a cluster)
+LYAPUNOV_CHUNK = {"from_n": 512, "replicas": 25}
+
+
+def _lyapunov_replicas(s, n: int) -> int:
+    return s["replicas"] * max(1, min(16, 64 // n))  # small n: more replicas, nearly free
+
+
+def _finite_depth_plan(ctx):
+    plan = {}
+    for n in ctx.settings["n"]:
+        R = _lyapunov_replicas(ctx.settings, n)
+        if n < LYAPUNOV_CHUNK["from_n"]:
+            plan[f"n{n}"] = (n, R, None)
+        else:
+            c = LYAPUNOV_CHUNK["replicas"]
+            for i, start in enumerate(range(0, R, c)):
+                plan[f"n{n}-chunk{i}"] = (n, min(c, R - start), i)
+    return plan
+
+
+def _finite_depth_unit(ctx, params, field: str):
+    n, R, chunk = params
+    names = (field, f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
+    return lyapunov_qr(n, ctx.settings["depth"], replicas=R, field=field, rng=ctx.spawn(*names)).exponents
+
+
 def _finite_depth(ctx, field: str):
     """The finite-depth means are exact at every depth, and the standard error of a replica mean
     depends on depth x replicas only, so the settings spend the engine steps on many replicas of a
     moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
-    below 64 get up to 16 times the replicas (their steps cost almost nothing)."""
+    below 64 get up to 16 times the replicas (their steps cost almost nothing). One work unit per
+    size (the stream it had in one loop); sizes from ``LYAPUNOV_CHUNK["from_n"]`` on (``--full`` only)
+    in chunks of replicas, each on its own stream."""
     s = ctx.settings
+    plan = _finite_depth_plan(ctx)
     for n in s["n"]:
         mu = tp.lyapunov_exponents(n, field=field)
         if ctx.control:  # a factor-2 slip in the variance of the entries: log(1/n) for log(2/n)
             mu = mu - 0.5 * math.log(2.0) if field == "real" else mu + 0.5 * math.log(2.0)
-        replicas = s["replicas"] * max(1, min(16, 64 // n))  # small n: more replicas, nearly free
-        ex = lyapunov_qr(n, s["depth"], replicas=replicas, field=field, rng=ctx.spawn(field, f"n{n}")).exponents
+        ex = np.concatenate([ctx.parts[u] for u, p in plan.items() if p[0] == n], axis=0)
         yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, mu,
                                       labels=[f"mu_{i + 1}" for i in range(n)])
+
+
+def _lyapunov_real_unit(ctx, params):
+    return _finite_depth_unit(ctx, params, "real")
+
+
+def _lyapunov_complex_unit(ctx, params):
+    return _finite_depth_unit(ctx, params, "complex")
 
 
 @claim("products.lyapunov-real",
@@ -247,7 +285,8 @@ def _finite_depth(ctx, field: str):
        kind="finite-n",
        formula="mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)]; (1/L) sum_l log|R_l,ii| from the QR (Benettin) engine",
        settings={"n": ((4, 16, 64), (4, 16, 64, 256), (4, 16, 64, 256, 1024)), "depth": (20, 50, 250),
-                 "replicas": (100, 160, 400)})
+                 "replicas": (100, 160, 400)},
+       units=_finite_depth_plan, unit=_lyapunov_real_unit)
 def lyapunov_real(ctx):
     """Why exact at finite depth: with Q_0 = I and rotation-invariant Gaussian factors, each
     W_l Q_{l-1} is again Gaussian and independent of the past, so R_l,ii^2 ~ chi^2_{n-i+1}/n
@@ -262,7 +301,8 @@ def lyapunov_real(ctx):
        kind="finite-n",
        formula="mu_i = (1/2)[psi(n-i+1) - log n]",
        settings={"n": ((4, 16, 64), (4, 16, 64, 128), (4, 16, 64, 256)), "depth": (20, 50, 250),
-                 "replicas": (100, 160, 400)})
+                 "replicas": (100, 160, 400)},
+       units=_finite_depth_plan, unit=_lyapunov_complex_unit)
 def lyapunov_complex(ctx):
     yield from _finite_depth(ctx, "complex")
 
