@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -13,7 +14,8 @@ from degeneracy.numerics.stats import sidak
 
 from .registry import CLAIMS, SHARED, load_all
 
-__all__ = ["Context", "DEFAULT_ALPHA", "MODES", "make_context", "prime_shared", "shared_key", "compute_shared"]
+__all__ = ["Context", "DEFAULT_ALPHA", "MODES", "SHARED_CAPACITY", "make_context", "prime_shared", "shared_key",
+           "compute_shared"]
 
 MODES = ("quick", "default", "full")
 #: the run's default family-wise false-alarm rate
@@ -101,8 +103,18 @@ class Context:
         return compute_shared(name, unit, self.mode, self.seed)
 
 
-#: shared-experiment values of this process: {(name, unit, mode, seed): value}
-_STORE: dict = {}
+#: shared-experiment values of this process: {(name, unit, mode, seed): value}, the most recently
+#: used last; at most :data:`SHARED_CAPACITY` (a calibration over many seeds must not keep them all)
+_STORE: OrderedDict = OrderedDict()
+#: how many shared units a process keeps (the oldest are dropped first)
+SHARED_CAPACITY = 32
+
+
+def _keep(key, value) -> None:
+    _STORE[key] = value
+    _STORE.move_to_end(key)
+    while len(_STORE) > SHARED_CAPACITY:
+        _STORE.popitem(last=False)
 
 
 def shared_key(name: str, unit: str, mode: str, seed: int) -> tuple:
@@ -132,14 +144,17 @@ def compute_shared(name: str, unit: str, mode: str, seed: int):
         if unit not in units:
             raise ArgumentValueError(f"shared experiment {name!r} has no unit {unit!r} in mode {mode!r}; "
                                      f"units: {', '.join(units)}")
-        _STORE[key] = exp.fn(mode, int(seed), units[unit])
+        _keep(key, exp.fn(mode, int(seed), units[unit]))
+    else:
+        _STORE.move_to_end(key)
     return _STORE[key]
 
 
 def prime_shared(values: dict) -> None:
     """Put values computed elsewhere (``{shared_key(...): value}``) into this process's store, so
     the claims of this process read them instead of computing them again."""
-    _STORE.update(values)
+    for key, value in values.items():
+        _keep(key, value)
 
 
 def make_context(item_id: str, *, seed: int, mode: str, settings: dict | None = None, control: bool = False,
