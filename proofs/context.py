@@ -98,8 +98,10 @@ class Context:
 
     def shared_value(self, name: str, unit: str):
         """Unit ``unit`` of the shared experiment ``name`` for this run's mode and seed: the value
-        the runner computed once for the run, else computed here (once per process)."""
-        self.share(name)
+        the runner computed once for the run, else computed here (once per process). Marks the
+        claim as sharing ``name`` unless it already named what it shares (:meth:`share`)."""
+        if not self.shared:
+            self.share(name)
         return compute_shared(name, unit, self.mode, self.seed)
 
 
