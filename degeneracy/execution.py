@@ -570,12 +570,13 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
         Called as each claim's result arrives (the CLI writes the JSON report there, claim by
         claim); results taken from the cache come first and have ``cached=True``.
     cache : degeneracy.cache.ResultCache, optional
-        Store every computed claim result there (atomic writes), and the claims' wall times: later
-        runs submit the longest claims first (the results do not depend on the order).
+        Store every computed claim result and every finished unit of a split claim there (atomic
+        writes), and the wall times: later runs submit the longest units first (the results do not
+        depend on the order).
     resume : bool
         With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
-        settings, versions, source) from the cache instead of running them. A damaged entry is
-        recomputed.
+        settings, versions, source) from the cache instead of running them, and, of a split claim
+        not finished, the units already finished. A damaged entry is recomputed.
     work : dict, optional
         Filled with ``{unit id: seconds}`` for every unit computed in this run (claims, claim
         units, their ``/combine`` steps in the parent, shared units): :func:`work_summary`.
@@ -622,11 +623,28 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
     plans = {c.id: plan_units(c, mode, seed, alpha=alpha) for c in todo}
     parts: dict[str, dict] = {c.id: {} for c in todo}
 
+    def unit_key(cid: str, u: str) -> str:
+        return cache.unit_key(keys[cid], u)
+
+    if cache is not None and resume:
+        # units of split claims finished by an interrupted run (a damaged entry is a miss)
+        for c in todo:
+            for u in plans[c.id]:
+                hit = cache.get(unit_key(c.id, u))
+                if hit is not None and not hit.failure:
+                    parts[c.id][u] = hit
+
     def claim_units(c) -> list:
         primed = tuple(sorted(((k, v) for k, v in values.items() if k[0] in c.shares), key=lambda kv: kv[0]))
         if plans[c.id]:
-            return [PartUnit(c.id, u, mode, seed, alpha, primed=primed) for u in plans[c.id]]
+            return [PartUnit(c.id, u, mode, seed, alpha, primed=primed) for u in plans[c.id] if u not in parts[c.id]]
         return [ClaimUnit(c.id, mode, seed, alpha, primed=primed)]
+
+    def combine(cid: str) -> None:
+        # every unit of the claim is here: combine in the parent, in unit-key order
+        res = run_claim(cid, mode, seed, alpha=alpha, parts=parts[cid])
+        work[f"{cid}/combine"] = res.unit_seconds.get("combine", 0.0)
+        finish(res)
 
     def finish(r: ClaimResult) -> None:
         results[r.id] = r
@@ -643,11 +661,10 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
             work[unit.id] = r.seconds
             got = parts[unit.claim_id]
             got[unit.unit] = r
+            if cache is not None and not r.failure:
+                cache.put(unit_key(unit.claim_id, unit.unit), r)
             if len(got) == len(plans[unit.claim_id]):
-                # every unit of the claim is here: combine in the parent, in unit-key order
-                res = run_claim(unit.claim_id, mode, seed, alpha=alpha, parts=got)
-                work[f"{unit.claim_id}/combine"] = res.unit_seconds.get("combine", 0.0)
-                finish(res)
+                combine(unit.claim_id)
         else:
             work[unit.id] = r.seconds
             finish(r)
@@ -667,7 +684,9 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
     known = cache.timings(mode) if cache is not None else {}
     first = list(shared_units.values())
     for c in todo:
-        if not waiting[c.id]:
+        if plans[c.id] and len(parts[c.id]) == len(plans[c.id]):
+            combine(c.id)  # every unit from the cache
+        elif not waiting[c.id]:
             first.extend(claim_units(c))
     if known:
         # longest first (times of earlier runs; unknown claims first): a long claim started last

@@ -165,6 +165,11 @@ class UnitResult:
     def id(self) -> str:
         return f"{self.claim_id}/{self.unit}"
 
+    def as_dict(self) -> dict:
+        """The unit's identity, wall time and outcome (its value is the claim's business)."""
+        return {"id": self.id, "seconds": round(float(self.seconds), 3), "failure": self.failure,
+                "notes": list(self.notes)}
+
 
 def _unit_context(c: Claim, mode: str, seed: int, control: bool, alpha: float, unit: str = ""):
     return make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control,

@@ -187,3 +187,26 @@ def test_shared_units_precede_their_claims_in_run_units(toys):
 
     out = run_units(units, workers=1, more=more)
     assert order == ["shared:toy.experiment/a", "shared:toy.experiment/b"] and len(out) == 2
+
+
+def test_resume_computes_only_the_missing_units_of_a_split_claim(tmp_path):
+    from degeneracy.cache import ResultCache
+
+    cache = ResultCache(str(tmp_path))
+    c = get_claim("products.fuss-catalan-law")
+    w1 = {}
+    (first,) = run_claims([c], "quick", 0, cache=cache, resume=True, work=w1)
+    assert len(w1) == len(plan_units(c, "quick")) + 1
+    # an interruption after the units and before the claim's entry: only the combining step runs again
+    os.unlink(cache.path(cache.key(c, "quick", 0, 1e-3)))
+    w2 = {}
+    (second,) = run_claims([c], "quick", 0, cache=cache, resume=True, work=w2)
+    assert list(w2) == [f"{c.id}/combine"] and stripped([second]) == stripped([first])
+    # a damaged unit entry is recomputed, alone
+    os.unlink(cache.path(cache.key(c, "quick", 0, 1e-3)))
+    with open(cache.path(cache.unit_key(cache.key(c, "quick", 0, 1e-3), "L5-n32")), "r+b") as fh:
+        fh.seek(-3, os.SEEK_END)
+        fh.write(b"xyz")
+    w3 = {}
+    (third,) = run_claims([c], "quick", 0, cache=cache, resume=True, work=w3)
+    assert sorted(w3) == [f"{c.id}/L5-n32", f"{c.id}/combine"] and stripped([third]) == stripped([first])
