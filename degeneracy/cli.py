@@ -14,15 +14,16 @@
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
                        [--format png,svg,pdf] [--html [--report VERIFY.json]]
     degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
-             [--only SECTIONS]               free-probability density, 1 vs 2 workers
+             [--only SECTIONS]               free-probability density, 1 vs 2 workers, scale-out
     degeneracy show ID                       one claim, certificate or figure
 
-Work units (claims, figures, (claim, seed) pairs) run in ``--workers`` processes (default: all
-cores; never more processes than units) with one BLAS thread each, or on a running
-``dask.distributed`` scheduler (``--dask ADDRESS`` or the environment variable
-``DEGENERACY_DASK``); the report is the same whatever the backend. ``--resume`` keeps finished
-claims in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or ``~/.cache/degeneracy``)
-and takes them from there when the same command runs again.
+Work units (claims, the units of split claims and of shared experiments, figures, (claim, seed)
+pairs) run in ``--workers`` processes (default: all cores; never more processes than units) with
+one BLAS thread each, or on a running ``dask.distributed`` scheduler (``--dask ADDRESS`` or the
+environment variable ``DEGENERACY_DASK``); the report is the same whatever the backend, and
+``verify`` ends with the run's total work, longest unit and their ratio. ``--resume`` keeps
+finished claims and units in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or
+``~/.cache/degeneracy``) and takes them from there when the same command runs again.
 
 Every output path (``--json``, ``--markdown``, ``--cache-dir``, ``--out``) is checked before
 any work starts; if writing still fails at the end, the results are printed anyway and one
