@@ -150,17 +150,21 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
 
 
 def _mf_plan(ctx):
-    return {f"{act}-{weights}-n{n}": (act, weights, sw2, sb2, n)
-            for act, weights, sw2, sb2 in MF_CASES for n in ctx.settings["sizes"]}
+    plan = {}
+    for act, weights, sw2, sb2 in MF_CASES:
+        for n in ctx.settings["sizes"]:
+            plan.update(_chunks(ctx, f"{act}-{weights}-n{n}", n, (act, weights, sw2, sb2, n)))
+    return plan
 
 
 def _mf_unit(ctx, params):
-    """Per replica q^l and chi^l averaged over the second half of the layers, one (case, size)."""
-    act, weights, sw2, sb2, n = params
+    """Per replica q^l and chi^l averaged over the second half of the layers, one (case, size) or one
+    chunk of its replicas."""
+    act, weights, sw2, sb2, n, R, chunk = params
     L = ctx.settings["depth"]
     q_in = 2.0 * th.length_variance(act, th.q_star(act, sw2, sb2))
-    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2,
-                           sigma_b2=sb2, weights=weights, q_input=q_in, jacobian=False, rng=_spawn(ctx, act, str(n)))
+    run = simulate_network(act, width=n, depth=L, replicas=R, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
+                           q_input=q_in, jacobian=False, rng=_chunk_spawn(ctx, chunk, act, str(n)))
     return run.q[:, L // 2:].mean(axis=1), run.chi[:, L // 2:].mean(axis=1)
 
 
@@ -177,7 +181,7 @@ def mean_field(ctx):
     """Per replica, q^l and chi^l averaged over the second half of the layers, extrapolated in 1/N,
     against the same average of the mean-field trajectory (q* up to the e^{-L/(2 xi_q)} left of the
     start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance. One work unit
-    per (case, size)."""
+    per (case, size); from ``REPLICA_CHUNK["from_n"]`` on, per chunk of replicas."""
     s = ctx.settings
     L = s["depth"]
     for act, weights, sw2, sb2 in MF_CASES:
@@ -190,7 +194,7 @@ def mean_field(ctx):
         chi_pred = float(np.mean([sw2 * th.mu(act, q, 1) for q in traj]))
         q_samples, c_samples = {}, {}
         for n in s["sizes"]:
-            q_samples[n], c_samples[n] = ctx.parts[f"{act}-{weights}-n{n}"]
+            q_samples[n], c_samples[n] = _gather(ctx, f"{act}-{weights}-n{n}")
         yield _extrapolated(ctx, f"q* = {qs:.5g} of {act}/{weights} (sw2={sw2}, sb2={sb2}), layers {L // 2 + 1}-{L}",
                             s["sizes"], q_samples, q_pred)
         yield _extrapolated(ctx, f"chi = {th.chi(act, sw2, sb2):.5g} of {act}/{weights}", s["sizes"], c_samples, chi_pred)
@@ -418,17 +422,49 @@ EDGE_CASES = {
 EDGE_CASES["full"] = EDGE_CASES["default"]
 
 
+#: widths from which a (case, size) of a network-sampling claim is split into work units of this many
+#: replicas, each on its own stream (identical in distribution; smaller sizes keep the stream of one loop)
+REPLICA_CHUNK = {"from_n": 512, "replicas": 8}
+
+
+def _chunks(ctx, name: str, n: int, params: tuple) -> dict:
+    """``{unit name: params + (replicas, chunk index or None)}`` for one (case, size) of ``ctx.settings["replicas"]``."""
+    R = ctx.settings["replicas"]
+    if n < REPLICA_CHUNK["from_n"]:
+        return {name: params + (R, None)}
+    c = REPLICA_CHUNK["replicas"]
+    return {f"{name}-chunk{i}": params + (min(c, R - start), i) for i, start in enumerate(range(0, R, c))}
+
+
+def _gather(ctx, name: str):
+    """The replicas of one (case, size), from its unit or its chunks in order."""
+    if name in ctx.parts:
+        return ctx.parts[name]
+    pieces = [ctx.parts[k] for k in ctx.parts if k.startswith(name + "-chunk")]
+    # ctx.parts is in unit-key order: the chunks come in order
+    if isinstance(pieces[0], tuple):
+        return tuple(np.concatenate(z, axis=0) for z in zip(*pieces))
+    return np.concatenate(pieces, axis=0)
+
+
+def _chunk_spawn(ctx, chunk, *names):
+    return _spawn(ctx, *names) if chunk is None else _spawn(ctx, *names, f"chunk{chunk}")
+
+
 def _edge_plan(ctx):
-    return {f"{act}-{weights}-L{L}-n{n}": (act, weights, qs, L, n)
-            for act, weights, qs, L in EDGE_CASES[ctx.mode] for n in ctx.settings["sizes"]}
+    plan = {}
+    for act, weights, qs, L in EDGE_CASES[ctx.mode]:
+        for n in ctx.settings["sizes"]:
+            plan.update(_chunks(ctx, f"{act}-{weights}-L{L}-n{n}", n, (act, weights, qs, L, n)))
+    return plan
 
 
 def _edge_unit(ctx, params):
-    """lambda_max of J J^T per replica of one (case, size)."""
-    act, weights, qs, L, n = params
+    """lambda_max of J J^T per replica of one (case, size) or one chunk of its replicas."""
+    act, weights, qs, L, n, R, chunk = params
     sw2, sb2 = _critical(act, qs)
-    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(n)))
+    run = simulate_network(act, width=n, depth=L, replicas=R, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
+                           q_input=_q_input(act, sw2, sb2), rng=_chunk_spawn(ctx, chunk, act, weights, str(n)))
     return squared_singular_values(run.jacobian)[:, -1]
 
 
@@ -443,12 +479,13 @@ def _edge_unit(ctx, params):
        units=_edge_plan, unit=_edge_unit)
 def max_eigenvalue(ctx):
     """Replica means of lambda_max extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge).
-    Under the negative control the edge is 10% too large. One work unit per (case, size)."""
+    Under the negative control the edge is 10% too large. One work unit per (case, size); from
+    ``REPLICA_CHUNK["from_n"]`` on, per chunk of replicas."""
     s = ctx.settings
     for act, weights, qs, L in EDGE_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
         edge = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2).support()[1]
-        tops = {n: ctx.parts[f"{act}-{weights}-L{L}-n{n}"] for n in s["sizes"]}
+        tops = {n: _gather(ctx, f"{act}-{weights}-L{L}-n{n}") for n in s["sizes"]}
         yield _extrapolated(ctx, f"lambda_max, {act}/{weights}, L={L}", s["sizes"], tops, edge, powers=(2 / 3,))
 
 
@@ -473,6 +510,30 @@ def _no_isometry_symbolic(wrong: bool = False):
     return res
 
 
+def _no_isometry_cases(L: int) -> list:
+    cases = [("relu", "gaussian", 2.0, 0.0, 2 * L), ("relu", "orthogonal", 2.0, 0.0, L),
+             ("relu", "gaussian", 1.5, 0.2, 2 * L), ("relu", "orthogonal", 2.5, 0.1, L)]
+    for act, q in (("hard_tanh", 0.1), ("erf", 0.01)):
+        sw, sb = th.critical_point(act, q)
+        cases.append((act, "orthogonal", sw, sb, th.normalized_variance(act, L, weights="orthogonal", sigma_w2=sw,
+                                                                        sigma_b2=sb)))
+    return cases
+
+
+def _no_isometry_plan(ctx):
+    return {f"{act}-{weights}-sw{sw2:.6g}-n{n}": (act, weights, sw2, sb2, n)
+            for act, weights, sw2, sb2, _ in _no_isometry_cases(ctx.settings["depth"]) for n in ctx.settings["sizes"]}
+
+
+def _no_isometry_unit(ctx, params):
+    """The normalized variance of J J^T per replica of one (case, size)."""
+    act, weights, sw2, sb2, n = params
+    s = ctx.settings
+    run = simulate_network(act, width=n, depth=s["depth"], replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(sw2), str(n)))
+    return jacobian_moment_estimates(run.jacobian)[1]
+
+
 @claim("isometry.relu-no-isometry",
        title="ReLU networks cannot reach dynamical isometry: the normalized variance of J J^T is 2L (Gaussian) or L "
              "(orthogonal) at every sigma_w, sigma_b; hard-tanh and erf with orthogonal weights approach isometry "
@@ -481,29 +542,19 @@ def _no_isometry_symbolic(wrong: bool = False):
        kind="identity",
        formula="ReLU: mu_2/mu_1^2 = 2;  hard-tanh/orth: L(1/erf(1/sqrt(2q*)) - 1) -> 0",
        settings={"sizes": ((32, 64, 128), (96, 192, 384), (128, 256, 512)), "replicas": (16, 64, 96),
-                 "depth": (8, 8, 16)})
+                 "depth": (8, 8, 16)},
+       units=_no_isometry_plan, unit=_no_isometry_unit)
 def relu_no_isometry(ctx):
     """Symbolic proofs, then the claimed values themselves, two-sided: the normalized variance of wide
     ReLU networks against 2L and L at two (sigma_w, sigma_b) points per ensemble, and of hard-tanh and
     erf with orthogonal weights at small q* against L(mu_2/mu_1^2 - 1), extrapolated in 1/N. Under the
-    negative control the symbolic step takes the Gaussian s_1 and each value is off by CONTROL_SHIFT."""
+    negative control the symbolic step takes the Gaussian s_1 and each value is off by CONTROL_SHIFT. One
+    work unit per (case, size)."""
     for name, holds, detail in _no_isometry_symbolic(wrong=ctx.control):
         yield stats.proof_check(name, holds, detail)
     s = ctx.settings
-    L = s["depth"]
-    cases = [("relu", "gaussian", 2.0, 0.0, 2 * L), ("relu", "orthogonal", 2.0, 0.0, L),
-             ("relu", "gaussian", 1.5, 0.2, 2 * L), ("relu", "orthogonal", 2.5, 0.1, L)]
-    for act, q in (("hard_tanh", 0.1), ("erf", 0.01)):
-        sw, sb = th.critical_point(act, q)
-        cases.append((act, "orthogonal", sw, sb, th.normalized_variance(act, L, weights="orthogonal", sigma_w2=sw,
-                                                                        sigma_b2=sb)))
-    for act, weights, sw2, sb2, nv_t in cases:
-        nvs = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=_q_input(act, sw2, sb2),
-                                   rng=_spawn(ctx, act, weights, str(sw2), str(n)))
-            nvs[n] = jacobian_moment_estimates(run.jacobian)[1]
+    for act, weights, sw2, sb2, nv_t in _no_isometry_cases(s["depth"]):
+        nvs = {n: ctx.parts[f"{act}-{weights}-sw{sw2:.6g}-n{n}"] for n in s["sizes"]}
         yield _extrapolated(ctx, f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}): Var/mean^2 = {nv_t:.4g}",
                             s["sizes"], nvs, nv_t)
     ctx.note("hard-tanh and erf near isometry have Var/mean^2 ~ 0.01: their relative resolution is coarse (tens of "

@@ -191,14 +191,30 @@ def second_moment_finite_n(ctx):
                                           labels=["E (1/n) tr (P*P)^2", "E ((1/n) tr P*P)^2"])
 
 
+#: products.fuss-catalan-law: (depth, size) with depth x size from this on run in units of this many
+#: replicas, each on its own stream (identical in distribution; the others keep the stream of one loop)
+FC_CHUNK = {"from_work": 100 * 400, "replicas": 4}
+
+
 def _fuss_catalan_plan(ctx):
     s = ctx.settings
-    return {f"L{L}-n{n}": (L, n) for L in s["depths"] for n in (s["deep_sizes"] if L >= 50 else s["sizes"])}
+    plan = {}
+    for L in s["depths"]:
+        for n in (s["deep_sizes"] if L >= 50 else s["sizes"]):
+            R = s["replicas"]
+            if L * n < FC_CHUNK["from_work"]:
+                plan[f"L{L}-n{n}"] = (L, n, R, None)
+            else:
+                c = FC_CHUNK["replicas"]
+                plan.update({f"L{L}-n{n}-chunk{i}": (L, n, min(c, R - start), i)
+                             for i, start in enumerate(range(0, R, c))})
+    return plan
 
 
 def _fuss_catalan_unit(ctx, params):
-    L, n = params
-    return fuss_catalan_samples(n, L, replicas=ctx.settings["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+    L, n, R, chunk = params
+    names = (f"L{L}", f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
+    return fuss_catalan_samples(n, L, replicas=R, rng=ctx.spawn(*names))
 
 
 @claim("products.fuss-catalan-law",
@@ -213,7 +229,8 @@ def _fuss_catalan_unit(ctx, params):
                  "replicas": (24, 24, 40)},
        units=_fuss_catalan_plan, unit=_fuss_catalan_unit)
 def fuss_catalan_law(ctx):
-    """One work unit per (depth, size): the samples of that product (the same streams as one loop)."""
+    """One work unit per (depth, size): the samples of that product (the same streams as one loop);
+    the deepest and largest in chunks of replicas (``FC_CHUNK``), each on its own stream."""
     s = ctx.settings
     for L in s["depths"]:
         sizes = s["deep_sizes"] if L >= 50 else s["sizes"]
@@ -221,12 +238,14 @@ def fuss_catalan_law(ctx):
         wrong = tp.fuss_catalan(L + 1) if ctx.control else law
         # grid: quantiles of the law (in log space the mass near 0 is resolved too)
         grid = law.ppf(np.linspace(0.05, 0.95, 19))
-        data = {n: ctx.parts[f"L{L}-n{n}"] for n in sizes}
+        data = {n: np.concatenate([v for u, v in ctx.parts.items() if u == f"L{L}-n{n}"
+                                   or u.startswith(f"L{L}-n{n}-chunk")], axis=0) for n in sizes}
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
 
-#: Lyapunov claims: sizes from this n on run in units of at most this many replicas (``--full``'s n = 1024:
-#: 400 replicas of depth 250 are hours of one core; in chunks they spread over a cluster)
-LYAPUNOV_CHUNK = {"from_n": 512, "replicas": 25}
+#: Lyapunov claims: sizes from this n on run in units of at most this many replicas, each on its own
+#: stream (identical in distribution; ``--full``'s n = 1024, 400 replicas of depth 250, is hours of one
+#: core, and the default n = 256 was the longest unit of the claim)
+LYAPUNOV_CHUNK = {"from_n": 256, "replicas": 40}
 
 
 def _lyapunov_replicas(s, n: int) -> int:
@@ -257,8 +276,8 @@ def _finite_depth(ctx, field: str):
     depends on depth x replicas only, so the settings spend the engine steps on many replicas of a
     moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
     below 64 get up to 16 times the replicas (their steps cost almost nothing). One work unit per
-    size (the stream it had in one loop); sizes from ``LYAPUNOV_CHUNK["from_n"]`` on (``--full`` only)
-    in chunks of replicas, each on its own stream."""
+    size (the stream it had in one loop); sizes from ``LYAPUNOV_CHUNK["from_n"]`` on in chunks of
+    replicas, each on its own stream."""
     s = ctx.settings
     plan = _finite_depth_plan(ctx)
     for n in s["n"]:

@@ -210,3 +210,24 @@ def test_resume_computes_only_the_missing_units_of_a_split_claim(tmp_path):
     w3 = {}
     (third,) = run_claims([c], "quick", 0, cache=cache, resume=True, work=w3)
     assert sorted(w3) == [f"{c.id}/L5-n32", f"{c.id}/combine"] and stripped([third]) == stripped([first])
+
+
+@pytest.mark.parametrize("cid, module, const, value", [
+    ("isometry.max-eigenvalue", "isometry", "REPLICA_CHUNK", {"from_n": 128, "replicas": 8}),
+    ("products.fuss-catalan-law", "products", "FC_CHUNK", {"from_work": 10 * 64, "replicas": 5}),
+    ("products.lyapunov-real", "products", "LYAPUNOV_CHUNK", {"from_n": 64, "replicas": 30}),
+])
+def test_replica_chunks_pass_and_their_controls_fail(monkeypatch, cid, module, const, value):
+    """Default mode splits the largest sizes into chunks of replicas; in quick mode the same path runs
+    when the thresholds are lowered: the claim passes, its negative control fails, the numbers of the
+    unchunked sizes do not move."""
+    import importlib
+
+    mod = importlib.import_module(f"degeneracy.proofs.{module}")
+    whole = run_claim(cid, "quick", 0)
+    monkeypatch.setattr(mod, const, value)
+    plan = plan_units(cid, "quick")
+    assert any("-chunk" in u for u in plan)
+    chunked = run_claim(cid, "quick", 0)
+    assert chunked.verdict == "pass" and run_claim(cid, "quick", 0, control=True).verdict == "fail"
+    assert stripped([chunked]) != stripped([whole])  # new streams for the chunked sizes
