@@ -98,6 +98,16 @@ def _cert_fold_rank():
 
 # ----------------------------------------------------------------------------- claims
 
+def _fc_moments_plan(ctx):
+    s = ctx.settings
+    return {f"L{L}-n{n}": (L, n, R) for L in s["depths"] for n, R in zip(s["sizes"], s["replicas"])}
+
+
+def _fc_moments_unit(ctx, params):
+    L, n, R = params
+    return trace_moments(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+
+
 @claim("products.fuss-catalan-moments",
        title="The moments of the squared singular values of a product of L Gaussian matrices tend to the "
              "Fuss-Catalan numbers binom((L+1)k, k)/(Lk+1), which follow from the S-transform (1+z)^-L.",
@@ -106,7 +116,8 @@ def _cert_fold_rank():
        formula="m_k = binom((L+1)k, k) / (Lk + 1); Monte Carlo m_k(N) = E (1/N) tr (P^T P)^k extrapolated in 1/N",
        settings={"sizes": ((16, 32, 64, 128), (32, 64, 128, 256), (64, 128, 256, 512)),
                  "replicas": ((1600, 800, 400, 200), (4000, 2000, 800, 300), (8000, 4000, 1600, 600)),
-                 "depths": ((2, 3), (2, 3, 5), (2, 3, 5)), "k_max": 4})
+                 "depths": ((2, 3), (2, 3, 5), (2, 3, 5)), "k_max": 4},
+       units=_fc_moments_plan, unit=_fc_moments_unit)
 def fuss_catalan_moments(ctx):
     """Per size N, ``m_k(N)`` is the replica mean of ``(1/N) tr (P^T P)^k``; for k = 2 with the
     control variate ``m_1`` (exact mean 1: ``E P^T P = I``), for k = 3, 4 with ``m_1`` and ``m_2``
@@ -114,14 +125,15 @@ def fuss_catalan_moments(ctx):
     ``products.second-moment-finite-n``), which are strongly correlated with them across replicas
     (variance reduced 6-80 times; measured while developing). The estimates are extrapolated in
     ``a + b/N + c/N^2`` (real Gaussian products have 1/N corrections; at depth 5, m_4 is 49%, 21%,
-    11%, 5% above its limit at N = 32, 64, 128, 256)."""
+    11%, 5% above its limit at N = 32, 64, 128, 256). One work unit per (depth, size), on the stream it had
+    in one loop."""
     s = ctx.settings
     yield stats.proof_check("S-transform inversion, L symbolic, k <= 6",
                             *fuss_catalan_moments_from_s_transform(6, wrong=ctx.control))
     for L in s["depths"]:
         est = {k: ([], []) for k in range(1, s["k_max"] + 1)}
         for n, R in zip(s["sizes"], s["replicas"]):
-            m = trace_moments(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+            m = ctx.parts[f"L{L}-n{n}"]
             exact2 = float(tp.second_moment(n, L))
             for k in est:
                 if k >= 3:
@@ -491,15 +503,28 @@ def orthogonal_isometry(ctx):
                                 reason="bound: sum of per-factor orthogonality defects + depth * n eps + svd error")
 
 
-def _origin_fractions(ctx, n: int, k: int, replicas: int, chunk: int) -> np.ndarray:
-    """Rotation-averaged origin-bin fraction of ``replicas`` products of k complex Gaussian n x n
-    matrices, drawn in chunks (bounded memory) on streams keyed by (k, n, chunk index)."""
-    out = []
-    for c, start in enumerate(range(0, replicas, chunk)):
-        lam = sample_product_eigenvalues(n, k, replicas=min(chunk, replicas - start), field="complex",
-                                         rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{c}"))
-        out.append(rotation_averaged_bin_fraction(lam))
-    return np.concatenate(out)
+def _origin_plan(ctx):
+    s = ctx.settings
+    cases = [(1, s["ginibre_n"], s["ginibre_replicas"])]
+    for k in s["ks"]:
+        if k != 1:
+            scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
+            cases += [(k, n, max(40, int(R * scale))) for n, R in zip(s["sizes"], s["replicas"])]
+    c = s["chunk"]
+    return {f"k{k}-n{n}-chunk{i}": (k, n, min(c, R - start), i)
+            for k, n, R in cases for i, start in enumerate(range(0, R, c))}
+
+
+def _origin_unit(ctx, params):
+    """Rotation-averaged origin-bin fractions of one chunk of replicas (bounded memory), on the stream keyed
+    by (k, n, chunk index)."""
+    k, n, R, i = params
+    lam = sample_product_eigenvalues(n, k, replicas=R, field="complex", rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
+    return rotation_averaged_bin_fraction(lam)
+
+
+def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
+    return np.concatenate([v for u, v in ctx.parts.items() if u.startswith(f"k{k}-n{n}-chunk")])
 
 
 @claim("products.eigenvalue-origin",
@@ -513,7 +538,8 @@ def _origin_fractions(ctx, n: int, k: int, replicas: int, chunk: int) -> np.ndar
                  "ginibre_n": 8, "ginibre_replicas": (40000, 400000, 1600000),
                  "sizes": ((24, 32, 48), (24, 32, 48, 64), (32, 64, 128, 256)),
                  "replicas": ((2000, 1000, 500), (6000, 3000, 1500, 800), (16000, 4000, 1000, 250)),
-                 "chunk": 20000})
+                 "chunk": 20000},
+       units=_origin_plan, unit=_origin_unit)
 def eigenvalue_origin(ctx):
     """Estimator: per replica, the rotation-averaged fraction (Rao-Blackwell over the
     rotation invariance of complex Ginibre products), mean and standard error over independent
@@ -524,7 +550,8 @@ def eigenvalue_origin(ctx):
     finite-n density), so it is measured at one small size with many replicas against the exact
     finite-n value, which is the limit; k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the
     deficit of the bin below its limit is 0.0044, 0.0029, 0.0012 at n = 12, 16, 24 and within the
-    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing)."""
+    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing).
+    One work unit per (k, size, chunk of replicas), on the streams the chunks had in one loop."""
     s = ctx.settings
     for k in s["ks"]:
         theory = tp.origin_bin_fraction(k + 1 if ctx.control else k)
@@ -534,7 +561,7 @@ def eigenvalue_origin(ctx):
             ctx.note(f"k=1: exact Ginibre bin fraction at n={n} is {exact:.10f}; the n -> inf law gives "
                      f"{tp.origin_bin_fraction(1):.10f} (relative difference "
                      f"{abs(exact / tp.origin_bin_fraction(1) - 1):.1e})")
-            frac = _origin_fractions(ctx, n, 1, R, s["chunk"])
+            frac = _origin_gathered(ctx, 1, n)
             yield stats.mean_check(f"origin-bin fraction, k=1 (n={n}, exact finite-n = limit)", frac,
                                    tp.origin_bin_fraction(2) if ctx.control else exact)
             continue
@@ -542,7 +569,7 @@ def eigenvalue_origin(ctx):
         scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
         for n, R in zip(s["sizes"], s["replicas"]):
             R = max(40, int(R * scale))
-            frac = _origin_fractions(ctx, n, k, R, s["chunk"])
+            frac = _origin_gathered(ctx, k, n)
             m.append(frac.mean())
             se.append(max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n)))
         yield stats.extrapolation_check(f"origin-bin fraction, k={k}", s["sizes"], m, se, theory, powers=(2,))
