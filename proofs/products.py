@@ -254,9 +254,9 @@ def fuss_catalan_law(ctx):
                                    or u.startswith(f"L{L}-n{n}-chunk")], axis=0) for n in sizes}
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
 
-#: Lyapunov claims: sizes from this n on run in units of at most this many replicas, each on its own
-#: stream (identical in distribution; ``--full``'s n = 1024, 400 replicas of depth 250, is hours of one
-#: core, and the default n = 256 was the longest unit of the claim)
+#: Lyapunov claims: sizes from this n on run in units of at most this many replicas (at n = from_n; fewer,
+#: like n^-3, above it), each on its own stream (identical in distribution; ``--full``'s n = 1024, 400
+#: replicas of depth 250, is hours of one core, and the default n = 256 was the longest unit of the claim)
 LYAPUNOV_CHUNK = {"from_n": 256, "replicas": 40}
 
 
@@ -270,8 +270,8 @@ def _finite_depth_plan(ctx):
         R = _lyapunov_replicas(ctx.settings, n)
         if n < LYAPUNOV_CHUNK["from_n"]:
             plan[f"n{n}"] = (n, R, None)
-        else:
-            c = LYAPUNOV_CHUNK["replicas"]
+        else:  # chunks of equal work: the replicas per chunk fall like n^-3
+            c = max(1, int(LYAPUNOV_CHUNK["replicas"] * (LYAPUNOV_CHUNK["from_n"] / n) ** 3))
             for i, start in enumerate(range(0, R, c)):
                 plan[f"n{n}-chunk{i}"] = (n, min(c, R - start), i)
     return plan
