@@ -54,7 +54,15 @@ The suite (:func:`run_benchmarks`, sections :data:`SECTIONS`) adds, in the same 
   by the QR engine, each unit its own stream ``stream_for(seed, "bench-unit", k)``): wall time
   per round, ``speedup`` = best 1-worker time / best 2-worker time, whether the two gave
   bit-identical results, the floor 1.8 and the load average (another process on a shared
-  machine takes a core away from the 2-worker round: read the speedup with it).
+  machine takes a core away from the 2-worker round: read the speedup with it);
+* ``scaleout`` -- the same small fixed workload (:class:`MonteCarloUnit` units) through the
+  toolkit's own scheduler (:func:`degeneracy.execution.run_units`, as ``verify`` runs work units) on
+  1 local worker (inline), 2 local worker processes and 2 workers of a ``dask.distributed``
+  ``LocalCluster`` (skipped, with the reason, when dask is not importable): wall seconds of the best
+  round, whether the three gave bit-identical results, and the load average before and after. A
+  speedup is reported only when the machine was idle before the measurement (1-minute load at most
+  :data:`SCALEOUT_IDLE_LOAD` per core); otherwise the section says "machine busy (load X): speedup
+  not measured" and :func:`check_floors` has no scale-out row (a wrong figure is worse than none).
 
 No CLI here: ``degeneracy bench`` calls :func:`run_benchmarks`. Never used in tests for timings.
 """
@@ -75,7 +83,7 @@ from degeneracy.validation import check_positive_int
 
 __all__ = ["FLOORS", "TRAINER_FLOORS", "TRAINER_FLOOR_CONFIG", "ENGINE_FLOPS", "SECTIONS", "WORKERS_FLOOR",
            "LAPACK_ROUTINES", "matmul_gflops", "engine_seconds_per_step", "numpy_qr_seconds_per_step", "trainer_bench",
-           "free_density_bench", "FREE_DENSITY_FLOOR_SECONDS", "workers_bench", "MonteCarloUnit", "run_bench", "run_benchmarks", "format_table",
+           "free_density_bench", "FREE_DENSITY_FLOOR_SECONDS", "workers_bench", "scaleout_bench", "SCALEOUT_IDLE_LOAD", "MonteCarloUnit", "run_bench", "run_benchmarks", "format_table",
            "check_floors", "blas_info", "environment_note"]
 
 #: Issue 17 floors of the ``"qr-engine"`` kernel, per metric and size N.
@@ -86,7 +94,9 @@ WORKERS_FLOOR = 1.8
 #: Issue 11 floor: a 10^4-point density of a depth-100 Jacobian law in under this many CPU seconds.
 FREE_DENSITY_FLOOR_SECONDS = 1.0
 #: Sections of :func:`run_benchmarks` (``matmul`` is always measured: it is the reference).
-SECTIONS = ("matmul", "qr", "trainer", "free", "workers")
+SECTIONS = ("matmul", "qr", "trainer", "free", "workers", "scaleout")
+#: The scale-out speedup is measured only when the 1-minute load before it is at most this per core.
+SCALEOUT_IDLE_LOAD = 0.5
 #: The LAPACK routines behind each QR kernel (real field).
 LAPACK_ROUTINES = {
     "qr-engine": "dgeqrt + dgemqrt (scipy.linalg.lapack; compact WY, Q never formed)",
@@ -575,10 +585,114 @@ def workers_bench(*, units: int | None = None, n: int | None = None, depth: int 
             "passed": bool(speedup >= WORKERS_FLOOR), "load_average": load}
 
 
+def _load() -> list:
+    try:
+        return [round(float(x), 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover
+        return []
+
+
+def _dask_local_cluster(workers: int):
+    """``(cluster, client, executor)`` of a quiet ``LocalCluster`` with ``workers`` single-threaded
+    worker processes, or ``(None, None, reason)`` when dask.distributed is not importable."""
+    try:
+        import logging
+
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        return None, None, f"skipped: dask.distributed is not importable ({exc}); pip install 'degeneracy[dask]'"
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster, set_as_default=False)
+    return cluster, client, client.get_executor(pure=False)
+
+
+def scaleout_bench(*, units: int | None = None, n: int | None = None, depth: int | None = None,
+                   rounds: int | None = None, quick: bool = False, dask: bool = True,
+                   say: Callable[[str], None] | None = None) -> dict:
+    """The same fixed workload through :func:`degeneracy.execution.run_units` on 1 local worker,
+    2 local workers and 2 workers of a dask ``LocalCluster`` (see the module docstring).
+
+    Pools and the cluster are started and warmed up before timing; rounds alternate the backends
+    so that load from other processes hits them alike; the best round of each counts. Default: 8
+    units of ``lyapunov_qr(256, 150)``; ``quick``: 4 units of ``lyapunov_qr(16, 10)``.
+
+    Returns ``{"workload", "units", "n", "depth", "cores", "load_before", "load_after", "busy",
+    "idle_load_per_core", "seconds": {backend: s}, "speedup": {backend: x or None}, "identical",
+    "dask", "floor", "passed", "message"}``; backends ``local-1``, ``local-2``, ``dask-2``.
+    ``speedup`` is ``None`` (and ``passed`` is ``None``) when the machine was busy.
+
+    >>> r = scaleout_bench(quick=True, dask=False)
+    >>> r["identical"], sorted(r["seconds"]), r["dask"].startswith("skipped")
+    (True, ['local-1', 'local-2'], True)
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from degeneracy.execution import default_workers, run_units
+
+    say = say or (lambda _m: None)
+    units = check_positive_int("units", units) if units is not None else (4 if quick else 8)
+    n = check_positive_int("n", n) if n is not None else (16 if quick else 256)
+    depth = check_positive_int("depth", depth) if depth is not None else (10 if quick else 150)
+    rounds = check_positive_int("rounds", rounds) if rounds is not None else (1 if quick else 3)
+    cores = default_workers()
+    load_before = _load()
+    busy = bool(load_before) and load_before[0] > SCALEOUT_IDLE_LOAD * cores
+    work = [MonteCarloUnit(k, n, depth) for k in range(units)]
+    pool = ProcessPoolExecutor(max_workers=2)
+    cluster = client = None
+    executors: dict = {"local-1": None, "local-2": pool}
+    dask_state = "skipped: not requested"
+    try:
+        warm = [MonteCarloUnit(k, 4, 2) for k in range(8)]  # imports the toolkit in every worker
+        run_units(warm, executor=pool)  # through the scheduler: its module is imported in the workers too
+        if dask:
+            say("starting a dask LocalCluster of 2 workers")
+            cluster, client, ex = _dask_local_cluster(2)
+            if cluster is None:
+                dask_state = ex
+            else:
+                run_units(warm, executor=ex)
+                executors["dask-2"] = ex
+                dask_state = "ran"
+        times: dict = {k: [] for k in executors}
+        outputs: dict = {}
+        for rnd in range(rounds):
+            for name, ex in executors.items():
+                say(f"scale-out round {rnd + 1}/{rounds}: {units} units on {name}")
+                t0 = time.perf_counter()
+                out = run_units(work, workers=1, executor=ex)
+                times[name].append(time.perf_counter() - t0)
+                outputs.setdefault(name, out)
+    finally:
+        pool.shutdown()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    best = {k: float(min(v)) for k, v in times.items()}
+    identical = all(o == outputs["local-1"] for o in outputs.values())
+    if busy:
+        speedup = {k: None for k in best if k != "local-1"}
+        message = (f"machine busy (load {load_before[0]:g} on {cores} core{'s' * (cores != 1)}, above "
+                   f"{SCALEOUT_IDLE_LOAD:g} per core before the measurement): speedup not measured")
+    else:
+        speedup = {k: float(best["local-1"] / max(t, 1e-12)) for k, t in best.items() if k != "local-1"}
+        message = f"measured idle (load {load_before[0]:g} on {cores} cores)" if load_before else "load unknown"
+    passed = None if busy else bool(speedup["local-2"] >= WORKERS_FLOOR)
+    return {"workload": f"lyapunov_qr(n={n}, depth={depth}) per unit, through execution.run_units", "units": units,
+            "n": n, "depth": depth, "rounds": rounds, "cores": cores, "load_before": load_before,
+            "load_after": _load(), "busy": busy, "idle_load_per_core": SCALEOUT_IDLE_LOAD, "seconds": best,
+            "speedup": speedup, "identical": bool(identical), "dask": dask_state, "floor": WORKERS_FLOOR,
+            "passed": passed, "message": message}
+
+
 def run_benchmarks(*, quick: bool = False, sections: Sequence[str] | None = None,
                    progress: Callable[[str], None] | None = None, **kwargs) -> dict:
     """The benchmark suite (``degeneracy bench``): :func:`run_bench` plus the sections
-    ``trainer``, ``free`` and ``workers`` (see the module docstring).
+    ``trainer``, ``free``, ``workers`` and ``scaleout`` (see the module docstring).
 
     Parameters
     ----------
@@ -595,7 +709,7 @@ def run_benchmarks(*, quick: bool = False, sections: Sequence[str] | None = None
     -------
     dict
         The keys of :func:`run_bench` (``matmul_gflops``, ``threads``, ``kernels``) and, for the
-        sections run, ``trainer`` (list), ``free_density`` (list) and ``workers`` (dict), plus
+        sections run, ``trainer`` (list), ``free_density`` (list), ``workers`` and ``scaleout`` (dicts), plus
         ``environment`` (BLAS libraries, OpenBLAS variables, load average, cores).
     """
     from threadpoolctl import threadpool_limits
@@ -620,6 +734,8 @@ def run_benchmarks(*, quick: bool = False, sections: Sequence[str] | None = None
             limiter.restore_original_limits()
     if "workers" in sections:
         result["workers"] = workers_bench(quick=quick, say=say)
+    if "scaleout" in sections:
+        result["scaleout"] = scaleout_bench(quick=quick, say=say)
     try:
         load = [round(float(x), 2) for x in os.getloadavg()]
     except OSError:  # pragma: no cover
@@ -658,7 +774,7 @@ def format_table(result: dict) -> str:
         lines.append(f"{k['name']:<17} {k['n']:>5} {k.get('replicas', 1):>4} {k['seconds_per_step']:>8.5f} "
                      f"{k['gflops']:>8.1f} {k['ratio_to_matmul']:>16.2f} {matched} {tail}")
     for row in check_floors(result):
-        if not row["metric"].startswith("trainer"):
+        if not row["metric"].startswith(("trainer", "scaleout")):
             lines.append(
                 f"floor {row['metric']} >= {row['floor']} at N={row['n']}: {row['value']:.2f} "
                 f"({'pass' if row['passed'] else 'FAIL'})"
@@ -702,6 +818,19 @@ def format_table(result: dict) -> str:
         load = ", ".join(f"{x:g}" for x in w.get("load_average", []))
         lines.append(f"floor workers speedup >= {w['floor']}: {w['speedup']:.2f} "
                      f"({'pass' if w['passed'] else 'FAIL'}){'; load average ' + load if load else ''}")
+    so = result.get("scaleout")
+    if so:
+        lines.append("")
+        lines.append(f"scaleout: {so['units']} units of {so['workload']}; best of {so['rounds']}")
+        for name, t in so["seconds"].items():
+            x = so["speedup"].get(name)
+            lines.append(f"  {name:<8} {t:8.2f} s" + (f"  speedup {x:.2f}x" if x is not None else ""))
+        lines.append(f"  dask LocalCluster: {so['dask']}; results identical: {'yes' if so['identical'] else 'NO'}")
+        lines.append(f"  load average before {', '.join(f'{v:g}' for v in so['load_before'])}, after "
+                     f"{', '.join(f'{v:g}' for v in so['load_after'])}: {so['message']}")
+        if so["passed"] is not None:
+            lines.append(f"floor scaleout local-2 speedup >= {so['floor']}: {so['speedup']['local-2']:.2f} "
+                         f"({'pass' if so['passed'] else 'FAIL'})")
     return "\n".join(lines)
 
 
@@ -731,6 +860,11 @@ def check_floors(result: dict) -> list[dict]:
             for metric, floor in TRAINER_FLOORS.items():
                 rows.append({"metric": f"trainer {metric}", "n": k["width"], "value": k[metric], "floor": floor,
                              "passed": bool(k[metric] >= floor)})
+    so = result.get("scaleout") or {}
+    if so.get("speedup", {}).get("local-2") is not None and not so.get("busy", True):
+        # only a speedup measured on an idle machine is held to the floor
+        rows.append({"metric": "scaleout speedup local-2", "n": 2, "value": so["speedup"]["local-2"],
+                     "floor": so["floor"], "passed": bool(so["speedup"]["local-2"] >= so["floor"])})
     return rows
 
 

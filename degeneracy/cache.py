@@ -1,4 +1,5 @@
-"""A result cache for long runs: finished claims are kept on disk so an interrupted run resumes.
+"""A result cache for long runs: finished claims (and finished units of split claims) are kept on
+disk so an interrupted run resumes.
 
 Each finished claim is stored in one file ``<dir>/<key[:2]>/<key>.entry``. The **key** is the
 SHA-256 of everything the claim's numbers depend on:
@@ -149,6 +150,11 @@ class ResultCache:
         text = json.dumps(self.describe(claim, mode, seed, alpha, control), sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    def unit_key(self, claim_key: str, unit: str) -> str:
+        """The cache key of work unit ``unit`` of the split claim whose key is ``claim_key``
+        (a unit's numbers depend on everything the claim's do, and on its name)."""
+        return hashlib.sha256(f"{claim_key}/unit/{unit}".encode("utf-8")).hexdigest()
+
     def path(self, key: str) -> str:
         """The file of ``key``."""
         if len(key) != 64 or any(ch not in "0123456789abcdef" for ch in key):
@@ -157,14 +163,15 @@ class ResultCache:
 
     # ------------------------------------------------------------------ read / write
     def put(self, key: str, result) -> None:
-        """Store ``result`` (a :class:`proofs.runner.ClaimResult`) under ``key``, atomically."""
+        """Store ``result`` (a :class:`proofs.runner.ClaimResult`, or the
+        :class:`proofs.runner.UnitResult` of a unit of a split claim) under ``key``, atomically."""
         payload = pickle.dumps(result, protocol=4)
         header = {
             "magic": _MAGIC,
             "format": FORMAT,
             "key": key,
             "id": result.id,
-            "verdict": result.verdict,
+            "verdict": getattr(result, "verdict", ""),  # "" for a unit of a split claim
             "length": len(payload),
             "sha256": hashlib.sha256(payload).hexdigest(),
         }

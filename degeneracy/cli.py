@@ -14,15 +14,16 @@
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
                        [--format png,svg,pdf] [--html [--report VERIFY.json]]
     degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
-             [--only SECTIONS]               free-probability density, 1 vs 2 workers
+             [--only SECTIONS]               free-probability density, 1 vs 2 workers, scale-out
     degeneracy show ID                       one claim, certificate or figure
 
-Work units (claims, figures, (claim, seed) pairs) run in ``--workers`` processes (default: all
-cores; never more processes than units) with one BLAS thread each, or on a running
-``dask.distributed`` scheduler (``--dask ADDRESS`` or the environment variable
-``DEGENERACY_DASK``); the report is the same whatever the backend. ``--resume`` keeps finished
-claims in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or ``~/.cache/degeneracy``)
-and takes them from there when the same command runs again.
+Work units (claims, the units of split claims and of shared experiments, figures, (claim, seed)
+pairs) run in ``--workers`` processes (default: all cores; never more processes than units) with
+one BLAS thread each, or on a running ``dask.distributed`` scheduler (``--dask ADDRESS`` or the
+environment variable ``DEGENERACY_DASK``); the report is the same whatever the backend, and
+``verify`` ends with the run's total work, longest unit and their ratio. ``--resume`` keeps
+finished claims and units in a cache (``--cache-dir``, default ``$DEGENERACY_CACHE`` or
+``~/.cache/degeneracy``) and takes them from there when the same command runs again.
 
 Every output path (``--json``, ``--markdown``, ``--cache-dir``, ``--out``) is checked before
 any work starts; if writing still fails at the end, the results are printed anyway and one
@@ -350,9 +351,9 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    from degeneracy.execution import run_claims
+    from degeneracy.execution import run_claims, work_summary
     from degeneracy.proofs.registry import select
-    from degeneracy.proofs.report import Report, markdown, summary_counts, table, write_atomic
+    from degeneracy.proofs.report import Report, markdown, summary_counts, table, work_line, write_atomic
     from degeneracy.proofs.runner import claim_alpha, exit_code
 
     claims = _usage(select, args.only)
@@ -379,9 +380,10 @@ def _cmd_verify(args) -> int:
             progress.done(f"{r.id}: {r.verdict}", f"({r.seconds:.1f} s{', shared experiment' if r.shared else ''})")
 
     t0 = time.perf_counter()
+    work: dict = {}
     try:
         results = run_claims(claims, args.mode, args.seed, alpha=args.alpha, workers=args.workers or 1,
-                             executor=executor, on_result=on_result, cache=cache, resume=args.resume)
+                             executor=executor, on_result=on_result, cache=cache, resume=args.resume, work=work)
     except KeyboardInterrupt:
         raise _Interrupted("finished claims are in the JSON report" + (
             "; run the same command with --resume to continue" if cache is not None else "")) from None
@@ -390,6 +392,7 @@ def _cmd_verify(args) -> int:
         if client is not None:
             client.close()
     report.results = results  # registry order, whatever the completion order
+    report.work = work_summary(work)
     written = True
     if args.json:
         written &= _write_or_say("--json", args.json, lambda: write_atomic(args.json, report.to_json()))
@@ -401,9 +404,11 @@ def _cmd_verify(args) -> int:
     if cache is not None and cache.rejected:
         extra += f" ({cache.rejected} damaged entr{'ies' if cache.rejected != 1 else 'y'} recomputed)"
     if backend is None:
-        backend = _local_label(args, len(claims) - len(from_cache))
+        # work units: a claim, each unit of a split claim, each shared unit (combining steps run in the parent)
+        backend = _local_label(args, sum(not k.endswith("/combine") for k in work))
     print(f"\n{len(results)} claims: {summary}; mode {args.mode}, seed {args.seed}, alpha {args.alpha}"
           f" (per claim {report.claim_alpha:.3g}); {backend}{extra}; {time.perf_counter() - t0:.1f} s")
+    print(work_line(report.work))
     code = exit_code(results, strict=args.strict)
     return code if written else max(code, 1)
 

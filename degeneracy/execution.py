@@ -1,22 +1,24 @@
 """Work units, executors and progress for parallel and distributed runs.
 
-A **work unit** is one claim (``degeneracy verify``) or one figure (``degeneracy figures``). A
-unit is a small picklable object; calling it in any process computes its result from the run
-seed and the unit's id alone (its stream is ``stream_for(seed, id)``, and inside a claim
-sub-units use ``ctx.spawn(*names)``), so the results do not depend on which process or machine
-runs it, in which order, or how many times it was started: the report is the same for one
-worker, N workers and a ``dask.distributed`` cluster.
+A **work unit** is one claim, one work unit of a split claim, one unit of a shared experiment
+(``degeneracy verify``) or one figure (``degeneracy figures``). A unit is a small picklable object;
+calling it in any process computes its result from the run seed, the item id and the unit key
+alone (through SeedSequence spawn keys: ``stream_for(seed, id)``, then ``"unit", name`` or
+``ctx.spawn(*names)``), so the results do not depend on which process or machine runs it, in
+which order, or how many times it was started: the report is the same for one worker, N workers
+and a ``dask.distributed`` cluster.
 
-Why claims (not replica batches) are the unit: a claim's replicas are already vectorized in
-batches (stacked arrays, batched LAPACK) and its checks combine all replicas (Student-t over
-replicas, weighted fits over sizes), so splitting a claim needs the claim's own cooperation. The
-claim API keeps that possible without changing any number (``ctx.spawn`` keys are stable), but
-no claim module is split here: splitting inside the runner would change the claims' streams.
-Measured (default mode, one worker): ``products.lyapunov-complex`` takes about 195 s of 634 s,
-so from about 4 workers on it bounds the wall time; it loops over sizes with per-size streams
-(``ctx.spawn(field, f"n{n}")``), so it could become one unit per size without changing a number
-once the claim API has a sub-unit map. Until then, a run that records timings (``--resume`` /
-``--cache-dir``) submits the longest claims first.
+A claim that declares units (``units=`` / ``unit=`` in :func:`degeneracy.proofs.registry.claim`)
+becomes one :class:`PartUnit` per unit; when all of a claim's parts have arrived, the parent
+combines them in unit-key order (:func:`degeneracy.proofs.runner.run_claim` with ``parts=``) into
+the claim's checks. A claim without units is one :class:`ClaimUnit`, as before. A shared
+experiment (:func:`degeneracy.proofs.registry.shared`) read by claims that declare
+``shares=(name,)`` is computed once per run, one :class:`SharedUnit` per unit of its plan, and
+handed to those claims (their units start after it, with its values primed in their process).
+
+:func:`run_claims` reports, through ``work=``, the seconds of every unit computed: the run's
+**total work**, its **longest unit** and their ratio (the speedup an unlimited cluster could give;
+:func:`work_summary`).
 
 Executors: :func:`run_units` runs units inline (``workers=1``), in a local
 :class:`~concurrent.futures.ProcessPoolExecutor` with one BLAS thread per worker, or in any
@@ -52,12 +54,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from degeneracy.errors import ArgumentValueError, BackendError
-from degeneracy.proofs.registry import Claim
+from degeneracy.proofs.context import compute_shared, prime_shared, shared_key
+from degeneracy.proofs.registry import SHARED, Claim, load_all
 from degeneracy.proofs.runner import (
     DEFAULT_ALPHA,
     ClaimResult,
     check_run_arguments,
+    plan_units,
     run_claim,
+    run_unit,
 )
 from degeneracy.validation import check_int
 
@@ -68,12 +73,15 @@ __all__ = [
     "BackendError",
     "ClaimUnit",
     "FigureUnit",
+    "PartUnit",
+    "SharedUnit",
     "UnitProgress",
     "default_workers",
     "dask_executor",
     "fingerprint",
     "run_units",
     "run_claims",
+    "work_summary",
 ]
 
 #: environment variable naming a dask scheduler address (same as ``--dask``)
@@ -106,21 +114,70 @@ def _one_blas_thread():
 
 @dataclass(frozen=True)
 class ClaimUnit:
-    """One claim as a work unit; calling it returns its :class:`proofs.runner.ClaimResult`."""
+    """One claim as a work unit; calling it returns its :class:`proofs.runner.ClaimResult`.
+
+    ``primed``: ``((shared key, value), ...)`` of shared experiments computed elsewhere, put into
+    this process's store before the claim runs."""
 
     claim_id: str
     mode: str
     seed: int
     alpha: float
     control: bool = False
+    primed: tuple = ()
 
     @property
     def id(self) -> str:
         return self.claim_id
 
     def __call__(self):
+        prime_shared(dict(self.primed))
         with _one_blas_thread():
             return run_claim(self.claim_id, self.mode, self.seed, control=self.control, alpha=self.alpha)
+
+
+@dataclass(frozen=True)
+class PartUnit:
+    """One work unit of a split claim; calling it returns its :class:`proofs.runner.UnitResult`."""
+
+    claim_id: str
+    unit: str
+    mode: str
+    seed: int
+    alpha: float
+    control: bool = False
+    primed: tuple = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.claim_id}/{self.unit}"
+
+    def __call__(self):
+        prime_shared(dict(self.primed))
+        with _one_blas_thread():
+            return run_unit(self.claim_id, self.unit, self.mode, self.seed, control=self.control, alpha=self.alpha)
+
+
+@dataclass(frozen=True)
+class SharedUnit:
+    """One unit of a shared experiment; calling it returns ``(seconds, value)``."""
+
+    name: str
+    unit: str
+    mode: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"shared:{self.name}/{self.unit}"
+
+    def __call__(self):
+        import time
+
+        t0 = time.perf_counter()
+        with _one_blas_thread():
+            value = compute_shared(self.name, self.unit, self.mode, self.seed)
+        return time.perf_counter() - t0, value
 
 
 @dataclass(frozen=True)
@@ -337,8 +394,9 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 
 def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = None,
-              on_result: Callable[[Any, Any], None] | None = None, retries: int = 3) -> list:
-    """Run ``units`` and return their results in the given order.
+              on_result: Callable[[Any, Any], None] | None = None, retries: int = 3,
+              more: Callable[[Any, Any], Iterable] | None = None) -> list:
+    """Run ``units`` and return their results in the given order (then those of units added by ``more``).
 
     Parameters
     ----------
@@ -355,6 +413,9 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
     retries : int
         How many times a unit whose worker died (a broken local pool, a Dask ``KilledWorker``)
         is resubmitted before the error propagates.
+    more : callable(unit, result) -> iterable of units, optional
+        Called after ``on_result``: units that can start now that this one finished (e.g. the
+        claims that read a shared experiment); they run like the others.
 
     A unit that raises ``KeyboardInterrupt`` or ``SystemExit`` in a worker stops the run: units not
     yet started are cancelled, the ones running are waited for (their results are delivered), then
@@ -366,29 +427,40 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
         raise ArgumentValueError("work unit ids must be unique")
     results: dict[str, Any] = {}
 
+    added: list = []
+
     def deliver(unit, result) -> None:
         if unit.id in results:  # never twice
             return
         results[unit.id] = result
         if on_result is not None:
             on_result(unit, result)
+        if more is not None:
+            for nu in more(unit, result) or ():
+                if nu.id in ids or nu.id in {a.id for a in added}:
+                    raise ArgumentValueError("work unit ids must be unique")
+                added.append(nu)
+                queue.append(nu)
 
+    queue: list = []
     if not units:
         return []
-    if executor is None and (workers <= 1 or len(units) == 1):
+    if executor is None and (workers <= 1 or (len(units) == 1 and more is None)):
+        queue.extend(units)
         with _one_blas_thread():
-            for u in units:
+            while queue:
+                u = queue.pop(0)
                 deliver(u, u())
-        return [results[i] for i in ids]
+        return [results[i] for i in ids + [a.id for a in added]]
 
     own = executor is None
-    ex = executor if executor is not None else _pool(min(workers, len(units)))
+    ex = executor if executor is not None else _pool(workers if more is not None else min(workers, len(units)))
     attempts = {i: 0 for i in ids}
     pending: dict = {}
     stop: BaseException | None = None
 
     def submit(u) -> None:
-        attempts[u.id] += 1
+        attempts[u.id] = attempts.get(u.id, 0) + 1
         pending[ex.submit(_execute, u)] = u
 
     try:
@@ -433,6 +505,9 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
                         if attempts[pu.id] > retries:
                             raise BackendError(f"unit {pu.id} lost its worker {attempts[pu.id]} times")
                         submit(pu)
+            if stop is None:
+                while queue:
+                    submit(queue.pop(0))
         if stop is not None:
             raise stop
     except BaseException:
@@ -445,7 +520,7 @@ def run_units(units: Sequence, *, workers: int = 1, executor: Executor | None = 
     finally:
         if own:
             ex.shutdown()
-    return [results[i] for i in ids]
+    return [results[i] for i in ids + [a.id for a in added]]
 
 
 def _stop_pool(ex: ProcessPoolExecutor) -> None:
@@ -477,28 +552,34 @@ def _is_lost_worker(exc: BaseException) -> bool:
 def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
                workers: int = 1, executor: Executor | None = None,
                on_result: Callable[[ClaimResult], None] | None = None,
-               cache: ResultCache | None = None, resume: bool = False) -> list[ClaimResult]:
+               cache: ResultCache | None = None, resume: bool = False, work: dict | None = None) -> list[ClaimResult]:
     """Run ``claims`` and return their results in the given order.
 
-    Each claim is one work unit (:class:`ClaimUnit`). With ``workers > 1`` they
-    run in a local process pool, with ``executor`` in any :class:`concurrent.futures.Executor`
-    (e.g. ``distributed.Client(...).get_executor()``); always with one BLAS thread per worker.
-    Every claim draws from its own stream (run seed + claim id), so the results are identical
-    whatever the number of workers or the backend. A unit whose worker dies is recomputed; each
-    result is delivered once.
+    Each claim is one work unit (:class:`ClaimUnit`), or one :class:`PartUnit` per declared
+    unit, combined in the parent in unit-key order when all have arrived; shared experiments the
+    claims declare are computed once (:class:`SharedUnit`) and handed to them. With
+    ``workers > 1`` the units run in a local process pool, with ``executor`` in any
+    :class:`concurrent.futures.Executor` (e.g. ``distributed.Client(...).get_executor()``);
+    always with one BLAS thread per worker. Every unit draws from its own stream (run seed, claim
+    id, unit key), so the results are identical whatever the number of workers or the backend. A
+    unit whose worker dies is recomputed; each result is delivered once.
 
     Parameters
     ----------
     on_result : callable, optional
-        Called as each result arrives (the CLI writes the JSON report there, claim by claim);
-        results taken from the cache come first and have ``cached=True``.
+        Called as each claim's result arrives (the CLI writes the JSON report there, claim by
+        claim); results taken from the cache come first and have ``cached=True``.
     cache : degeneracy.cache.ResultCache, optional
-        Store every computed result there (atomic writes), and the claims' wall times: later runs
-        submit the longest claims first (the results do not depend on the order).
+        Store every computed claim result and every finished unit of a split claim there (atomic
+        writes), and the wall times: later runs submit the longest units first (the results do not
+        depend on the order).
     resume : bool
         With ``cache``: take claims already finished with the same key (id, mode, seed, alpha,
-        settings, versions, source) from the cache instead of running them. A damaged entry is
-        recomputed.
+        settings, versions, source) from the cache instead of running them, and, of a split claim
+        not finished, the units already finished. A damaged entry is recomputed.
+    work : dict, optional
+        Filled with ``{unit id: seconds}`` for every unit computed in this run (claims, claim
+        units, their ``/combine`` steps in the parent, shared units): :func:`work_summary`.
 
     Examples
     --------
@@ -511,6 +592,7 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
     claims = list(claims)
     results: dict[str, ClaimResult] = {}
     keys: dict[str, str] = {}
+    work = {} if work is None else work
     if cache is not None:
         for c in claims:
             keys[c.id] = cache.key(c, mode, seed, alpha)
@@ -525,20 +607,112 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
         else:
             todo.append(c)
 
-    def arrived(unit, r: ClaimResult) -> None:
+    load_all()
+    for c in todo:
+        for name in c.shares:
+            if name not in SHARED:
+                raise ArgumentValueError(f"claim {c.id} declares the unknown shared experiment {name!r}")
+    shared_units = {}
+    for c in todo:
+        for name in c.shares:
+            for u in SHARED[name].plan(mode):
+                su = SharedUnit(name, u, mode, seed)
+                shared_units[su.id] = su
+    values: dict = {}
+    waiting = {c.id: {f"shared:{n}/{u}" for n in c.shares for u in SHARED[n].plan(mode)} for c in todo}
+    plans = {c.id: plan_units(c, mode, seed, alpha=alpha) for c in todo}
+    parts: dict[str, dict] = {c.id: {} for c in todo}
+
+    def unit_key(cid: str, u: str) -> str:
+        return cache.unit_key(keys[cid], u)
+
+    if cache is not None and resume:
+        # units of split claims finished by an interrupted run (a damaged entry is a miss)
+        for c in todo:
+            for u in plans[c.id]:
+                hit = cache.get(unit_key(c.id, u))
+                if hit is not None and not hit.failure:
+                    parts[c.id][u] = hit
+
+    def claim_units(c) -> list:
+        primed = tuple(sorted(((k, v) for k, v in values.items() if k[0] in c.shares), key=lambda kv: kv[0]))
+        if plans[c.id]:
+            return [PartUnit(c.id, u, mode, seed, alpha, primed=primed) for u in plans[c.id] if u not in parts[c.id]]
+        return [ClaimUnit(c.id, mode, seed, alpha, primed=primed)]
+
+    def combine(cid: str) -> None:
+        # every unit of the claim is here: combine in the parent, in unit-key order
+        res = run_claim(cid, mode, seed, alpha=alpha, parts=parts[cid])
+        work[f"{cid}/combine"] = res.unit_seconds.get("combine", 0.0)
+        finish(res)
+
+    def finish(r: ClaimResult) -> None:
         results[r.id] = r
         if cache is not None:
             cache.put(keys[r.id], r)
         if on_result:
             on_result(r)
 
-    units = [ClaimUnit(c.id, mode, seed, alpha) for c in todo]
-    if cache is not None:
+    def arrived(unit, r) -> None:
+        if isinstance(unit, SharedUnit):
+            work[unit.id] = r[0]
+            values[shared_key(unit.name, unit.unit, mode, seed)] = r[1]
+        elif isinstance(unit, PartUnit):
+            work[unit.id] = r.seconds
+            got = parts[unit.claim_id]
+            got[unit.unit] = r
+            if cache is not None and not r.failure:
+                cache.put(unit_key(unit.claim_id, unit.unit), r)
+            if len(got) == len(plans[unit.claim_id]):
+                combine(unit.claim_id)
+        else:
+            work[unit.id] = r.seconds
+            finish(r)
+
+    def more(unit, r) -> list:
+        if not isinstance(unit, SharedUnit):
+            return []
+        ready = []
+        for c in todo:
+            w = waiting[c.id]
+            if unit.id in w:
+                w.discard(unit.id)
+                if not w:
+                    ready.extend(claim_units(c))
+        return ready
+
+    known = cache.timings(mode) if cache is not None else {}
+    first = list(shared_units.values())
+    for c in todo:
+        if plans[c.id] and len(parts[c.id]) == len(plans[c.id]):
+            combine(c.id)  # every unit from the cache
+        elif not waiting[c.id]:
+            first.extend(claim_units(c))
+    if known:
         # longest first (times of earlier runs; unknown claims first): a long claim started last
         # would leave the other workers idle at the end. Only the order of work changes.
-        known = cache.timings(mode)
-        units.sort(key=lambda u: -known.get(u.id, float("inf")))
-    run_units(units, workers=workers, executor=executor, on_result=arrived)
+        first.sort(key=lambda u: -known.get(u.id, known.get(getattr(u, "claim_id", ""), float("inf"))))
+    if first:
+        run_units(first, workers=workers, executor=executor, on_result=arrived, more=more if shared_units else None)
     if cache is not None and todo:
-        cache.record_timings(mode, {c.id: results[c.id].seconds for c in todo})
+        timings = {c.id: results[c.id].seconds for c in todo}
+        timings.update({k: v for k, v in work.items() if "/" in k})
+        cache.record_timings(mode, timings)
     return [results[c.id] for c in claims]
+
+
+def work_summary(work: dict) -> dict:
+    """Total work, longest unit and their ratio of a run's ``{unit id: seconds}``.
+
+    The ratio is the speedup an unlimited cluster could give (every unit on its own worker).
+
+    >>> work_summary({"a": 3.0, "b/u1": 1.0, "b/combine": 0.0})
+    {'units': 3, 'total_seconds': 4.0, 'longest_unit': 'a', 'longest_seconds': 3.0, 'ratio': 1.33}
+    """
+    if not work:
+        return {"units": 0, "total_seconds": 0.0, "longest_unit": "", "longest_seconds": 0.0, "ratio": None}
+    total = float(sum(work.values()))
+    uid = max(sorted(work), key=lambda k: work[k])
+    longest = float(work[uid])
+    return {"units": len(work), "total_seconds": round(total, 3), "longest_unit": uid,
+            "longest_seconds": round(longest, 3), "ratio": round(total / longest, 2) if longest > 0 else None}

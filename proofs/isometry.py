@@ -149,6 +149,25 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
             ("erf", "gaussian", 1.2, 0.3), ("tanh", "orthogonal", 1.5, 0.3))
 
 
+def _mf_plan(ctx):
+    plan = {}
+    for act, weights, sw2, sb2 in MF_CASES:
+        for n in ctx.settings["sizes"]:
+            plan.update(_chunks(ctx, f"{act}-{weights}-n{n}", n, (act, weights, sw2, sb2, n)))
+    return plan
+
+
+def _mf_unit(ctx, params):
+    """Per replica q^l and chi^l averaged over the second half of the layers, one (case, size) or one
+    chunk of its replicas."""
+    act, weights, sw2, sb2, n, R, chunk = params
+    L = ctx.settings["depth"]
+    q_in = 2.0 * th.length_variance(act, th.q_star(act, sw2, sb2))
+    run = simulate_network(act, width=n, depth=L, replicas=R, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
+                           q_input=q_in, jacobian=False, rng=_chunk_spawn(ctx, chunk, act, str(n)))
+    return run.q[:, L // 2:].mean(axis=1), run.chi[:, L // 2:].mean(axis=1)
+
+
 @claim("isometry.mean-field",
        title="The preactivation variance of a wide random network converges to the fixed point q* of the length "
              "map, and the per-layer mean squared derivative sigma_w^2 E phi'(h)^2 to chi.",
@@ -156,11 +175,13 @@ MF_CASES = (("relu", "gaussian", 1.2, 0.3), ("hard_tanh", "orthogonal", 1.5, 0.3
        kind="asymptotic",
        formula="q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2;  chi = sigma_w^2 E[phi'(sqrt(q*) z)^2]",
        settings={"sizes": ((32, 64, 128, 256), (64, 128, 256, 512), (128, 256, 512, 1024)),
-                 "replicas": (16, 48, 96), "depth": (20, 24, 40)})
+                 "replicas": (16, 48, 96), "depth": (20, 24, 40)},
+       units=_mf_plan, unit=_mf_unit)
 def mean_field(ctx):
     """Per replica, q^l and chi^l averaged over the second half of the layers, extrapolated in 1/N,
     against the same average of the mean-field trajectory (q* up to the e^{-L/(2 xi_q)} left of the
-    start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance."""
+    start q^1 = q* + sigma_w^2 V(q*)). Averaging over layers reduces the replica variance. One work unit
+    per (case, size); from ``REPLICA_CHUNK["from_n"]`` on, per chunk of replicas."""
     s = ctx.settings
     L = s["depth"]
     for act, weights, sw2, sb2 in MF_CASES:
@@ -173,11 +194,7 @@ def mean_field(ctx):
         chi_pred = float(np.mean([sw2 * th.mu(act, q, 1) for q in traj]))
         q_samples, c_samples = {}, {}
         for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2,
-                                   sigma_b2=sb2, weights=weights, q_input=q_in, jacobian=False,
-                                   rng=_spawn(ctx, act, str(n)))
-            q_samples[n] = run.q[:, L // 2:].mean(axis=1)
-            c_samples[n] = run.chi[:, L // 2:].mean(axis=1)
+            q_samples[n], c_samples[n] = _gather(ctx, f"{act}-{weights}-n{n}")
         yield _extrapolated(ctx, f"q* = {qs:.5g} of {act}/{weights} (sw2={sw2}, sb2={sb2}), layers {L // 2 + 1}-{L}",
                             s["sizes"], q_samples, q_pred)
         yield _extrapolated(ctx, f"chi = {th.chi(act, sw2, sb2):.5g} of {act}/{weights}", s["sizes"], c_samples, chi_pred)
@@ -272,6 +289,21 @@ def _jm_point(act: str, q_star: float):
     return th.critical_point(act, q_star)
 
 
+def _jm_plan(ctx):
+    return {f"{act}-{weights}-n{n}": (act, weights, n)
+            for act in JM_ACTS for weights in th.WEIGHTS for n in ctx.settings["sizes"]}
+
+
+def _jm_unit(ctx, params):
+    """Per replica tr(JJ^T)/N and the normalized variance of JJ^T's eigenvalues, one (case, size)."""
+    act, weights, n = params
+    s = ctx.settings
+    sw2, sb2 = _jm_point(act, s["q_star"])
+    run = simulate_network(act, width=n, depth=s["depth"], replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(n)))
+    return jacobian_moment_estimates(run.jacobian)
+
+
 @claim("isometry.jacobian-moments",
        title="The spectrum of J J^T of a wide random network has mean chi^L and normalized variance "
              "L (mu_2/mu_1^2 - 1 - s_1), s_1 = -1 for Gaussian and 0 for orthogonal weights, for every activation.",
@@ -279,25 +311,24 @@ def _jm_point(act: str, q_star: float):
        kind="asymptotic",
        formula="mean = chi^L;  Var/mean^2 = L (mu_2/mu_1^2 - 1 - s_1)",
        settings={"sizes": ((16, 32, 64, 128), (64, 128, 256, 512), (128, 256, 512, 1024)),
-                 "replicas": (24, 64, 128), "depth": (4, 4, 8), "q_star": (0.5, 0.5, 0.5)})
+                 "replicas": (24, 64, 128), "depth": (4, 4, 8), "q_star": (0.5, 0.5, 0.5)},
+       units=_jm_plan, unit=_jm_unit)
 def jacobian_moments(ctx):
     """Per replica tr(JJ^T)/N and the normalized variance of the eigenvalues of JJ^T, extrapolated in
     1/N (their finite-N corrections are O(L/N)). Resolution: the per-replica mean fluctuates by
     O(sqrt(L/N)) (the per-layer derivative masks), so the default sizes reach ~5% only at small depth:
-    the claim is tested at L = 4 in default mode (L = 8 in full mode)."""
+    the claim is tested at L = 4 in default mode (L = 8 in full mode). One work unit per (activation,
+    weights, size)."""
     s = ctx.settings
     L = s["depth"]
     for act in JM_ACTS:
         sw2, sb2 = _jm_point(act, s["q_star"])
-        qin = _q_input(act, sw2, sb2)
         for weights in th.WEIGHTS:
             mean_t, _ = th.jacobian_moments(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             nv_t = th.normalized_variance(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2)
             means, nvs = {}, {}
             for n in s["sizes"]:
-                run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                       weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-                means[n], nvs[n] = jacobian_moment_estimates(run.jacobian)
+                means[n], nvs[n] = ctx.parts[f"{act}-{weights}-n{n}"]
             if weights == "orthogonal" and act == "linear":
                 # J is sigma_w^L times an orthogonal matrix: exact at every N, no extrapolation needed
                 n = s["sizes"][-1]
@@ -344,16 +375,33 @@ class _Shifted:
         return (1.0 - self.shift) * np.asarray(self.law.cdf(x))
 
 
+def _density_plan(ctx):
+    return {f"{act}-{weights}-L{L}-n{n}": (act, weights, qs, L, n)
+            for act, weights, qs, L in DENSITY_CASES[ctx.mode] for n in ctx.settings["sizes"]}
+
+
+def _density_unit(ctx, params):
+    """The squared singular values of J per replica of one (case, size)."""
+    act, weights, qs, L, n = params
+    sw2, sb2 = _critical(act, qs)
+    run = simulate_network(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2),
+                           rng=_spawn(ctx, act, weights, str(L), str(n)))
+    return squared_singular_values(run.jacobian)
+
+
 @claim("isometry.jacobian-density",
        title="The empirical spectrum of J J^T of critical random networks converges to the free-probability law "
              "(S-transform product), for ReLU, hard-tanh, erf, tanh and ELU with Gaussian and orthogonal weights.",
        source=f"{PSG17}, eq. 12 and Fig. 1; {PSG18}",
        kind="asymptotic",
        formula="x m S_{JJ^T}(m) = 1 + m,  rho(x) = |Im m(x + i0)| / (pi x)",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48)})
+       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 32, 48)},
+       units=_density_plan, unit=_density_unit)
 def jacobian_density(ctx):
     """The replica-averaged ECDF on a grid of the law's quantiles, extrapolated in 1/N. Under the
-    negative control the predicted probabilities are 10% too small (CONTROL_SHIFT)."""
+    negative control the predicted probabilities are 10% too small (CONTROL_SHIFT). One work unit per
+    (case, size)."""
     s = ctx.settings
     for act, weights, qs, L in DENSITY_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
@@ -361,12 +409,7 @@ def jacobian_density(ctx):
         used = _Shifted(law, CONTROL_SHIFT) if ctx.control else law
         qs_grid = law.atom + (1 - law.atom) * np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95])
         grid = law.ppf(qs_grid)
-        qin = _q_input(act, sw2, sb2)
-        data = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(L), str(n)))
-            data[n] = squared_singular_values(run.jacobian)
+        data = {n: ctx.parts[f"{act}-{weights}-L{L}-n{n}"] for n in s["sizes"]}
         yield stats.ecdf_extrapolation_check(f"{act}/{weights}, L={L}" + (f", q*={qs}" if qs else ""), data,
                                              used.cdf, grid, powers=(1,))
 
@@ -379,6 +422,52 @@ EDGE_CASES = {
 EDGE_CASES["full"] = EDGE_CASES["default"]
 
 
+#: widths from which a (case, size) of a network-sampling claim is split into work units of this many
+#: replicas, each on its own stream (identical in distribution; smaller sizes keep the stream of one loop)
+REPLICA_CHUNK = {"from_n": 512, "replicas": 8}
+
+
+def _chunks(ctx, name: str, n: int, params: tuple) -> dict:
+    """``{unit name: params + (replicas, chunk index or None)}`` for one (case, size) of ``ctx.settings["replicas"]``."""
+    R = ctx.settings["replicas"]
+    if n < REPLICA_CHUNK["from_n"]:
+        return {name: params + (R, None)}
+    c = REPLICA_CHUNK["replicas"]
+    return {f"{name}-chunk{i}": params + (min(c, R - start), i) for i, start in enumerate(range(0, R, c))}
+
+
+def _gather(ctx, name: str):
+    """The replicas of one (case, size), from its unit or its chunks in order."""
+    if name in ctx.parts:
+        return ctx.parts[name]
+    pieces = [ctx.parts[k] for k in ctx.parts if k.startswith(name + "-chunk")]
+    # ctx.parts is in unit-key order: the chunks come in order
+    if isinstance(pieces[0], tuple):
+        return tuple(np.concatenate(z, axis=0) for z in zip(*pieces))
+    return np.concatenate(pieces, axis=0)
+
+
+def _chunk_spawn(ctx, chunk, *names):
+    return _spawn(ctx, *names) if chunk is None else _spawn(ctx, *names, f"chunk{chunk}")
+
+
+def _edge_plan(ctx):
+    plan = {}
+    for act, weights, qs, L in EDGE_CASES[ctx.mode]:
+        for n in ctx.settings["sizes"]:
+            plan.update(_chunks(ctx, f"{act}-{weights}-L{L}-n{n}", n, (act, weights, qs, L, n)))
+    return plan
+
+
+def _edge_unit(ctx, params):
+    """lambda_max of J J^T per replica of one (case, size) or one chunk of its replicas."""
+    act, weights, qs, L, n, R, chunk = params
+    sw2, sb2 = _critical(act, qs)
+    run = simulate_network(act, width=n, depth=L, replicas=R, sigma_w2=sw2, sigma_b2=sb2, weights=weights,
+                           q_input=_q_input(act, sw2, sb2), rng=_chunk_spawn(ctx, chunk, act, weights, str(n)))
+    return squared_singular_values(run.jacobian)[:, -1]
+
+
 @claim("isometry.max-eigenvalue",
        title="The largest eigenvalue of J J^T converges to the right edge of the free-probability support, "
              "a critical value of x(m) = (1 + m)/(m S(m)).",
@@ -386,20 +475,17 @@ EDGE_CASES["full"] = EDGE_CASES["default"]
        kind="asymptotic",
        formula="lambda_max -> x(m*),  d/dm log x(m*) = 0 (finite-N shift ~ N^(-2/3))",
        settings={"sizes": ((32, 64, 128, 256), (96, 192, 384, 768), (128, 256, 512, 1024)),
-                 "replicas": (24, 48, 96)})
+                 "replicas": (24, 48, 96)},
+       units=_edge_plan, unit=_edge_unit)
 def max_eigenvalue(ctx):
     """Replica means of lambda_max extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge).
-    Under the negative control the edge is 10% too large."""
+    Under the negative control the edge is 10% too large. One work unit per (case, size); from
+    ``REPLICA_CHUNK["from_n"]`` on, per chunk of replicas."""
     s = ctx.settings
     for act, weights, qs, L in EDGE_CASES[ctx.mode]:
         sw2, sb2 = _critical(act, qs)
         edge = th.jacobian_spectrum(act, L, weights=weights, sigma_w2=sw2, sigma_b2=sb2).support()[1]
-        qin = _q_input(act, sw2, sb2)
-        tops = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=qin, rng=_spawn(ctx, act, weights, str(n)))
-            tops[n] = squared_singular_values(run.jacobian)[:, -1]
+        tops = {n: _gather(ctx, f"{act}-{weights}-L{L}-n{n}") for n in s["sizes"]}
         yield _extrapolated(ctx, f"lambda_max, {act}/{weights}, L={L}", s["sizes"], tops, edge, powers=(2 / 3,))
 
 
@@ -424,6 +510,30 @@ def _no_isometry_symbolic(wrong: bool = False):
     return res
 
 
+def _no_isometry_cases(L: int) -> list:
+    cases = [("relu", "gaussian", 2.0, 0.0, 2 * L), ("relu", "orthogonal", 2.0, 0.0, L),
+             ("relu", "gaussian", 1.5, 0.2, 2 * L), ("relu", "orthogonal", 2.5, 0.1, L)]
+    for act, q in (("hard_tanh", 0.1), ("erf", 0.01)):
+        sw, sb = th.critical_point(act, q)
+        cases.append((act, "orthogonal", sw, sb, th.normalized_variance(act, L, weights="orthogonal", sigma_w2=sw,
+                                                                        sigma_b2=sb)))
+    return cases
+
+
+def _no_isometry_plan(ctx):
+    return {f"{act}-{weights}-sw{sw2:.6g}-n{n}": (act, weights, sw2, sb2, n)
+            for act, weights, sw2, sb2, _ in _no_isometry_cases(ctx.settings["depth"]) for n in ctx.settings["sizes"]}
+
+
+def _no_isometry_unit(ctx, params):
+    """The normalized variance of J J^T per replica of one (case, size)."""
+    act, weights, sw2, sb2, n = params
+    s = ctx.settings
+    run = simulate_network(act, width=n, depth=s["depth"], replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                           weights=weights, q_input=_q_input(act, sw2, sb2), rng=_spawn(ctx, act, weights, str(sw2), str(n)))
+    return jacobian_moment_estimates(run.jacobian)[1]
+
+
 @claim("isometry.relu-no-isometry",
        title="ReLU networks cannot reach dynamical isometry: the normalized variance of J J^T is 2L (Gaussian) or L "
              "(orthogonal) at every sigma_w, sigma_b; hard-tanh and erf with orthogonal weights approach isometry "
@@ -432,29 +542,19 @@ def _no_isometry_symbolic(wrong: bool = False):
        kind="identity",
        formula="ReLU: mu_2/mu_1^2 = 2;  hard-tanh/orth: L(1/erf(1/sqrt(2q*)) - 1) -> 0",
        settings={"sizes": ((32, 64, 128), (96, 192, 384), (128, 256, 512)), "replicas": (16, 64, 96),
-                 "depth": (8, 8, 16)})
+                 "depth": (8, 8, 16)},
+       units=_no_isometry_plan, unit=_no_isometry_unit)
 def relu_no_isometry(ctx):
     """Symbolic proofs, then the claimed values themselves, two-sided: the normalized variance of wide
     ReLU networks against 2L and L at two (sigma_w, sigma_b) points per ensemble, and of hard-tanh and
     erf with orthogonal weights at small q* against L(mu_2/mu_1^2 - 1), extrapolated in 1/N. Under the
-    negative control the symbolic step takes the Gaussian s_1 and each value is off by CONTROL_SHIFT."""
+    negative control the symbolic step takes the Gaussian s_1 and each value is off by CONTROL_SHIFT. One
+    work unit per (case, size)."""
     for name, holds, detail in _no_isometry_symbolic(wrong=ctx.control):
         yield stats.proof_check(name, holds, detail)
     s = ctx.settings
-    L = s["depth"]
-    cases = [("relu", "gaussian", 2.0, 0.0, 2 * L), ("relu", "orthogonal", 2.0, 0.0, L),
-             ("relu", "gaussian", 1.5, 0.2, 2 * L), ("relu", "orthogonal", 2.5, 0.1, L)]
-    for act, q in (("hard_tanh", 0.1), ("erf", 0.01)):
-        sw, sb = th.critical_point(act, q)
-        cases.append((act, "orthogonal", sw, sb, th.normalized_variance(act, L, weights="orthogonal", sigma_w2=sw,
-                                                                        sigma_b2=sb)))
-    for act, weights, sw2, sb2, nv_t in cases:
-        nvs = {}
-        for n in s["sizes"]:
-            run = simulate_network(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                   weights=weights, q_input=_q_input(act, sw2, sb2),
-                                   rng=_spawn(ctx, act, weights, str(sw2), str(n)))
-            nvs[n] = jacobian_moment_estimates(run.jacobian)[1]
+    for act, weights, sw2, sb2, nv_t in _no_isometry_cases(s["depth"]):
+        nvs = {n: ctx.parts[f"{act}-{weights}-sw{sw2:.6g}-n{n}"] for n in s["sizes"]}
         yield _extrapolated(ctx, f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}): Var/mean^2 = {nv_t:.4g}",
                             s["sizes"], nvs, nv_t)
     ctx.note("hard-tanh and erf near isometry have Var/mean^2 ~ 0.01: their relative resolution is coarse (tens of "
@@ -472,6 +572,19 @@ def _first_layer_corr(activation, c0: float, sw2: float, sb2: float) -> float:
     return (sw2 * _q_input(activation, sw2, sb2) * c0 + sb2) / qs
 
 
+def _corr_plan(ctx):
+    return {f"{act}-sw{sw2}-n{n}": (act, sw2, sb2, n) for act, sw2, sb2, _ in CORR_CASES for n in ctx.settings["sizes"]}
+
+
+def _corr_unit(ctx, params):
+    """c^l per replica and layer of one (case, size)."""
+    act, sw2, sb2, n = params
+    s = ctx.settings
+    run = simulate_pair(act, width=n, depth=max(s["layers"]), replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                        q_input=_q_input(act, sw2, sb2), c_input=s["c0"], rng=_spawn(ctx, act, str(sw2), str(n)))
+    return run.c
+
+
 @claim("isometry.correlation-map",
        title="The correlation of two inputs' preactivations in a wide random network follows the correlation map "
              "c_{l+1} = (sigma_w^2 E[phi(u_1) phi(u_2)] + sigma_b^2)/q* layer by layer, in the ordered and the "
@@ -481,22 +594,18 @@ def _first_layer_corr(activation, c0: float, sw2: float, sb2: float) -> float:
        formula="c_{l+1} = C(c_l) = (sigma_w^2 E[phi(sqrt(q*) z_1) phi(sqrt(q*)(c_l z_1 + sqrt(1-c_l^2) z_2))] "
                "+ sigma_b^2) / q*",
        settings={"sizes": ((128, 256, 512), (128, 256, 512, 1024), (256, 512, 1024, 2048)),
-                 "replicas": (16, 64, 96), "layers": ((1, 4), (1, 3, 6), (1, 3, 6, 12)), "c0": 0.6})
+                 "replicas": (16, 64, 96), "layers": ((1, 4), (1, 3, 6), (1, 3, 6, 12)), "c0": 0.6},
+       units=_corr_plan, unit=_corr_unit)
 def correlation_map(ctx):
     """Two inputs at q* with correlation c0 through the same networks; the replica mean of c^l at the
     chosen layers, extrapolated in 1/N, against the iterated map (under the control, off by
-    CONTROL_SHIFT)."""
+    CONTROL_SHIFT). One work unit per (case, size)."""
     s = ctx.settings
     layers = s["layers"]
     for act, sw2, sb2, phase in CORR_CASES:
         c1 = _first_layer_corr(act, s["c0"], sw2, sb2)
         traj = np.concatenate([[c1], meanfield.correlation_trajectory(act, c1, max(layers) - 1, sw2, sb2)])
-        qin = _q_input(act, sw2, sb2)
-        data = {}
-        for n in s["sizes"]:
-            run = simulate_pair(act, width=n, depth=max(layers), replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                q_input=qin, c_input=s["c0"], rng=_spawn(ctx, act, str(sw2), str(n)))
-            data[n] = run.c
+        data = {n: ctx.parts[f"{act}-sw{sw2}-n{n}"] for n in s["sizes"]}
         for layer in layers:
             yield _extrapolated(ctx, f"c^{layer}, {act} {phase} (sw2={sw2}, sb2={sb2})", s["sizes"],
                                 {n: data[n][:, layer - 1] for n in s["sizes"]}, float(traj[layer - 1]))
@@ -515,6 +624,20 @@ def _decay_identity(activation, sw2, sb2):
     return (qt[-1] / qt[-2], math.exp(-1 / xq)), (ct[-1] / ct[-2], math.exp(-1 / xc))
 
 
+def _scales_plan(ctx):
+    return {f"{act}-sw{sw2}-n{n}": (act, sw2, sb2, n) for act, sw2, sb2 in SCALE_CASES for n in ctx.settings["sizes"]}
+
+
+def _scales_unit(ctx, params):
+    """Per replica the layer averages (second half) of the chi_c and sigma_w^2 V'(q) estimators, one (case, size)."""
+    act, sw2, sb2, n = params
+    L = ctx.settings["depth"]
+    run = simulate_pair(act, width=n, depth=L, replicas=ctx.settings["replicas"], sigma_w2=sw2, sigma_b2=sb2,
+                        q_input=_q_input(act, sw2, sb2), c_input=meanfield.c_star(act, sw2, sb2),
+                        rng=_spawn(ctx, act, str(sw2), str(n)))
+    return run.chi_c[:, L // 2:].mean(axis=1), run.q_slope[:, L // 2:].mean(axis=1)
+
+
 @claim("isometry.depth-scales",
        title="Signals propagate through wide random networks over the depth scales xi_q = -1/log(sigma_w^2 V'(q*)) and "
              "xi_c = -1/log chi_c, chi_c = sigma_w^2 E[phi'(u_1) phi'(u_2)] at the fixed point (q*, c*); xi_c "
@@ -523,16 +646,17 @@ def _decay_identity(activation, sw2, sb2):
        kind="asymptotic",
        formula="xi_q^-1 = -log(sigma_w^2 E[phi(h)^2 (h^2/q* - 1)]/(2 q*)),  xi_c^-1 = -log(sigma_w^2 E[phi'(u_1) phi'(u_2)])",
        settings={"sizes": ((64, 128, 256), (128, 256, 512), (256, 512, 1024, 2048)),
-                 "replicas": (12, 96, 128), "depth": (10, 16, 24)})
+                 "replicas": (12, 96, 128), "depth": (10, 16, 24)},
+       units=_scales_plan, unit=_scales_unit)
 def depth_scales(ctx):
     """Identity: the exactly iterated maps decay at the rates exp(-1/xi) (deterministic, tolerance
     from the linearization error of the start 1e-4 off the fixed point). Monte Carlo: two inputs at
     (q*, c*) through wide networks; per replica the layer average (second half) of
     sigma_w^2 mean_i phi'(h_1i) phi'(h_2i) (-> chi_c = exp(-1/xi_c)) and of the Stein estimator of
     sigma_w^2 V'(q) (-> exp(-1/xi_q)), extrapolated in 1/N. On the critical line (tanh at sigma_w^2 = 1.1 is
-    ordered, chi_1 < 1; the chaotic cases have c* < 1) the same estimator would give 1."""
+    ordered, chi_1 < 1; the chaotic cases have c* < 1) the same estimator would give 1. One work unit
+    per (case, size)."""
     s = ctx.settings
-    L = s["depth"]
     for act, sw2, sb2 in SCALE_CASES:
         (rq, eq_), (rc, ec) = _decay_identity(act, sw2, sb2)
         if ctx.control:
@@ -542,13 +666,9 @@ def depth_scales(ctx):
         yield stats.tolerance_check(f"{act} (sw2={sw2}, sb2={sb2}): correlation map decays at exp(-1/xi_c)", ec, rc,
                                     5e-3 * ec, reason="deviation 1e-4 from c*: linearization error ~1e-3 relative")
         cs = meanfield.c_star(act, sw2, sb2)
-        qin = _q_input(act, sw2, sb2)
         chic, slope = {}, {}
         for n in s["sizes"]:
-            run = simulate_pair(act, width=n, depth=L, replicas=s["replicas"], sigma_w2=sw2, sigma_b2=sb2,
-                                q_input=qin, c_input=cs, rng=_spawn(ctx, act, str(sw2), str(n)))
-            chic[n] = run.chi_c[:, L // 2:].mean(axis=1)
-            slope[n] = run.q_slope[:, L // 2:].mean(axis=1)
+            chic[n], slope[n] = ctx.parts[f"{act}-sw{sw2}-n{n}"]
         xq, xc = meanfield.depth_scales(act, sw2, sb2)
         yield _extrapolated(ctx, f"chi_c = exp(-1/xi_c), {act} (c*={cs:.4g}, xi_c={xc:.3g})", s["sizes"], chic,
                             math.exp(-1 / xc))

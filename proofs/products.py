@@ -98,6 +98,16 @@ def _cert_fold_rank():
 
 # ----------------------------------------------------------------------------- claims
 
+def _fc_moments_plan(ctx):
+    s = ctx.settings
+    return {f"L{L}-n{n}": (L, n, R) for L in s["depths"] for n, R in zip(s["sizes"], s["replicas"])}
+
+
+def _fc_moments_unit(ctx, params):
+    L, n, R = params
+    return trace_moments(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+
+
 @claim("products.fuss-catalan-moments",
        title="The moments of the squared singular values of a product of L Gaussian matrices tend to the "
              "Fuss-Catalan numbers binom((L+1)k, k)/(Lk+1), which follow from the S-transform (1+z)^-L.",
@@ -106,7 +116,8 @@ def _cert_fold_rank():
        formula="m_k = binom((L+1)k, k) / (Lk + 1); Monte Carlo m_k(N) = E (1/N) tr (P^T P)^k extrapolated in 1/N",
        settings={"sizes": ((16, 32, 64, 128), (32, 64, 128, 256), (64, 128, 256, 512)),
                  "replicas": ((1600, 800, 400, 200), (4000, 2000, 800, 300), (8000, 4000, 1600, 600)),
-                 "depths": ((2, 3), (2, 3, 5), (2, 3, 5)), "k_max": 4})
+                 "depths": ((2, 3), (2, 3, 5), (2, 3, 5)), "k_max": 4},
+       units=_fc_moments_plan, unit=_fc_moments_unit)
 def fuss_catalan_moments(ctx):
     """Per size N, ``m_k(N)`` is the replica mean of ``(1/N) tr (P^T P)^k``; for k = 2 with the
     control variate ``m_1`` (exact mean 1: ``E P^T P = I``), for k = 3, 4 with ``m_1`` and ``m_2``
@@ -114,14 +125,15 @@ def fuss_catalan_moments(ctx):
     ``products.second-moment-finite-n``), which are strongly correlated with them across replicas
     (variance reduced 6-80 times; measured while developing). The estimates are extrapolated in
     ``a + b/N + c/N^2`` (real Gaussian products have 1/N corrections; at depth 5, m_4 is 49%, 21%,
-    11%, 5% above its limit at N = 32, 64, 128, 256)."""
+    11%, 5% above its limit at N = 32, 64, 128, 256). One work unit per (depth, size), on the stream it had
+    in one loop."""
     s = ctx.settings
     yield stats.proof_check("S-transform inversion, L symbolic, k <= 6",
                             *fuss_catalan_moments_from_s_transform(6, wrong=ctx.control))
     for L in s["depths"]:
         est = {k: ([], []) for k in range(1, s["k_max"] + 1)}
         for n, R in zip(s["sizes"], s["replicas"]):
-            m = trace_moments(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+            m = ctx.parts[f"L{L}-n{n}"]
             exact2 = float(tp.second_moment(n, L))
             for k in est:
                 if k >= 3:
@@ -191,6 +203,32 @@ def second_moment_finite_n(ctx):
                                           labels=["E (1/n) tr (P*P)^2", "E ((1/n) tr P*P)^2"])
 
 
+#: products.fuss-catalan-law: (depth, size) with depth x size from this on run in units of this many
+#: replicas, each on its own stream (identical in distribution; the others keep the stream of one loop)
+FC_CHUNK = {"from_work": 100 * 400, "replicas": 4}
+
+
+def _fuss_catalan_plan(ctx):
+    s = ctx.settings
+    plan = {}
+    for L in s["depths"]:
+        for n in (s["deep_sizes"] if L >= 50 else s["sizes"]):
+            R = s["replicas"]
+            if L * n < FC_CHUNK["from_work"]:
+                plan[f"L{L}-n{n}"] = (L, n, R, None)
+            else:
+                c = FC_CHUNK["replicas"]
+                plan.update({f"L{L}-n{n}-chunk{i}": (L, n, min(c, R - start), i)
+                             for i, start in enumerate(range(0, R, c))})
+    return plan
+
+
+def _fuss_catalan_unit(ctx, params):
+    L, n, R, chunk = params
+    names = (f"L{L}", f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
+    return fuss_catalan_samples(n, L, replicas=R, rng=ctx.spawn(*names))
+
+
 @claim("products.fuss-catalan-law",
        title="The empirical distribution of squared singular values of a product of L Gaussian matrices "
              "converges to the Fuss-Catalan law as n grows (L = 1, 5, 10, 100).",
@@ -200,8 +238,11 @@ def second_moment_finite_n(ctx):
        settings={"depths": ((1, 5, 10), (1, 5, 10, 100), (1, 5, 10, 100)),
                  "sizes": ((16, 32, 64), (32, 64, 128, 256), (64, 128, 256, 512)),
                  "deep_sizes": ((), (100, 200, 400), (200, 400, 800)),
-                 "replicas": (24, 24, 40)})
+                 "replicas": (24, 24, 40)},
+       units=_fuss_catalan_plan, unit=_fuss_catalan_unit)
 def fuss_catalan_law(ctx):
+    """One work unit per (depth, size): the samples of that product (the same streams as one loop);
+    the deepest and largest in chunks of replicas (``FC_CHUNK``), each on its own stream."""
     s = ctx.settings
     for L in s["depths"]:
         sizes = s["deep_sizes"] if L >= 50 else s["sizes"]
@@ -209,26 +250,63 @@ def fuss_catalan_law(ctx):
         wrong = tp.fuss_catalan(L + 1) if ctx.control else law
         # grid: quantiles of the law (in log space the mass near 0 is resolved too)
         grid = law.ppf(np.linspace(0.05, 0.95, 19))
-        data = {}
-        for n in sizes:
-            data[n] = fuss_catalan_samples(n, L, replicas=s["replicas"], rng=ctx.spawn(f"L{L}", f"n{n}"))
+        data = {n: np.concatenate([v for u, v in ctx.parts.items() if u == f"L{L}-n{n}"
+                                   or u.startswith(f"L{L}-n{n}-chunk")], axis=0) for n in sizes}
         yield stats.ecdf_extrapolation_check(f"depth {L}", data, wrong.cdf, grid, powers=(1,))
+
+#: Lyapunov claims: sizes from this n on run in units of at most this many replicas (at n = from_n; fewer,
+#: like n^-3, above it), each on its own stream (identical in distribution; ``--full``'s n = 1024, 400
+#: replicas of depth 250, is hours of one core, and the default n = 256 was the longest unit of the claim)
+LYAPUNOV_CHUNK = {"from_n": 256, "replicas": 40}
+
+
+def _lyapunov_replicas(s, n: int) -> int:
+    return s["replicas"] * max(1, min(16, 64 // n))  # small n: more replicas, nearly free
+
+
+def _finite_depth_plan(ctx):
+    plan = {}
+    for n in ctx.settings["n"]:
+        R = _lyapunov_replicas(ctx.settings, n)
+        if n < LYAPUNOV_CHUNK["from_n"]:
+            plan[f"n{n}"] = (n, R, None)
+        else:  # chunks of equal work: the replicas per chunk fall like n^-3
+            c = max(1, int(LYAPUNOV_CHUNK["replicas"] * (LYAPUNOV_CHUNK["from_n"] / n) ** 3))
+            for i, start in enumerate(range(0, R, c)):
+                plan[f"n{n}-chunk{i}"] = (n, min(c, R - start), i)
+    return plan
+
+
+def _finite_depth_unit(ctx, params, field: str):
+    n, R, chunk = params
+    names = (field, f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
+    return lyapunov_qr(n, ctx.settings["depth"], replicas=R, field=field, rng=ctx.spawn(*names)).exponents
 
 
 def _finite_depth(ctx, field: str):
     """The finite-depth means are exact at every depth, and the standard error of a replica mean
     depends on depth x replicas only, so the settings spend the engine steps on many replicas of a
     moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
-    below 64 get up to 16 times the replicas (their steps cost almost nothing)."""
+    below 64 get up to 16 times the replicas (their steps cost almost nothing). One work unit per
+    size (the stream it had in one loop); sizes from ``LYAPUNOV_CHUNK["from_n"]`` on in chunks of
+    replicas, each on its own stream."""
     s = ctx.settings
+    plan = _finite_depth_plan(ctx)
     for n in s["n"]:
         mu = tp.lyapunov_exponents(n, field=field)
         if ctx.control:  # a factor-2 slip in the variance of the entries: log(1/n) for log(2/n)
             mu = mu - 0.5 * math.log(2.0) if field == "real" else mu + 0.5 * math.log(2.0)
-        replicas = s["replicas"] * max(1, min(16, 64 // n))  # small n: more replicas, nearly free
-        ex = lyapunov_qr(n, s["depth"], replicas=replicas, field=field, rng=ctx.spawn(field, f"n{n}")).exponents
+        ex = np.concatenate([ctx.parts[u] for u, p in plan.items() if p[0] == n], axis=0)
         yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, mu,
                                       labels=[f"mu_{i + 1}" for i in range(n)])
+
+
+def _lyapunov_real_unit(ctx, params):
+    return _finite_depth_unit(ctx, params, "real")
+
+
+def _lyapunov_complex_unit(ctx, params):
+    return _finite_depth_unit(ctx, params, "complex")
 
 
 @claim("products.lyapunov-real",
@@ -238,7 +316,8 @@ def _finite_depth(ctx, field: str):
        kind="finite-n",
        formula="mu_i = (1/2)[log(2/n) + psi((n-i+1)/2)]; (1/L) sum_l log|R_l,ii| from the QR (Benettin) engine",
        settings={"n": ((4, 16, 64), (4, 16, 64, 256), (4, 16, 64, 256, 1024)), "depth": (20, 50, 250),
-                 "replicas": (100, 160, 400)})
+                 "replicas": (100, 160, 400)},
+       units=_finite_depth_plan, unit=_lyapunov_real_unit)
 def lyapunov_real(ctx):
     """Why exact at finite depth: with Q_0 = I and rotation-invariant Gaussian factors, each
     W_l Q_{l-1} is again Gaussian and independent of the past, so R_l,ii^2 ~ chi^2_{n-i+1}/n
@@ -253,7 +332,8 @@ def lyapunov_real(ctx):
        kind="finite-n",
        formula="mu_i = (1/2)[psi(n-i+1) - log n]",
        settings={"n": ((4, 16, 64), (4, 16, 64, 128), (4, 16, 64, 256)), "depth": (20, 50, 250),
-                 "replicas": (100, 160, 400)})
+                 "replicas": (100, 160, 400)},
+       units=_finite_depth_plan, unit=_lyapunov_complex_unit)
 def lyapunov_complex(ctx):
     yield from _finite_depth(ctx, "complex")
 
@@ -314,6 +394,34 @@ def lyapunov_rectangular(ctx):
                                           labels=[f"mu_{i + 1}" for i in range(k)])
 
 
+def _depth_degeneracy_plan(ctx):
+    s = ctx.settings
+    plan = {f"L{L}-n{n}": ("sv", L, n, R * s["boost"].get(L, 1))
+            for L in s["depths"] for n, R in zip(s["sizes"], s["replicas"])}
+    plan.update({f"cond-L{L}": ("cond", L) for L in s["cond_depths"]})
+    return plan
+
+
+def _depth_degeneracy_unit(ctx, params):
+    """One (depth, size) of the squared singular values: (PR mean, its s.e., fraction below eps, its s.e.);
+    or one depth of the condition-number series: (mean, s.e.) of log(s_1/s_n)/L."""
+    s = ctx.settings
+    if params[0] == "cond":
+        L = params[1]
+        logsv = sample_product_log_singular_values(s["cond_n"], L, replicas=s["cond_replicas"],
+                                                   rng=ctx.spawn("cond", f"L{L}"))
+        c = (logsv[:, 0] - logsv[:, -1]) / L
+        return float(c.mean()), float(c.std(ddof=1) / math.sqrt(c.size))
+    _, L, n, R = params
+    x = explicit_squared_singular_values(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
+    x = np.maximum(x, 0.0)  # eigvalsh rounding of P^T P can dip below 0 by ~1e-12
+    m1, m2 = x.mean(axis=1), (x**2).mean(axis=1)
+    pr_raw = normalized_participation_ratio(np.sqrt(x))  # = m1^2 / m2 per replica
+    pr, se = control_variate_mean(pr_raw, np.column_stack([m1, m2]), [1.0, float(tp.second_moment(n, L))])
+    frac = (x < s["eps"]).mean(axis=1)
+    return pr, se, frac.mean(), max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n))  # floor: one value's worth
+
+
 @claim("products.depth-degeneracy",
        title="Products of Gaussian matrices become more degenerate with depth: the participation ratio tends to "
              "1/(depth+1), the fraction of squared singular values below eps tends to the Fuss-Catalan F_L(eps), "
@@ -327,7 +435,8 @@ def lyapunov_rectangular(ctx):
                  "replicas": ((400, 200, 100, 50), (800, 400, 200, 100), (1600, 800, 400, 200)),
                  "boost": {1: 4, 2: 2}, "pr_max_depth": 8,
                  "eps": 1e-3, "cond_n": 6, "cond_depths": ((25, 50, 100, 200), (25, 50, 100, 200, 400),
-                                                           (50, 100, 200, 400, 800)), "cond_replicas": (100, 200, 400)})
+                                                           (50, 100, 200, 400, 800)), "cond_replicas": (100, 200, 400)},
+       units=_depth_degeneracy_plan, unit=_depth_degeneracy_unit)
 def depth_degeneracy(ctx):
     """Per depth and size, replicas of the squared singular values (explicit product, accurate in
     absolute terms to ~1e-12: :func:`numerics.naive_products.explicit_squared_singular_values`).
@@ -335,25 +444,13 @@ def depth_degeneracy(ctx):
     finite-n mean :func:`theory.products.second_moment`), which it tracks closely; both it and the
     fraction below eps are extrapolated in 1/n. Depths 1 and 2 get more replicas (their fractions
     below eps are small, 0.02 and 0.08). The participation ratio is checked up to depth 8 (see the
-    note the claim writes)."""
+    note the claim writes). One work unit per (depth, size) and per condition-number depth, each on
+    the stream it had in one loop."""
     s = ctx.settings
     eps = s["eps"]
     limits = {}
     for L in s["depths"]:
-        pr_m, pr_se, fr_m, fr_se = [], [], [], []
-        boost = s["boost"].get(L, 1)
-        for n, R in zip(s["sizes"], s["replicas"]):
-            R *= boost
-            x = explicit_squared_singular_values(n, L, R, ctx.spawn(f"L{L}", f"n{n}"))
-            x = np.maximum(x, 0.0)  # eigvalsh rounding of P^T P can dip below 0 by ~1e-12
-            m1, m2 = x.mean(axis=1), (x**2).mean(axis=1)
-            pr_raw = normalized_participation_ratio(np.sqrt(x))  # = m1^2 / m2 per replica
-            pr, se = control_variate_mean(pr_raw, np.column_stack([m1, m2]), [1.0, float(tp.second_moment(n, L))])
-            pr_m.append(pr)
-            pr_se.append(se)
-            frac = (x < eps).mean(axis=1)
-            fr_m.append(frac.mean())
-            fr_se.append(max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n)))  # floor: one value's worth
+        pr_m, pr_se, fr_m, fr_se = (list(v) for v in zip(*(ctx.parts[f"L{L}-n{n}"] for n in s["sizes"])))
         theory = 1.0 / (L + 2) if ctx.control else tp.participation_ratio_limit(L)
         if L <= s["pr_max_depth"]:
             yield stats.extrapolation_check(f"participation ratio, depth {L}", s["sizes"], pr_m, pr_se, theory,
@@ -371,13 +468,7 @@ def depth_degeneracy(ctx):
     n = s["cond_n"]
     mu = tp.lyapunov_exponents(n)
     rate = mu[0] - mu[-1]
-    m, se = [], []
-    for L in s["cond_depths"]:
-        logsv = sample_product_log_singular_values(n, L, replicas=s["cond_replicas"],
-                                                        rng=ctx.spawn("cond", f"L{L}"))
-        c = (logsv[:, 0] - logsv[:, -1]) / L
-        m.append(c.mean())
-        se.append(c.std(ddof=1) / math.sqrt(c.size))
+    m, se = (list(v) for v in zip(*(ctx.parts[f"cond-L{L}"] for L in s["cond_depths"])))
     yield stats.extrapolation_check(f"log condition number / depth, n={n}", s["cond_depths"], m, se,
                                     rate / 2 if ctx.control else rate, powers=(1,))
 
@@ -412,15 +503,28 @@ def orthogonal_isometry(ctx):
                                 reason="bound: sum of per-factor orthogonality defects + depth * n eps + svd error")
 
 
-def _origin_fractions(ctx, n: int, k: int, replicas: int, chunk: int) -> np.ndarray:
-    """Rotation-averaged origin-bin fraction of ``replicas`` products of k complex Gaussian n x n
-    matrices, drawn in chunks (bounded memory) on streams keyed by (k, n, chunk index)."""
-    out = []
-    for c, start in enumerate(range(0, replicas, chunk)):
-        lam = sample_product_eigenvalues(n, k, replicas=min(chunk, replicas - start), field="complex",
-                                         rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{c}"))
-        out.append(rotation_averaged_bin_fraction(lam))
-    return np.concatenate(out)
+def _origin_plan(ctx):
+    s = ctx.settings
+    cases = [(1, s["ginibre_n"], s["ginibre_replicas"])]
+    for k in s["ks"]:
+        if k != 1:
+            scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
+            cases += [(k, n, max(40, int(R * scale))) for n, R in zip(s["sizes"], s["replicas"])]
+    c = s["chunk"]
+    return {f"k{k}-n{n}-chunk{i}": (k, n, min(c, R - start), i)
+            for k, n, R in cases for i, start in enumerate(range(0, R, c))}
+
+
+def _origin_unit(ctx, params):
+    """Rotation-averaged origin-bin fractions of one chunk of replicas (bounded memory), on the stream keyed
+    by (k, n, chunk index)."""
+    k, n, R, i = params
+    lam = sample_product_eigenvalues(n, k, replicas=R, field="complex", rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
+    return rotation_averaged_bin_fraction(lam)
+
+
+def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
+    return np.concatenate([v for u, v in ctx.parts.items() if u.startswith(f"k{k}-n{n}-chunk")])
 
 
 @claim("products.eigenvalue-origin",
@@ -434,7 +538,8 @@ def _origin_fractions(ctx, n: int, k: int, replicas: int, chunk: int) -> np.ndar
                  "ginibre_n": 8, "ginibre_replicas": (40000, 400000, 1600000),
                  "sizes": ((24, 32, 48), (24, 32, 48, 64), (32, 64, 128, 256)),
                  "replicas": ((2000, 1000, 500), (6000, 3000, 1500, 800), (16000, 4000, 1000, 250)),
-                 "chunk": 20000})
+                 "chunk": 20000},
+       units=_origin_plan, unit=_origin_unit)
 def eigenvalue_origin(ctx):
     """Estimator: per replica, the rotation-averaged fraction (Rao-Blackwell over the
     rotation invariance of complex Ginibre products), mean and standard error over independent
@@ -445,7 +550,8 @@ def eigenvalue_origin(ctx):
     finite-n density), so it is measured at one small size with many replicas against the exact
     finite-n value, which is the limit; k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the
     deficit of the bin below its limit is 0.0044, 0.0029, 0.0012 at n = 12, 16, 24 and within the
-    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing)."""
+    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing).
+    One work unit per (k, size, chunk of replicas), on the streams the chunks had in one loop."""
     s = ctx.settings
     for k in s["ks"]:
         theory = tp.origin_bin_fraction(k + 1 if ctx.control else k)
@@ -455,7 +561,7 @@ def eigenvalue_origin(ctx):
             ctx.note(f"k=1: exact Ginibre bin fraction at n={n} is {exact:.10f}; the n -> inf law gives "
                      f"{tp.origin_bin_fraction(1):.10f} (relative difference "
                      f"{abs(exact / tp.origin_bin_fraction(1) - 1):.1e})")
-            frac = _origin_fractions(ctx, n, 1, R, s["chunk"])
+            frac = _origin_gathered(ctx, 1, n)
             yield stats.mean_check(f"origin-bin fraction, k=1 (n={n}, exact finite-n = limit)", frac,
                                    tp.origin_bin_fraction(2) if ctx.control else exact)
             continue
@@ -463,7 +569,7 @@ def eigenvalue_origin(ctx):
         scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
         for n, R in zip(s["sizes"], s["replicas"]):
             R = max(40, int(R * scale))
-            frac = _origin_fractions(ctx, n, k, R, s["chunk"])
+            frac = _origin_gathered(ctx, k, n)
             m.append(frac.mean())
             se.append(max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n)))
         yield stats.extrapolation_check(f"origin-bin fraction, k={k}", s["sizes"], m, se, theory, powers=(2,))

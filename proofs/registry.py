@@ -8,6 +8,22 @@ proof (sympy) that returns ``holds`` or ``(holds, detail)``.
 Area modules (``proofs/products.py``, ``proofs/dynamics.py``, ...) register themselves with
 the :func:`claim` and :func:`certificate` decorators; :func:`load_all` imports them.
 
+**Work units smaller than a claim.** A claim may declare independent units (sizes, depths,
+settings, batches of replicas) with ``units=plan`` and ``unit=work``: ``plan(ctx)`` returns a dict
+``{unit name: parameters}`` (its order is the unit-key order), ``work(ctx, parameters)`` computes
+one unit's partial result (picklable; any process may run it, in any order), and the claim
+function combines them: it reads ``ctx.parts`` (``{unit name: partial}`` in unit-key order) and
+yields the checks. A unit's ``ctx.rng`` is its own stream, spawned from (run seed, claim id,
+``"unit"``, unit name); ``ctx.spawn(*names)`` is the claim's, so a claim that already drew each
+size from ``ctx.spawn(f"L{L}", f"n{n}")`` keeps every number when it becomes one unit per size.
+A claim without ``units`` is one unit (unchanged).
+
+**Shared experiments.** An experiment read by several claims (and figures) is registered with
+:func:`shared` (``plan(mode) -> {unit name: parameters}``, ``fn(mode, seed, parameters)``); a
+claim that reads it declares ``shares=(name,)`` and calls ``ctx.shared_value(name, unit name)``.
+The runner computes each shared unit once per run (as a work unit) and hands the values to every
+claim that declares it; outside the runner ``ctx.shared_value`` computes (once per process).
+
 Examples
 --------
 >>> load_all()
@@ -37,6 +53,9 @@ __all__ = [
     "SkipClaim",
     "claim",
     "certificate",
+    "SharedExperiment",
+    "SHARED",
+    "shared",
     "load_all",
     "select",
     "closest_ids",
@@ -63,6 +82,12 @@ class Claim:
     formula: str = ""
     settings: dict = field(default_factory=dict)
     module: str = ""
+    #: ``plan(ctx) -> {unit name: parameters}``; None: the claim is one unit
+    units: Callable[..., Any] | None = None
+    #: ``work(ctx, parameters) -> partial result`` of one unit
+    unit: Callable[..., Any] | None = None
+    #: names of the shared experiments (:func:`shared`) the claim reads
+    shares: tuple = ()
 
     def settings_for(self, mode: str) -> dict:
         """The settings of ``mode``: each entry is ``(quick, default, full)`` or one value."""
@@ -93,8 +118,19 @@ class Certificate:
         return bool(holds), str(detail)
 
 
+@dataclass(frozen=True)
+class SharedExperiment:
+    """A registered shared experiment (see :func:`shared`)."""
+
+    name: str
+    plan: Callable[[str], dict]
+    fn: Callable[..., Any]
+    module: str = ""
+
+
 CLAIMS: dict[str, Claim] = {}
 CERTIFICATES: dict[str, Certificate] = {}
+SHARED: dict[str, SharedExperiment] = {}
 
 
 def _check_id(kind: str, cid: str) -> None:
@@ -102,7 +138,8 @@ def _check_id(kind: str, cid: str) -> None:
         raise ArgumentValueError(f"{kind} id must look like 'area.short-name' (lowercase, digits, dashes), got {cid!r}")
 
 
-def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", settings: dict | None = None):
+def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", settings: dict | None = None,
+          units: Callable[..., Any] | None = None, unit: Callable[..., Any] | None = None, shares=()):
     """Register ``fn(ctx)`` as the claim ``id``.
 
     Parameters
@@ -118,15 +155,26 @@ def claim(id: str, *, title: str, source: str, kind: str, formula: str = "", set
         The prediction in plain text (shown by ``degeneracy show``).
     settings : dict
         Sizes per mode: ``{"n": (quick, default, full), ...}``; available as ``ctx.settings``.
+    units, unit : callable, optional
+        Both or neither: ``units(ctx) -> {unit name: parameters}`` and ``unit(ctx, parameters)``,
+        the claim's independent work units; the claim function then combines ``ctx.parts``
+        (see the module docstring).
+    shares : tuple of str
+        Names of shared experiments (:func:`shared`) the claim reads with ``ctx.shared_value``.
     """
     _check_id("claim", id)
     if kind not in KINDS:
         raise ArgumentValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if (units is None) != (unit is None):
+        raise ArgumentValueError(f"claim {id!r}: give both units= (the plan) and unit= (the work), or neither")
+    if isinstance(shares, str):
+        shares = (shares,)
 
     def deco(fn):
         if id in CLAIMS and CLAIMS[id].fn.__qualname__ != fn.__qualname__:
             raise ArgumentValueError(f"claim id {id!r} is registered twice")
-        CLAIMS[id] = Claim(id, title, source, kind, fn, formula, dict(settings or {}), fn.__module__)
+        CLAIMS[id] = Claim(id, title, source, kind, fn, formula, dict(settings or {}), fn.__module__,
+                           units, unit, tuple(str(x) for x in shares))
         return fn
 
     return deco
@@ -140,6 +188,24 @@ def certificate(id: str, *, statement: str, source: str):
         if id in CERTIFICATES and CERTIFICATES[id].fn.__qualname__ != fn.__qualname__:
             raise ArgumentValueError(f"certificate id {id!r} is registered twice")
         CERTIFICATES[id] = Certificate(id, statement, source, fn, fn.__module__)
+        return fn
+
+    return deco
+
+
+def shared(name: str, *, plan: Callable[[str], dict]):
+    """Register ``fn(mode, seed, parameters)`` as the shared experiment ``name``.
+
+    ``plan(mode)`` returns ``{unit name: parameters}``: the units the runner computes once per run
+    for the claims that declare ``shares=(name,)`` (each unit's value must depend only on mode,
+    run seed and parameters). Claims and figures read a unit with ``ctx.shared_value(name, unit)``.
+    """
+    _check_id("shared experiment", name)
+
+    def deco(fn):
+        if name in SHARED and SHARED[name].fn.__qualname__ != fn.__qualname__:
+            raise ArgumentValueError(f"shared experiment {name!r} is registered twice")
+        SHARED[name] = SharedExperiment(name, plan, fn, fn.__module__)
         return fn
 
     return deco

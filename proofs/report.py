@@ -21,7 +21,8 @@ The table's columns (the README documents the same words):
 ``runs``
     For a sequentially replicated claim: runs used / run budget per condition; else ``-``.
 ``seconds``
-    Wall time of the claim in its worker. ``shared`` marks claims that read an experiment shared
+    Wall time of the claim in its worker (of a claim split into work units: the sum of its units'
+    and its combining step's). ``shared`` marks claims that read an experiment shared
     with other claims: its cost is counted in the claim that computed it first in that worker.
 """
 
@@ -38,7 +39,7 @@ from typing import Iterable
 from .runner import VERDICTS, ClaimResult
 
 __all__ = ["version", "versions", "Report", "write_atomic", "markdown", "table", "summary_counts", "worst_ratio",
-           "FAILED_SHOWN"]
+           "work_line", "FAILED_SHOWN"]
 
 #: failed checks listed per claim under the table (the rest are counted: "and N more")
 FAILED_SHOWN = 5
@@ -109,6 +110,9 @@ class Report:
         self.path = path
         self.results: list[ClaimResult] = []
         self.write_error: str = ""
+        #: the run's total work, longest unit and their ratio (``degeneracy.execution.work_summary``);
+        #: wall times, like ``seconds``; {} until the run ends
+        self.work: dict = {}
 
     def add(self, result: ClaimResult) -> None:
         """Add a result and, when a path was given, rewrite the JSON file atomically."""
@@ -141,6 +145,7 @@ class Report:
             "alpha": self.alpha,
             "summary": summary_counts(results),
             "claims": [r.as_dict() for r in results],
+            **({"work": dict(self.work)} if self.work else {}),
             "versions": versions(),
             "thresholds": {
                 "rule": "Sidak split of alpha over all registered claims, then over each claim's statistical checks; "
@@ -269,6 +274,19 @@ def table(results: Iterable[ClaimResult]) -> str:
     return "\n".join(lines)
 
 
+def work_line(work: dict) -> str:
+    """One line on a run's work units (``work_summary``): total, longest unit, their ratio.
+
+    >>> work_line({"units": 3, "total_seconds": 4.0, "longest_unit": "a", "longest_seconds": 3.0, "ratio": 1.33})
+    'work: 4.0 s in 3 units; longest unit a 3.0 s; total / longest = 1.33 (the speedup an unlimited cluster could give)'
+    """
+    if not work or not work.get("units"):
+        return "work: no unit computed (all from the cache)"
+    ratio = "-" if work.get("ratio") is None else f"{work['ratio']:.3g}"
+    return (f"work: {work['total_seconds']:.1f} s in {work['units']} units; longest unit {work['longest_unit']} "
+            f"{work['longest_seconds']:.1f} s; total / longest = {ratio} (the speedup an unlimited cluster could give)")
+
+
 def markdown(report: Report) -> str:
     """The report as Markdown: a summary table (the terminal table's columns) and every check."""
     d = report.as_dict()
@@ -276,6 +294,7 @@ def markdown(report: Report) -> str:
     out = ["# degeneracy report", "",
            f"version {d['version']}, seed {d['seed']}, mode {d['mode']}, family-wise alpha {d['alpha']}"
            f" (per claim {report.claim_alpha:.3g}); {len(report.results)} claims: {counts}", "",
+           *([work_line(report.work), ""] if report.work else []),
            "| claim | kind | verdict | checks | \\|z\\|/thr | resolution | runs | seconds |",
            "|---|---|---|---|---|---|---|---|"]
     for r in report.results:

@@ -11,6 +11,11 @@ Verdicts of identity, finite-n and asymptotic claims: ``pass`` (every check pass
 (one check per statement and setting). Any claim: ``error`` (the claim raised, or produced no
 checks), ``skipped`` (the claim raised :class:`SkipClaim`).
 
+A claim split into work units (``units=`` / ``unit=`` in :func:`~degeneracy.proofs.registry.claim`)
+runs as :func:`run_unit` per unit (anywhere, in any order) and one combining call
+``run_claim(..., parts=...)`` (in the parent, in unit-key order); ``run_claim`` without ``parts``
+computes the units inline, in unit-key order, with the same numbers.
+
 Examples
 --------
 >>> r = run_claim("products.orthogonal-isometry", mode="quick", seed=0)
@@ -26,15 +31,15 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from degeneracy.errors import ArgumentTypeError, ArgumentValueError, SkipClaim
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, DegeneracyError, SkipClaim
 from degeneracy.numerics.stats import Check, sidak
 from degeneracy.validation import check_int, check_real
 
 from .context import DEFAULT_ALPHA, MODES, make_context
 from .registry import CLAIMS, Claim, get_claim, load_all
 
-__all__ = ["DEFAULT_ALPHA", "VERDICTS", "ClaimResult", "check_run_arguments", "claim_alpha", "empirical_verdict",
-           "run_claim", "exit_code"]
+__all__ = ["DEFAULT_ALPHA", "VERDICTS", "ClaimResult", "UnitResult", "check_run_arguments", "claim_alpha",
+           "empirical_verdict", "plan_units", "run_claim", "run_unit", "exit_code"]
 
 #: every claim verdict: pass / fail (identity, finite-n, asymptotic), supported / contradicted /
 #: inconclusive (empirical), error and skipped (any kind)
@@ -62,6 +67,9 @@ class ClaimResult:
     replication: dict | None = None
     #: the experiment this claim shares with other claims ("" when none)
     shared: str = ""
+    #: wall seconds of each work unit of a split claim (and of its ``combine`` step); {} when the
+    #: claim is one unit. Timings only: not part of the report's numbers
+    unit_seconds: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
         d = {
@@ -75,6 +83,8 @@ class ClaimResult:
             "checks": [c.as_dict() for c in self.checks],
             "notes": list(self.notes),
         }
+        if self.unit_seconds:
+            d["units"] = len(self.unit_seconds) - ("combine" in self.unit_seconds)
         if self.shared:
             d["shared"] = self.shared
         if self.replication:
@@ -138,8 +148,81 @@ def empirical_verdict(checks) -> tuple[str, str]:
     return verdict, ", ".join(parts)
 
 
+@dataclass
+class UnitResult:
+    """The partial result of one work unit of a split claim (see :func:`run_unit`)."""
+
+    claim_id: str
+    unit: str
+    value: object = None
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
+    #: "" when the unit finished; else ``"error: ..."`` or ``"skipped: ..."``
+    failure: str = ""
+    shared: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.claim_id}/{self.unit}"
+
+    def as_dict(self) -> dict:
+        """The unit's identity, wall time and outcome (its value is the claim's business)."""
+        return {"id": self.id, "seconds": round(float(self.seconds), 3), "failure": self.failure,
+                "notes": list(self.notes)}
+
+
+def _unit_context(c: Claim, mode: str, seed: int, control: bool, alpha: float, unit: str = ""):
+    return make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control,
+                        alpha=claim_alpha(alpha), kind=c.kind, unit=unit)
+
+
+def plan_units(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control: bool = False,
+               alpha: float = DEFAULT_ALPHA) -> dict:
+    """``{unit name: parameters}`` of a split claim in unit-key order; ``{}`` for a claim that is
+    one unit.
+
+    >>> list(plan_units("products.fuss-catalan-law", "quick"))[:2]
+    ['L1-n16', 'L1-n32']
+    """
+    c = get_claim(claim) if isinstance(claim, str) else claim
+    if c.units is None:
+        return {}
+    plan = c.units(_unit_context(c, mode, seed, control, alpha))
+    if not isinstance(plan, dict) or not plan or not all(isinstance(k, str) and k for k in plan):
+        raise ArgumentTypeError(f"claim {c.id}: units(ctx) must return a non-empty dict keyed by unit names")
+    return dict(plan)
+
+
+def run_unit(claim: str | Claim, unit: str, mode: str = "quick", seed: int = 0, *, control: bool = False,
+             alpha: float = DEFAULT_ALPHA) -> UnitResult:
+    """Compute work unit ``unit`` of a split claim (one BLAS thread); a unit that raises is
+    returned as a failure (the claim then reports ``error``, or ``skipped`` for :class:`SkipClaim`)."""
+    from threadpoolctl import threadpool_limits
+
+    c = get_claim(claim) if isinstance(claim, str) else claim
+    ctx = _unit_context(c, mode, seed, control, alpha, unit)
+    t0 = time.perf_counter()
+    out = UnitResult(c.id, unit)
+    try:
+        params = plan_units(c, mode, seed, control=control, alpha=alpha)
+        if unit not in params:
+            raise ArgumentValueError(f"claim {c.id} has no work unit {unit!r}")
+        with threadpool_limits(limits=1):
+            out.value = c.unit(ctx, params[unit])
+    except SkipClaim as exc:
+        out.failure = f"skipped: {exc}"
+    except Exception as exc:
+        out.failure = f"error: {type(exc).__name__}: {exc}"
+        if os.environ.get("DEGENERACY_TRACEBACK"):
+            out.failure += "\n" + traceback.format_exc()
+    out.seconds = time.perf_counter() - t0
+    out.notes, out.shared = list(ctx.notes), ctx.shared
+    return out
+
+
 def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control: bool = False,
-              alpha: float = DEFAULT_ALPHA, progress: Callable[[float], None] | None = None) -> ClaimResult:
+              alpha: float = DEFAULT_ALPHA, progress: Callable[[float], None] | None = None,
+              parts: dict | None = None) -> ClaimResult:
     """Run one claim and return its :class:`ClaimResult`.
 
     Parameters
@@ -154,6 +237,10 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
         require the verdict to be ``fail`` then.
     alpha : float
         The run's family-wise false-alarm rate.
+    parts : dict, optional
+        For a split claim: ``{unit name: UnitResult}`` computed elsewhere (:func:`run_unit`);
+        without it the units are computed here, in unit-key order. The result's ``seconds``
+        is then the sum of the units' and the combining step's.
     """
     mode, seed, alpha = check_run_arguments(mode, seed, alpha)
     c = get_claim(claim) if isinstance(claim, str) else claim
@@ -165,9 +252,34 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
     t0 = time.perf_counter()
     checks: list[Check] = []
     verdict, message = "pass", ""
+    unit_seconds: dict = {}
+    before = 0.0
     try:
         from threadpoolctl import threadpool_limits
 
+        if c.units is not None:
+            plan = plan_units(c, mode, seed, control=control, alpha=alpha)
+            given = parts or {}
+            if parts is None:
+                given = {u: run_unit(c, u, mode, seed, control=control, alpha=alpha) for u in plan}
+                t0 = time.perf_counter()
+            missing = [u for u in plan if u not in given]
+            if missing:
+                raise ArgumentValueError(f"claim {c.id}: missing work units {', '.join(missing)}")
+            for u in plan:  # unit-key order, whatever order they arrived in
+                p = given[u]
+                unit_seconds[u] = p.seconds
+                before += p.seconds
+                ctx.notes.extend(p.notes)
+                if p.shared and not ctx.shared:
+                    ctx.share(p.shared)
+            for u in plan:
+                kind, _, text = given[u].failure.partition(": ")
+                if kind == "skipped":
+                    raise SkipClaim(text)
+                if kind == "error":
+                    raise _UnitFailed(f"unit {u}: {text}")
+            ctx.parts = {u: given[u].value for u in plan}
         # one BLAS thread, as in every worker: on 2 cores a second thread gains little and
         # collapses when the other core is busy (docs/performance.md)
         with threadpool_limits(limits=1):
@@ -180,12 +292,17 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
             verdict, message = "error", "the claim produced no checks"
     except SkipClaim as exc:
         verdict, message = "skipped", str(exc)
+    except _UnitFailed as exc:
+        verdict, message = "error", str(exc)
     except Exception as exc:  # a claim that raises is reported, never hidden
         verdict = "error"
         message = f"{type(exc).__name__}: {exc}"
         if os.environ.get("DEGENERACY_TRACEBACK"):
             message += "\n" + traceback.format_exc()
     seconds = time.perf_counter() - t0
+    if c.units is not None:
+        unit_seconds["combine"] = seconds
+        seconds += before
     summary = ""
     if verdict == "pass":
         m = sum(ch.statistical for ch in checks)
@@ -208,7 +325,11 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
     keep = verdict not in ("error", "skipped")
     return ClaimResult(c.id, c.title, c.kind, c.source, verdict, seconds, checks if keep else [], message,
                        list(ctx.notes), summary=summary, replication=ctx.replication if keep else None,
-                       shared=ctx.shared)
+                       shared=ctx.shared, unit_seconds=unit_seconds)
+
+
+class _UnitFailed(DegeneracyError):
+    """A work unit of the claim raised (its message is the claim's)."""
 
 
 def exit_code(results: Iterable[ClaimResult], *, strict: bool = False) -> int:

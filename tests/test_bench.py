@@ -44,15 +44,49 @@ def test_suite_schema(quick_result):
     json.dumps(r, allow_nan=False)
 
 
+def test_scaleout_schema(quick_result):
+    so = quick_result["scaleout"]
+    assert set(so) == {"workload", "units", "n", "depth", "rounds", "cores", "load_before", "load_after", "busy",
+                       "idle_load_per_core", "seconds", "speedup", "identical", "dask", "floor", "passed", "message"}
+    assert so["identical"] is True  # the same units give the same numbers on every backend
+    backends = {"local-1", "local-2"} | ({"dask-2"} if so["dask"] == "ran" else set())
+    assert set(so["seconds"]) == backends and all(positive(t) for t in so["seconds"].values())
+    assert set(so["speedup"]) == backends - {"local-1"}
+    assert so["dask"] == "ran" or so["dask"].startswith("skipped")
+    if so["busy"]:  # no speedup from a busy machine, and no floor row
+        assert all(x is None for x in so["speedup"].values()) and so["passed"] is None
+        assert "speedup not measured" in so["message"]
+        assert not any(row["metric"].startswith("scaleout") for row in bench.check_floors(quick_result))
+    else:
+        assert all(positive(x) for x in so["speedup"].values()) and so["passed"] == (so["speedup"]["local-2"] >= 1.8)
+
+
+def test_scaleout_floor_only_when_idle():
+    base = {"units": 8, "workload": "w", "rounds": 3, "seconds": {"local-1": 2.0, "local-2": 1.0}, "identical": True,
+            "dask": "skipped: x", "floor": bench.WORKERS_FLOOR, "load_before": [0.2, 0.2, 0.2],
+            "load_after": [1.0, 0.5, 0.3], "message": "measured idle"}
+    idle = dict(base, busy=False, speedup={"local-2": 2.0}, passed=True)
+    busy = dict(base, busy=True, speedup={"local-2": None}, passed=None, message="machine busy (load 3): speedup not measured")
+    (row,) = bench.check_floors({"kernels": [], "scaleout": idle})
+    assert row["metric"] == "scaleout speedup local-2" and row["value"] == 2.0 and row["passed"]
+    assert bench.check_floors({"kernels": [], "scaleout": busy}) == []
+    text = bench.format_table({"matmul_gflops": 1.0, "threads": 1, "kernels": [], "scaleout": busy})
+    assert "speedup not measured" in text and "speedup 2" not in text and "floor scaleout" not in text
+    assert "floor scaleout local-2 speedup >= 1.8: 2.00 (pass)" in bench.format_table(
+        {"matmul_gflops": 1.0, "threads": 1, "kernels": [], "scaleout": idle})
+
+
 def test_table_shows_every_section(quick_result):
     text = bench.format_table(quick_result)
-    for fragment in ("matmul ceiling", "qr-engine", "trainer", "free density", "workers:", "floor workers speedup"):
+    for fragment in ("matmul ceiling", "qr-engine", "trainer", "free density", "workers:", "floor workers speedup",
+                     "scaleout:", "load average before"):
         assert fragment in text
 
 
 def test_sections_select_what_runs():
     r = bench.run_benchmarks(quick=True, sections=("free",))
     assert r["kernels"] == [] and "free_density" in r and "trainer" not in r and "workers" not in r
+    assert "scaleout" not in r
     assert positive(r["matmul_gflops"])  # the ceiling is always measured
     with pytest.raises(ValueError, match="sections"):
         bench.run_benchmarks(quick=True, sections=("gpu",))
