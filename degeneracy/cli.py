@@ -241,7 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--resume", action="store_true",
                    help="take claims finished by an earlier run of the same command from the cache, store new ones")
     v.add_argument("--cache-dir", metavar="DIR", default=None,
-                   help="result cache (default $DEGENERACY_CACHE or ~/.cache/degeneracy); given alone: store only")
+                   help="result cache (default $DEGENERACY_CACHE, else the user cache directory: ~/.cache/degeneracy on Linux, "
+                        "~/Library/Caches/degeneracy on macOS); given alone: store only")
     v.add_argument("--alpha", type=_alpha, default=1e-3, help="family-wise false-alarm rate (default 1e-3)")
     v.add_argument("--json", metavar="PATH", help="write the JSON report (atomically, claim by claim)")
     v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
