@@ -299,12 +299,16 @@ def fold_spectra(ctx):
         bins = np.linspace(max(t.min(), top - 8), top + 0.2, 60)
         cut = t < bins[0]
         w = np.full(t.size, 1.0 / (t.size * (bins[1] - bins[0])))  # normalized by all values, cut ones included
-        ax.hist(t[~cut], bins=bins, weights=w[~cut], color=COLORS[0], alpha=0.45,
-                label=f"Monte Carlo, N={n}, {reps} replicas")
-        if cut.any():
-            mark_clipped(ax, f"{100 * cut.mean():.2g}% of values below the axis", x=0.98, ha="right", y=0.6)
+        heights, _, _ = ax.hist(t[~cut], bins=bins, weights=w[~cut], color=COLORS[0], alpha=0.45,
+                                label=f"Monte Carlo, N={n}, {reps} replicas")
         u = np.linspace(bins[0], top - 1e-9, 500)
-        ax.plot(u, law.xpdf(10.0**u) * LN10, color=COLORS[1], label="free probability")
+        dens = law.xpdf(10.0**u) * LN10
+        ax.plot(u, dens, color=COLORS[1], label="free probability")
+        # headroom above the data for the legend and the note under it: neither covers the data
+        ax.set_ylim(0, 1.8 * max(float(np.max(heights)), float(np.max(dens))))
+        if cut.any():
+            mark_clipped(ax, f"{100 * cut.mean():.2g}% of values left of the axis\n"
+                             f"(log10 sigma^2 < {bins[0]:.1f})", x=0.02, ha="left", y=0.78, va="top")
         ax.set_title(f"Fold-{k}: rank N/{2**k}, mean {law.mean():.0f}")
         ax.set_xlabel(r"$\log_{10} \sigma^2$ (nonzero)")
         ax.set_ylabel("density")

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 FAST_CLAIM = "products.fold-rank"
@@ -72,3 +73,161 @@ def test_a_closed_pipe_stops_the_output_without_a_traceback():
     _, err = proc.communicate(timeout=300)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert proc.returncode in (0, 141)
+
+
+# ---------------------------------------------------------------- the API: bad input raises, nothing is NaN or 0.0 silently
+
+def test_an_open_infinite_end_is_written_as_open():
+    """`marchenko_pastur(0)` said "ratio must be in (0.0, inf]", though inf is refused."""
+    from degeneracy import ArgumentValueError, critical_point, marchenko_pastur
+
+    with pytest.raises(ArgumentValueError, match=r"ratio must be in \(0\.0, inf\), got 0"):
+        marchenko_pastur(0)
+    with pytest.raises(ArgumentValueError, match=r"q_star must be in \(0\.0, inf\)"):
+        critical_point("tanh", -1.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("degeneracy").fuss_catalan(3),          # expect returned 0.0
+    lambda: __import__("degeneracy").marchenko_pastur(4),      # an atom at 0
+    lambda: __import__("degeneracy").jacobian_spectrum("relu", 2, weights="gaussian", sigma_w2=2.0,
+                                                       sigma_b2=0.0),  # expect returned nan
+])
+def test_expect_of_a_function_undefined_on_the_support_raises(make):
+    from degeneracy import NumericalFailure
+
+    law = make()
+    with pytest.raises(NumericalFailure, match="NaN"):
+        with np.errstate(invalid="ignore"):
+            law.expect(lambda x: np.sqrt(x - 0.5))  # NaN below 0.5, where every one of these laws has mass
+    with pytest.raises(NumericalFailure, match="NaN"):
+        law.expect(lambda x: float("nan"))
+
+
+def test_expect_still_integrates_functions_that_are_nan_only_where_x_underflows():
+    """In log space ``func`` sees x = 0.0 where exp(t) underflows: x log x is NaN there, harmlessly."""
+    from degeneracy import fuss_catalan
+
+    law = fuss_catalan(1)  # Marchenko-Pastur ratio 1: E[X log X] = 1/2 (exact)
+    assert law.expect(lambda x: x * np.log(x)) == pytest.approx(0.5, rel=1e-9)
+
+
+def test_jacobian_moments_that_underflow_raise_instead_of_returning_zero():
+    """`jacobian_moments("tanh", 10**9, ...)` returned (0.0, 0.0); at depth 10**4 a variance of 0.0."""
+    import math
+
+    from degeneracy import NumericalFailure, jacobian_moments
+
+    kw = dict(weights="gaussian", sigma_w2=1.5, sigma_b2=0.05)
+    with pytest.raises(NumericalFailure, match="underflow.*log=True"):
+        jacobian_moments("tanh", 10**4, **kw)
+    with pytest.raises(NumericalFailure, match="underflow"):
+        jacobian_moments("tanh", 10**9, weights="gaussian", sigma_w2=1.0, sigma_b2=0.05)
+    log_mean, log_var = jacobian_moments("tanh", 10**4, log=True, **kw)
+    assert math.isfinite(log_mean) and math.isfinite(log_var) and log_var < 2 * log_mean + 20
+    # an exactly zero variance (orthogonal linear network) is not an underflow
+    assert jacobian_moments("linear", 3, weights="orthogonal", sigma_w2=1.0, sigma_b2=0.0) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("q0", [-1.0, float("nan"), "1"])
+def test_a_bad_q0_is_refused_even_where_it_is_not_needed(activation, q0):
+    """q0 only matters at marginal points; elsewhere a negative or NaN q0 was ignored silently."""
+    from degeneracy import DegeneracyError, jacobian_moments
+
+    with pytest.raises(DegeneracyError, match="q0"):
+        jacobian_moments(activation, 3, weights="gaussian", sigma_w2=1.0 if activation == "tanh" else 2.0,
+                         sigma_b2=0.05 if activation == "tanh" else 0.0, q0=q0)
+
+
+def test_overflowing_scales_raise_numerical_failure_not_overflow_error():
+    """`jacobian_spectrum(..., sigma_w2=1e300)` and `marchenko_pastur(1, 1e308).var()` raised a bare OverflowError."""
+    from degeneracy import NumericalFailure, jacobian_spectrum, marchenko_pastur
+
+    with pytest.raises(NumericalFailure, match="overflows"):
+        jacobian_spectrum("relu", 3, weights="gaussian", sigma_w2=1e300, sigma_b2=0.0)
+    with pytest.raises(NumericalFailure, match="overflows"):
+        marchenko_pastur(1, 1e308).var()
+
+
+@pytest.mark.parametrize("const, error", [(0, "ArgumentValueError"), (-1, "ArgumentValueError"),
+                                          (float("nan"), "ArgumentValueError"), ("a", "ArgumentTypeError"),
+                                          (True, "ArgumentTypeError")])
+def test_stransform_constant_is_checked(const, error):
+    """`STransform(0).law()` raised `ValueError: math domain error`; `STransform("a")` was accepted."""
+    import degeneracy
+
+    with pytest.raises(getattr(degeneracy, error), match="const"):
+        degeneracy.STransform(const)
+    assert degeneracy.STransform(2).law().mean() == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- huge arguments fail at once, naming themselves
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda d: d.lyapunov_qr(4, 10**9), "depth = 1000000000"),                       # ran for hours
+    (lambda d: d.product_log_singular_values(4, 10**9), "depth = 1000000000"),        # ran for hours
+    (lambda d: d.lyapunov_qr(10**9, 10), "n = 1000000000"),                           # MemoryError
+    (lambda d: d.lyapunov_qr(4, 10, replicas=10**9), "replicas = 1000000000"),        # MemoryError
+    (lambda d: d.product_log_singular_values(10**9, 4), "n = 1000000000"),            # MemoryError
+    (lambda d: d.lyapunov_exponents(10**9), "n = 1000000000"),                        # 24 GB, minutes
+    (lambda d: d.lyapunov_variances(10**9), "n = 1000000000"),
+    (lambda d: d.fuss_catalan(3).rvs(10**12), "size = 1000000000000"),                 # MemoryError
+    (lambda d: d.marchenko_pastur(2).rvs((10**6, 10**6)), "size = (1000000, 1000000)"),
+])
+def test_huge_sizes_and_depths_are_refused_before_any_work(call, fragment):
+    import signal
+
+    import degeneracy
+
+    def hang(*_):
+        raise AssertionError("still running after 60 s")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)
+    try:
+        with pytest.raises(degeneracy.ArgumentValueError, match="memory|floating-point operations") as info:
+            call(degeneracy)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert fragment in str(info.value)
+
+
+def test_the_work_limit_can_be_lifted_and_ordinary_sizes_pass(monkeypatch):
+    import degeneracy
+    from degeneracy import validation
+
+    assert degeneracy.lyapunov_qr(4, 1000, replicas=3, rng=0).exponents.shape == (3, 4)
+    assert degeneracy.fuss_catalan(2).rvs((3, 4), rng=0).shape == (3, 4)
+    monkeypatch.setattr(validation, "MAX_WORK", 1e3)
+    with pytest.raises(degeneracy.ArgumentValueError, match="MAX_WORK"):
+        degeneracy.lyapunov_qr(4, 1000, rng=0)
+
+
+# ---------------------------------------------------------------- figures: a note must not cover the data
+
+def test_the_guards_catch_a_note_over_the_data_and_accept_one_beside_it():
+    """`isometry-fold-spectra` wrote "x% of values below the axis" over its histogram and curve, and
+    `fold-gauss-newton-spectrum` its floor note over the floored Fold 2 lines: no guard saw it."""
+    import matplotlib.pyplot as plt
+
+    from degeneracy.figures.guards import problems
+    from degeneracy.figures.style import mark_clipped, new_figure
+
+    def figure(y):
+        fig, ax = new_figure()
+        x = np.linspace(0.0, 1.0, 200)
+        ax.plot(x, 0.2 + 0.6 * x, label="data")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        mark_clipped(ax, "3% of values below the axis", x=0.5, y=y, ha="center", va="center")
+        return fig
+
+    bad, good = figure(0.5), figure(0.9)  # on the line / far above it
+    found = problems(bad)
+    assert any(p.startswith("text over data") for p in found), found
+    assert problems(good) == []
+    plt.close(bad)
+    plt.close(good)

@@ -320,6 +320,8 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
     """
     act = _act(activation)
     sw, sb = _sigmas(sigma_w2, sigma_b2)
+    if q0 is not None:
+        q0 = _q(q0, "q0")  # checked even where it is not needed: a bad value is never ignored silently
     if act.positively_homogeneous:
         slope = length_variance(act, 1.0)
         if sw * slope < 1:
@@ -358,6 +360,8 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
 def _q_for_derivatives(act: Activation, sw: float, sb: float, q0) -> float:
     """q* where it matters; the derivative law of linear and (leaky) ReLU does not depend on q."""
     if act.positively_homogeneous:
+        if q0 is not None:
+            _q(q0, "q0")  # not needed here, but never ignored silently when it is bad
         return 1.0
     return q_star(act, sw, sb, q0=q0)
 
