@@ -246,3 +246,20 @@ def test_numeric_moments_that_overflow_raise_instead_of_returning_nan():
         S.numeric_moments(10**6)  # ran for hours
     with pytest.raises(ArgumentValueError, match="order 1000000"):
         S.moments(10**6)          # sympy: never ends
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: __import__("degeneracy.theory.meanfield", fromlist=["x"]).q_trajectory("tanh", 1.0, 10**9, 1.0, 0.05),
+     "depth = 1000000000"),
+    (lambda: __import__("degeneracy.theory.meanfield", fromlist=["x"]).correlation_trajectory(
+        "tanh", 0.5, 10**9, 1.0, 0.05), "depth = 1000000000"),
+    (lambda: __import__("degeneracy.theory.product_eigenvalues", fromlist=["x"]).finite_n_eigenvalue_law(10**9, 2),
+     "n = 1000000000"),
+])
+def test_theory_trajectories_and_finite_n_laws_refuse_huge_arguments_at_once(call, fragment):
+    """These ran for hours (a Gaussian quadrature per layer) or allocated 8 GB per evaluation."""
+    from degeneracy import ArgumentValueError
+
+    with pytest.raises(ArgumentValueError, match="memory|floating-point operations") as info:
+        call()
+    assert fragment in str(info.value)
