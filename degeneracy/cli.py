@@ -491,6 +491,9 @@ def _cmd_figures(args) -> int:
     figs = _usage(select_figures, args.only)
     if args.report and not args.html:
         raise UsageError("--report is only used with --html")
+    if args.html and "png" not in args.format:
+        raise UsageError(f"--html shows each figure's PNG: include png in --format (got {','.join(args.format)}; "
+                         f"e.g. --format png,{','.join(args.format)})")
     if args.report and not os.path.isfile(args.report):
         raise UsageError(f"--report {args.report!r} is not a file (a `degeneracy verify --json` report)")
     out = args.out or DEFAULT_OUT

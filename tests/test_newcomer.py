@@ -263,3 +263,11 @@ def test_theory_trajectories_and_finite_n_laws_refuse_huge_arguments_at_once(cal
     with pytest.raises(ArgumentValueError, match="memory|floating-point operations") as info:
         call()
     assert fragment in str(info.value)
+
+
+def test_the_gallery_needs_the_png_it_shows(tmp_path):
+    """`figures --html --format pdf,svg` rendered, then wrote a gallery.html whose images (PNG) were never written."""
+    proc = cli("figures", "--quick", "--only", "products-lyapunov", "--format", "pdf,svg", "--html",
+               "--out", str(tmp_path / "g"))
+    one_line_usage_error(proc, "include png in --format")
+    assert not (tmp_path / "g" / "products-lyapunov.pdf").exists()
