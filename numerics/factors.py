@@ -170,22 +170,23 @@ def _widths(n, depth: int) -> tuple[int, ...]:
     return tuple(check_positive_int(f"n[{i}]", w) for i, w in enumerate(widths))
 
 
-#: Per-layer cost of the Python loop around the LAPACK calls, in flop-equivalents (about 20 us
-#: at the rate :data:`degeneracy.validation.MAX_WORK` assumes); counted by :func:`_check_size`.
-LAYER_OVERHEAD_FLOPS = 5e5
+#: Charge per layer against :data:`degeneracy.validation.MAX_WORK`: it caps one call near 10**8
+#: layers (the loop's own cost, about 20 us a layer, is what a deep call spends; beyond 10**8 layers
+#: the finite-depth exponents equal the limit ones to 1e-4: use ``theory.lyapunov_exponents``).
+LAYER_OVERHEAD_FLOPS = 9e7
 
 
 def _check_size(widths: tuple[int, ...], depth: int, replicas: int, field: str) -> None:
     """Refuse, before drawing anything, a product too large for memory or for an hour's work.
 
-    Memory: one layer of ``replicas`` factors (and as much again for the frame and workspace).
+    Memory: one layer of ``replicas`` factors and as much again for the frames.
     Work: ``depth`` layers of about ``4 N^3`` flops per replica at the largest width N (the QR
     step of a full frame, docs/performance.md), plus the loop's overhead per layer.
     """
     big = max(widths)
     item = 16 if field == "complex" else 8
     what = f"n = {big if len(set(widths)) == 1 else widths}, depth = {depth}, replicas = {replicas}"
-    check_memory(what, 3.0 * replicas * big * big * item)
+    check_memory(what, 2.0 * replicas * big * big * item)
     check_work(what, depth * (LAYER_OVERHEAD_FLOPS + 4.0 * replicas * float(big) ** 3))
 
 

@@ -271,3 +271,19 @@ def test_the_gallery_needs_the_png_it_shows(tmp_path):
                "--out", str(tmp_path / "g"))
     one_line_usage_error(proc, "include png in --format")
     assert not (tmp_path / "g" / "products-lyapunov.pdf").exists()
+
+
+def test_the_papers_sizes_pass_the_size_guards():
+    """The guards refuse absurd arguments, not the --full claims (products.lyapunov-real at n = 1024,
+    depth 250, 400 replicas: hours, 7 GB), nor a deep call of depth 10**8."""
+    from degeneracy.numerics.factors import _check_size
+    from degeneracy.proofs.registry import CLAIMS, load_all
+
+    load_all()
+    s = CLAIMS["products.lyapunov-real"].settings_for("full")
+    for n in s["n"]:
+        _check_size((n,), s["depth"], s["replicas"] * max(1, min(16, 64 // n)), "real")
+    s = CLAIMS["products.lyapunov-complex"].settings_for("full")
+    for n in s["n"]:
+        _check_size((n,), s["depth"], s["replicas"] * max(1, min(16, 64 // n)), "complex")
+    _check_size((4,), 10**8, 1, "real")

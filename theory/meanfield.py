@@ -85,9 +85,9 @@ def _act(a) -> Activation:
     return as_activation(a)
 
 
-#: Cost of one layer of a trajectory (one Gaussian quadrature, about 30 us) in the flop-equivalents
-#: of :data:`degeneracy.validation.MAX_WORK`: a depth beyond about 10**8 is refused at once.
-_LAYER_FLOPS = 1e6
+#: Charge per layer of a trajectory (one Gaussian quadrature, about 30 us) against
+#: :data:`degeneracy.validation.MAX_WORK`: it caps the depth at 10**8 (about an hour).
+_LAYER_FLOPS = 1e8
 
 
 def _q(q, name="q") -> float:
