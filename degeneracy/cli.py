@@ -125,17 +125,28 @@ def _probe_folder(option: str, path: str, folder: str) -> None:
                          f"in {folder!r})") from None
 
 
-def _output_file(option: str, path: str | None) -> None:
-    """Check, before any work, that ``path`` can be written as a file (raises UsageError)."""
+def _output_file(option: str, path: str | None) -> str | None:
+    """Check, before any work, that ``path`` can be written as a file (raises UsageError).
+
+    Returns the path to write: a symbolic link is resolved to its target, so that the atomic
+    write (a rename) updates the target instead of replacing the link.
+    """
     if path is None:
-        return
+        return None
     if not path.strip():
         raise UsageError(f"{option} needs a file name")
     if os.path.isdir(path):
         raise UsageError(f"{option} {path!r} is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # reports are written atomically (a temporary file renamed over the path): renaming over
+        # /dev/null, a FIFO or a socket would replace that special file (as root: /dev/null itself)
+        raise UsageError(f"{option} {path!r} is not a regular file (a device, pipe or socket); give a file name")
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise UsageError(f"{option} {path!r} cannot be written (permission denied)")
+    if os.path.islink(path):
+        path = os.path.realpath(path)
     _probe_folder(option, path, os.path.dirname(os.path.abspath(path)) or ".")
+    return path
 
 
 def _output_dir(option: str, path: str | None) -> None:
@@ -358,8 +369,8 @@ def _cmd_verify(args) -> int:
     from degeneracy.proofs.runner import claim_alpha, exit_code
 
     claims = _usage(select, args.only)
-    _output_file("--json", args.json)
-    _output_file("--markdown", args.markdown)
+    args.json = _output_file("--json", args.json)
+    args.markdown = _output_file("--markdown", args.markdown)
     cache = None
     if args.resume or args.cache_dir:
         from .cache import ResultCache, default_cache_dir
@@ -420,7 +431,7 @@ def _cmd_calibrate(args) -> int:
     from degeneracy.proofs.report import write_atomic
 
     claims = _usage(select, args.only)
-    _output_file("--json", args.json)
+    args.json = _output_file("--json", args.json)
     executor, client, backend = _backend(args)
     total = len(claims) * args.seeds
     progress = _Progress(total, "calibrate", "unit", args.no_progress)
@@ -486,6 +497,9 @@ def _cmd_figures(args) -> int:
     figs = _usage(select_figures, args.only)
     if args.report and not args.html:
         raise UsageError("--report is only used with --html")
+    if args.html and "png" not in args.format:
+        raise UsageError(f"--html shows each figure's PNG: include png in --format (got {','.join(args.format)}; "
+                         f"e.g. --format png,{','.join(args.format)})")
     if args.report and not os.path.isfile(args.report):
         raise UsageError(f"--report {args.report!r} is not a file (a `degeneracy verify --json` report)")
     out = args.out or DEFAULT_OUT
@@ -546,7 +560,7 @@ def _formats(text: str) -> tuple:
 def _cmd_bench(args) -> int:
     from degeneracy import bench
 
-    _output_file("--json", args.json)
+    args.json = _output_file("--json", args.json)
     result = bench.run_benchmarks(quick=args.quick, sections=args.only,
                                   progress=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
     print(bench.format_table(result))
@@ -618,6 +632,11 @@ def main(argv: list[str] | None = None) -> int:
         hint = str(exc) if isinstance(exc, _Interrupted) and str(exc) else "finished claims are in the JSON report"
         print(f"degeneracy: interrupted ({hint})", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader closed the pipe (`degeneracy list | head`): stop quietly, as Unix tools do;
+        # point stdout at /dev/null so that the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ argument and the accepted range, e.g. ``depth must be a positive integer, got 0`
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any, Iterable
 
 import numpy as np
@@ -21,7 +22,19 @@ __all__ = [
     "check_choice",
     "check_finite_array",
     "check_probability",
+    "check_memory",
+    "check_work",
+    "MAX_WORK",
 ]
+
+#: The largest computation one call may start, in (roughly counted) floating-point operations:
+#: about two days at the one-core dgemm rate of docs/performance.md (50 GFLOP/s), so that the
+#: papers' own sizes (``--full``, hours) pass. Loops whose cost is their length rather than their
+#: flops charge a fixed amount per step that caps the length (depth 10**8 for sampled products and
+#: mean-field trajectories). A call beyond it raises :class:`ArgumentValueError` at once instead of
+#: running for days (``lyapunov_qr(4, 10**9)``); set ``degeneracy.validation.MAX_WORK = math.inf``
+#: to lift the limit.
+MAX_WORK = 1e16
 
 
 def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -105,8 +118,8 @@ def check_real(
         hi is not None and (v > hi or (hi_open and v == hi))
     )
     if bad:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
+        left = "(" if lo_open or lo is None else "["  # infinite ends are never accepted: open
+        right = ")" if hi_open or hi is None else "]"
         interval = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
         raise ArgumentValueError(f"{name} must be in {interval}, got {value!r}")
     return v
@@ -149,3 +162,51 @@ def check_finite_array(name: str, value: Any, *, ndim: int | None = None, dtype=
     if not np.all(np.isfinite(arr)):
         raise ArgumentValueError(f"{name} must contain only finite numbers (found NaN or inf)")
     return arr
+
+
+def _physical_memory() -> float:
+    """Bytes of physical memory (``inf`` where the platform does not say)."""
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX platforms
+        return float("inf")
+
+
+def check_memory(what: str, nbytes: float) -> None:
+    """Raise :class:`ArgumentValueError` if ``what`` needs more than half the machine's memory.
+
+    Checked before allocating, so that a huge size fails at once with the argument named
+    instead of a ``MemoryError`` (or the machine swapping) later.
+
+    >>> check_memory("size=10", 80)
+    >>> check_memory("size=10**15", 8e15)
+    Traceback (most recent call last):
+    ...
+    degeneracy.errors.ArgumentValueError: size=10**15 needs about 7.28e+03 TiB of memory, more than half of this machine's ...
+    """
+    total = _physical_memory()
+    if nbytes > total / 2:
+        raise ArgumentValueError(f"{what} needs about {_bytes(nbytes)} of memory, more than half of this machine's "
+                                 f"{_bytes(total)}: use a smaller size")
+
+
+def check_work(what: str, flops: float) -> None:
+    """Raise :class:`ArgumentValueError` if ``what`` costs more than :data:`MAX_WORK` flops.
+
+    >>> check_work("depth=10**12", 1e18)
+    Traceback (most recent call last):
+    ...
+    degeneracy.errors.ArgumentValueError: depth=10**12 would take about 1e+18 floating-point operations, more than the limit ...
+    """
+    if flops > MAX_WORK:
+        raise ArgumentValueError(f"{what} would take about {flops:.3g} floating-point operations, more than the limit "
+                                 f"{MAX_WORK:.3g} (about two days on one core; degeneracy.validation.MAX_WORK): use a "
+                                 "smaller size, or the exact law of degeneracy.theory for the limit")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"

@@ -122,8 +122,9 @@ def gauss_newton(ctx):
     ax.set_yscale("log")
     if any(floored.values()):
         ax.set_ylim(GN_FLOOR / 3, 3)
-        mark_clipped(ax, "below 1e-12 (rounding-level zeros), drawn on the edge: "
-                     + ", ".join(f"{LABELS[c]} {n}" for c, n in floored.items() if n), y=0.03, fontsize=7.5)
+        # two lines, above the floored values on the bottom edge (the text must not cover them)
+        mark_clipped(ax, "below 1e-12 (rounding-level zeros),\ndrawn on the bottom edge: "
+                     + ", ".join(f"{LABELS[c]} {n}" for c, n in floored.items() if n), y=0.07, fontsize=7.5)
     else:
         ax.set_ylim(min(lows) / 3, 3)
     ax.set_xlabel("eigenvalue rank / number of eigenvalues")

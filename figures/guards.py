@@ -8,6 +8,8 @@ defect found (empty when the figure passes). It looks at artists, never at pixel
   band, a scatter point, a histogram bar or step outline; an axes holding an image, a 2-D
   histogram or filled contours counts as covered everywhere. Reference lines (``axhline``,
   ``axvline``) and the grid are not data.
+* **text over data** -- a text inside an axes (a note, a clipping marker) meets a data line,
+  error bar, band, scatter point or bar of that axes, as a legend would.
 * **clipped data** -- a finite data point of a line, error bar, band, scatter or bar lies outside
   the axis limits (or is non-positive on a log axis, where matplotlib drops it silently), and the
   axes carries no marker saying so (:func:`degeneracy.figures.style.mark_clipped`).
@@ -183,20 +185,42 @@ def _legend_problems(fig, renderer, px_per_pt) -> list[str]:
             box = Bbox.intersection(frame, ax.bbox)
             if box is None or box.width <= 0 or box.height <= 0:
                 continue
-            hit = None
-            if _covering(ax):
-                hit = "an image or mesh"
-            for ln in _data_lines(ax):
-                if hit is None and _line_hits(ln, ax, box, px_per_pt):
-                    hit = f"line {ln.get_label()!r}"
-            for c in _data_collections(ax):
-                if hit is None and _collection_hits(c, ax, box, px_per_pt):
-                    hit = f"{type(c).__name__} {c.get_label()!r}"
-            for p in _data_patches(ax):
-                if hit is None and _patch_hits(p, box):
-                    hit = "a histogram bar or patch"
+            hit = "an image or mesh" if _covering(ax) else _data_hit(ax, box, px_per_pt)
             if hit is not None:
                 out.append(f"legend over data: a legend covers {hit} in {_label(ax)}")
+    return out
+
+
+def _data_hit(ax, box: Bbox, px_per_pt: float) -> str | None:
+    """The first data artist (line, collection, bar) of ``ax`` that meets the display box, named."""
+    for ln in _data_lines(ax):
+        if _line_hits(ln, ax, box, px_per_pt):
+            return f"line {ln.get_label()!r}"
+    for c in _data_collections(ax):
+        if _collection_hits(c, ax, box, px_per_pt):
+            return f"{type(c).__name__} {c.get_label()!r}"
+    for p in _data_patches(ax):
+        if _patch_hits(p, box):
+            return "a histogram bar or patch"
+    return None
+
+
+def _annotation_problems(fig, renderer, px_per_pt) -> list[str]:
+    """A text placed inside an axes (a note, a clipping marker) that covers its data lines or bars
+    (a picture under the text, an image or mesh, is not counted)."""
+    out = []
+    for ax in fig.axes:
+        if _is_colorbar(ax) or not ax.get_visible():
+            continue
+        for t in ax.texts:
+            if not t.get_visible() or not t.get_text().strip():
+                continue
+            box = Bbox.intersection(_shrink(t.get_window_extent(renderer), 1.0), ax.bbox)
+            if box is None or box.width <= 0 or box.height <= 0:
+                continue
+            hit = _data_hit(ax, box, px_per_pt)
+            if hit is not None:
+                out.append(f"text over data: {t.get_text()[:40]!r} covers {hit} in {_label(ax)}")
     return out
 
 
@@ -442,5 +466,6 @@ def problems(fig) -> list[str]:
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     px_per_pt = fig.dpi / 72.0
-    return (_legend_problems(fig, renderer, px_per_pt) + _clip_problems(fig) + _label_problems(fig)
+    return (_legend_problems(fig, renderer, px_per_pt) + _annotation_problems(fig, renderer, px_per_pt)
+            + _clip_problems(fig) + _label_problems(fig)
             + _histogram_problems(fig) + _text_problems(fig, renderer, px_per_pt))

@@ -46,7 +46,9 @@ ROWS = (("relu", "gaussian", None), ("relu", "orthogonal", None), ("hard_tanh", 
                 "at the critical point (width and replicas in the legend), against the free-probability density of "
                 "log10 sigma^2 (line), certified by its solver or refused. Smooth activations (tanh, erf) use the "
                 "continuous law of phi'(h)^2; ReLU and hard-tanh masks are atoms, drawn as dashed lines with their "
-                "mass (the atom at 0 is stated in the title). The last two rows, hard-tanh at q* = 0.1 and erf at "
+                "mass (the atom at 0 is stated in the title); where an atom's histogram bar would flatten the "
+                "continuous part, the y axis is scaled to the continuous part and the panel says that the atom's bar "
+                "runs off the top. The last two rows, hard-tanh at q* = 0.1 and erf at "
                 "q* = 0.01 with orthogonal weights, barely widen from depth 2 to 128: dynamical isometry. The x axis "
                 "starts 13 decades below the top, the resolution of a float64 SVD of an explicit product.")
 def jacobian_spectra(ctx):
@@ -71,7 +73,7 @@ def jacobian_spectra(ctx):
             t = np.log10(ev[ev > 10.0**lo])
             bins = np.linspace(lo, top + 0.1, ctx.size(30, 60, 60))
             w = np.full(t.shape, 1.0 / (ev.size * (bins[1] - bins[0])))
-            ax.hist(t, bins=bins, weights=w, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
+            heights, _, _ = ax.hist(t, bins=bins, weights=w, color=COLORS[0], alpha=0.45, label=f"Monte Carlo, N={n}")
             u = np.linspace(lo, top, 400)
             dens = np.zeros_like(u)
             for a, b in law.intervals:
@@ -82,7 +84,18 @@ def jacobian_spectra(ctx):
             atoms = [(x, m) for x, m in law.atoms if x > 0]
             for x, m in atoms:
                 ax.axvline(math.log10(x), color=COLORS[2], ls="--", lw=1.2, label=f"atom {m:.3g}")
-            extra = f"; atom {law.atom:.2g} at 0" if law.atom > 0 else ""
+            if atoms:
+                # the atom's bin would set the scale and flatten the continuous part into the axis: scale to
+                # the continuous part and say that the atom's bar runs off the top
+                in_atom = np.zeros(heights.size, dtype=bool)
+                for x, _ in atoms:
+                    in_atom[min(max(np.searchsorted(bins, math.log10(x)) - 1, 0), heights.size - 1)] = True
+                cont = max(float(np.max(dens)), float(np.max(heights[~in_atom], initial=0.0)))
+                if cont > 0 and float(np.max(heights)) > 3 * cont:
+                    ax.set_ylim(0, 2.2 * cont)  # the data stay below 0.45 of the height: room for the note
+                    mark_clipped(ax, "atom's bar off scale", x=0.02, y=0.62 if c == 0 else 0.97, va="top",
+                                 fontsize=7)
+            extra = f"\natom {law.atom:.2g} at 0" if law.atom > 0 else ""
             qtag = "" if q is None else f", q*={q:.3g}"
             ax.set_title(f"{act}/{weights[:5]}{qtag}, L={L}{extra}", fontsize=8)
             if (r == 0 and c == 0) or (atoms and c == 0):
@@ -299,12 +312,16 @@ def fold_spectra(ctx):
         bins = np.linspace(max(t.min(), top - 8), top + 0.2, 60)
         cut = t < bins[0]
         w = np.full(t.size, 1.0 / (t.size * (bins[1] - bins[0])))  # normalized by all values, cut ones included
-        ax.hist(t[~cut], bins=bins, weights=w[~cut], color=COLORS[0], alpha=0.45,
-                label=f"Monte Carlo, N={n}, {reps} replicas")
-        if cut.any():
-            mark_clipped(ax, f"{100 * cut.mean():.2g}% of values below the axis", x=0.98, ha="right", y=0.6)
+        heights, _, _ = ax.hist(t[~cut], bins=bins, weights=w[~cut], color=COLORS[0], alpha=0.45,
+                                label=f"Monte Carlo, N={n}, {reps} replicas")
         u = np.linspace(bins[0], top - 1e-9, 500)
-        ax.plot(u, law.xpdf(10.0**u) * LN10, color=COLORS[1], label="free probability")
+        dens = law.xpdf(10.0**u) * LN10
+        ax.plot(u, dens, color=COLORS[1], label="free probability")
+        # headroom above the data for the legend and the note under it: neither covers the data
+        ax.set_ylim(0, 1.8 * max(float(np.max(heights)), float(np.max(dens))))
+        if cut.any():
+            mark_clipped(ax, f"{100 * cut.mean():.2g}% of values left of the axis\n"
+                             f"(log10 sigma^2 < {bins[0]:.1f})", x=0.02, ha="left", y=0.78, va="top")
         ax.set_title(f"Fold-{k}: rank N/{2**k}, mean {law.mean():.0f}")
         ax.set_xlabel(r"$\log_{10} \sigma^2$ (nonzero)")
         ax.set_ylabel("density")

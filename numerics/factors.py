@@ -29,7 +29,14 @@ import numpy as np
 from degeneracy.errors import ArgumentTypeError, ArgumentValueError
 from degeneracy.numerics.ensembles import FIELDS, fold, gaussian, haar
 from degeneracy.numerics.rng import RNGLike, as_generator
-from degeneracy.validation import check_choice, check_finite_array, check_int, check_positive_int
+from degeneracy.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_memory,
+    check_positive_int,
+    check_work,
+)
 
 __all__ = ["ENSEMBLES", "Sampler", "ensemble_sampler", "FactorSource", "sampled_source", "factor_source", "is_int"]
 
@@ -163,6 +170,26 @@ def _widths(n, depth: int) -> tuple[int, ...]:
     return tuple(check_positive_int(f"n[{i}]", w) for i, w in enumerate(widths))
 
 
+#: Charge per layer against :data:`degeneracy.validation.MAX_WORK`: it caps one call near 10**8
+#: layers (the loop's own cost, about 20 us a layer, is what a deep call spends; beyond 10**8 layers
+#: the finite-depth exponents equal the limit ones to 1e-4: use ``theory.lyapunov_exponents``).
+LAYER_OVERHEAD_FLOPS = 9e7
+
+
+def _check_size(widths: tuple[int, ...], depth: int, replicas: int, field: str) -> None:
+    """Refuse, before drawing anything, a product too large for memory or for an hour's work.
+
+    Memory: one layer of ``replicas`` factors and as much again for the frames.
+    Work: ``depth`` layers of about ``4 N^3`` flops per replica at the largest width N (the QR
+    step of a full frame, docs/performance.md), plus the loop's overhead per layer.
+    """
+    big = max(widths)
+    item = 16 if field == "complex" else 8
+    what = f"n = {big if len(set(widths)) == 1 else widths}, depth = {depth}, replicas = {replicas}"
+    check_memory(what, 2.0 * replicas * big * big * item)
+    check_work(what, depth * (LAYER_OVERHEAD_FLOPS + 4.0 * replicas * float(big) ** 3))
+
+
 def sampled_source(n, depth: int, *, replicas: int = 1, field: str = "real", ensemble: str = "gaussian",
                    sampler: Sampler | None = None, rng: RNGLike = None) -> FactorSource:
     """Factors drawn layer by layer: ``replicas`` products of ``depth`` random factors.
@@ -192,7 +219,11 @@ def sampled_source(n, depth: int, *, replicas: int = 1, field: str = "real", ens
     replicas = check_positive_int("replicas", replicas)
     check_choice("field", field, FIELDS)
     check_choice("ensemble", ensemble, ENSEMBLES)
+    if is_int(n):  # before _widths builds its depth + 1 entries
+        _check_size((check_positive_int("n", n),), depth, replicas, field)
     widths = _widths(n, depth)
+    if not is_int(n):
+        _check_size(widths, depth, replicas, field)
     g = as_generator(rng)
     square = all(w == widths[0] for w in widths)
     if not is_int(n) and not square:

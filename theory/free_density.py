@@ -30,7 +30,11 @@ import numpy as np
 from scipy import optimize
 from scipy.optimize import elementwise
 
+from degeneracy.errors import NumericalFailure
+
 from .free_factors import law_numeric, linear_offset
+
+_LOG_MAX = math.log(np.finfo(float).max)
 
 __all__ = ["Equation", "continue_to_real_axis", "critical_points"]
 
@@ -328,6 +332,9 @@ def critical_points(eq: Equation) -> list:
             continue
         val = float(eq.real_logy(np.array([r]))[0])
         if np.isfinite(val) and abs(val - 0.5 * (ly[i] + ly[i + 1])) < 1.0 + abs(ly[i] - ly[i + 1]):
+            if val > _LOG_MAX:
+                raise NumericalFailure(f"a support edge of the free product law, exp({val:.6g}), overflows a double "
+                                       "(the scale of the factors is too large)")
             crit.append((r, math.exp(val)))
     if eq.continuous:  # sign changes in the last 1e-7 before z = 1/sup(t) are rounding noise of the diverging psi
         zc = 1.0 / eq.disc.vmax

@@ -33,8 +33,8 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from degeneracy.errors import ArgumentValueError
-from degeneracy.validation import check_positive_int
+from degeneracy.errors import ArgumentValueError, NumericalFailure
+from degeneracy.validation import check_positive_int, check_work
 
 from .free_factors import _exact, law_moments_exact, law_numeric
 
@@ -152,6 +152,8 @@ def moments_from_s_transform(S, order: int, z: sp.Symbol | None = None) -> list:
     [1, 3, 11]
     """
     order = check_positive_int("order", order)
+    # sympy's exact series cost grows like order^3 (order 200: half a minute, 10**6: never ends)
+    check_work(f"exact moments of order {order}", 1e8 * float(order) ** 3)  # caps the order near 460
     s = _series_of_s(S, order, z)
     if s[0] == 0:
         raise ArgumentValueError("S(0) must be nonzero (it is 1 / mean)")
@@ -225,18 +227,31 @@ def numeric_log_s_series(S, n: int) -> np.ndarray:
 
 def numeric_moments(S, order: int) -> np.ndarray:
     """Moments ``m_1..m_order`` of the law of ``S`` in float arithmetic (Lagrange inversion through
-    ``log S``; overflows to ``inf`` only where the moment itself exceeds the float range).
+    ``log S``). A moment beyond the float range raises :class:`~degeneracy.errors.NumericalFailure`
+    (it used to come back as NaN); an order beyond about 2700 (the cost grows like ``order^3 / 6``
+    steps of a Python loop: about an hour there) raises
+    :class:`~degeneracy.errors.ArgumentValueError` at once.
 
     >>> from degeneracy.theory.s_transform import STransform
     >>> numeric_moments(STransform.wishart() ** 3, 3).tolist()
     [1.0, 4.0, 22.0]
+    >>> numeric_moments(STransform.wishart() ** 3, 600)
+    Traceback (most recent call last):
+    ...
+    degeneracy.errors.NumericalFailure: moment 315 (and higher) of the law overflows a double ...
     """
+    order = check_positive_int("order", order)
+    check_work(f"numeric_moments of order {order}", 5e5 * float(order) ** 3)  # caps the order near 2700
     n = order
     # log R = log(1+z) - log S
     logR = _fpoly_log1p_linear(1.0, n) - numeric_log_s_series(S, n)
     out = np.empty(order)
     for k in range(1, order + 1):
-        ek = _fpoly_exp(np.concatenate([[0.0], k * logR[1:k]]), k) * math.exp(k * logR[0])
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            ek = _fpoly_exp(np.concatenate([[0.0], k * logR[1:k]]), k) * math.exp(k * logR[0])
         out[k - 1] = ek[k - 1] / k
+        if not math.isfinite(out[k - 1]):
+            raise NumericalFailure(f"moment {k} (and higher) of the law overflows a double (or its series does): "
+                                   "use moments(order) for exact values, or a lower order")
     return out
 

@@ -82,6 +82,7 @@ __all__ = [
 WEIGHTS = ("gaussian", "orthogonal")
 #: ``log`` of the largest float: moments beyond it are returned in log space only
 _LOG_MAX = math.log(np.finfo(float).max)
+_LOG_MIN = math.log(np.finfo(float).tiny)  # below it a double is subnormal or 0.0
 
 
 def s1_weights(weights: str) -> int:
@@ -120,7 +121,8 @@ def jacobian_moments(activation, depth: int, *, weights: str, sigma_w2, sigma_b2
     ``mean = chi^L``, ``variance = mean^2 L (mu_2/mu_1^2 - 1 - s_1)`` (Pennington et al. 2017,
     eqs. 16-17; docs/formulas.md §4). With ``log=True``: ``(log mean, log variance)`` (``-inf``
     for a zero variance), finite at any depth; without it, a mean or variance beyond the float
-    range raises :class:`~degeneracy.errors.NumericalFailure`.
+    range (overflow, or underflow below the smallest normal double: a variance of 0.0 would be
+    wrong) raises :class:`~degeneracy.errors.NumericalFailure`.
 
     >>> m, v = jacobian_moments("hard_tanh", 4, weights="orthogonal", sigma_w2=1.25, sigma_b2=0.1)
     >>> round(m, 6), round(v, 6)
@@ -142,6 +144,9 @@ def jacobian_moments(activation, depth: int, *, weights: str, sigma_w2, sigma_b2
     if max(log_mean, log_var) > _LOG_MAX:
         raise NumericalFailure(f"the Jacobian moments of {act.name} at depth {depth} overflow a float "
                                f"(log mean = {log_mean:.6g}): pass log=True")
+    if min(log_mean, log_var if nv > 0 else log_mean) < _LOG_MIN:
+        raise NumericalFailure(f"the Jacobian moments of {act.name} at depth {depth} underflow a float "
+                               f"(log mean = {log_mean:.6g}, log variance = {log_var:.6g}): pass log=True")
     mean = math.exp(log_mean)
     return (mean, mean**2 * nv)
 

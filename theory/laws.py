@@ -86,7 +86,7 @@ from scipy import integrate
 from scipy.optimize import elementwise
 
 from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError, NumericalFailure
-from degeneracy.validation import check_int, check_probability
+from degeneracy.validation import check_int, check_memory, check_probability
 
 __all__ = ["SpectralLaw", "LogLaw"]
 
@@ -149,11 +149,31 @@ def _size(size: Any):
     if size is None:
         return None
     if isinstance(size, numbers.Integral):
-        return (check_int("size", size, minimum=0),)
-    try:
-        return tuple(check_int("size", s, minimum=0) for s in size)
-    except TypeError:
-        raise ArgumentTypeError(f"size must be None, an int or a tuple of ints, got {size!r}") from None
+        shape = (check_int("size", size, minimum=0),)
+    else:
+        try:
+            shape = tuple(check_int("size", s, minimum=0) for s in size)
+        except TypeError:
+            raise ArgumentTypeError(f"size must be None, an int or a tuple of ints, got {size!r}") from None
+    check_memory(f"size = {size!r}", 32.0 * math.prod(shape))  # the draws and a few temporaries
+    return shape
+
+
+def _no_nan(values: np.ndarray, x: np.ndarray, underflowed=False) -> np.ndarray:
+    """``values`` unchanged, or :class:`NumericalFailure` if one is NaN where the law has mass.
+
+    A NaN integrand (``expect(func)`` with ``func`` undefined somewhere in the support) would
+    otherwise vanish in the quadrature or poison the sum, and ``expect`` would return 0.0 or NaN.
+    Points where ``x = exp(t)`` underflowed to 0.0 (``underflowed``) are exempt: there ``func``
+    sees 0.0 instead of the true tiny ``x`` (``x log x`` gives NaN), and the quadrature's
+    handling of such points is what :meth:`SpectralLaw.expect` documents.
+    """
+    bad = np.isnan(values) & ~np.broadcast_to(underflowed, np.shape(values))
+    if bad.any():
+        at = float(np.broadcast_to(x, values.shape)[bad].flat[0])
+        raise NumericalFailure(f"the integrand is NaN at x = {at!r} (func undefined there): the expectation is "
+                               "undefined")
+    return values
 
 
 class SpectralLaw:
@@ -396,7 +416,8 @@ class SpectralLaw:
                 logf = self._logpdf_at_log(t)
                 w = np.exp(logf + t)
                 with np.errstate(invalid="ignore", over="ignore"):
-                    return np.where(w > 0, w * h(np.exp(t), logf), 0.0)
+                    x = np.exp(t)
+                    return _no_nan(np.where(w > 0, w * h(x, logf), 0.0), x, underflowed=x == 0.0)
         else:
             pts = np.unique(np.concatenate([[lo], cuts[(cuts > lo) & (cuts < hi)], [hi]]))
 
@@ -404,7 +425,7 @@ class SpectralLaw:
                 logf = self._logpdf(x)
                 w = np.exp(logf)
                 with np.errstate(invalid="ignore", over="ignore"):
-                    return np.where(w > 0, w * h(x, logf), 0.0)
+                    return _no_nan(np.where(w > 0, w * h(x, logf), 0.0), x)
 
         return float(np.sum(self._certified_quad(f, pts[:-1], pts[1:], "integral")))
 
@@ -614,7 +635,7 @@ class SpectralLaw:
         total = self._integral(lambda x, logf: g(x), lo, hi)
         for loc, m in self._atom_list():
             if lo <= loc <= hi:
-                total += m * float(g(np.array([loc]))[0])
+                total += m * float(_no_nan(g(np.array([loc])), np.array([loc]))[0])
         if conditional:
             below = float(self.cdf(lo)) - sum(m for loc, m in self._atom_list() if loc == lo)
             mass = float(self.cdf(hi)) - below

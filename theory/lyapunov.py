@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy import special
 
-from degeneracy.validation import check_choice, check_positive_int, check_real
+from degeneracy.validation import check_choice, check_memory, check_positive_int, check_real
 
 __all__ = ["FIELDS", "lyapunov_exponents", "lyapunov_variances", "log_condition_rate", "naive_lost_count"]
 
@@ -49,6 +49,7 @@ def lyapunov_exponents(n: int, *, field: str = "real") -> np.ndarray:
     """
     n = check_positive_int("n", n)
     field = check_choice("field", field, FIELDS)
+    check_memory(f"n = {n}", 24.0 * n)  # the result and two temporaries of n doubles
     k = np.arange(n, 0, -1, dtype=float)  # n - i + 1 for i = 1..n
     if field == "real":
         return 0.5 * (math.log(2.0 / n) + special.digamma(k / 2.0))
@@ -71,6 +72,7 @@ def lyapunov_variances(n: int, *, field: str = "real") -> np.ndarray:
     """
     n = check_positive_int("n", n)
     field = check_choice("field", field, FIELDS)
+    check_memory(f"n = {n}", 24.0 * n)  # the result and two temporaries of n doubles
     k = np.arange(n, 0, -1, dtype=float)
     if field == "real":
         return special.polygamma(1, k / 2.0) / 4.0

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from degeneracy.errors import ArgumentTypeError
+from degeneracy.errors import ArgumentTypeError, NumericalFailure
 from degeneracy.validation import check_real
 
 from .laws import SpectralLaw
@@ -218,7 +218,13 @@ class MarchenkoPastur(SpectralLaw):
         if isinstance(lam, Fraction) and isinstance(s2, Fraction):
             val = Fraction(s2) ** k * Fraction(total)
             return int(val) if val.denominator == 1 else val
-        return float(s2) ** k * float(total)
+        try:
+            val = float(s2) ** k * float(total)
+        except OverflowError:
+            val = math.inf
+        if not math.isfinite(val):
+            raise NumericalFailure(f"moment {k} of {self!r} overflows a double")
+        return val
 
 
 def marchenko_pastur(ratio, scale=1) -> MarchenkoPastur:

@@ -52,7 +52,7 @@ import numpy as np
 from scipy import optimize
 
 from degeneracy.errors import ArgumentValueError, CertificationError
-from degeneracy.validation import check_int, check_positive_int, check_real
+from degeneracy.validation import check_int, check_positive_int, check_real, check_work
 
 from .activations import Activation, as_activation
 
@@ -83,6 +83,11 @@ _NPDF = 1.0 / math.sqrt(2 * math.pi)
 
 def _act(a) -> Activation:
     return as_activation(a)
+
+
+#: Charge per layer of a trajectory (one Gaussian quadrature, about 30 us) against
+#: :data:`degeneracy.validation.MAX_WORK`: it caps the depth at 10**8 (about an hour).
+_LAYER_FLOPS = 1e8
 
 
 def _q(q, name="q") -> float:
@@ -283,6 +288,7 @@ def q_trajectory(activation, q0, depth: int, sigma_w2, sigma_b2) -> np.ndarray:
     moment ``|x^0|^2 / N`` (so ``h^1`` has variance ``q^1``)."""
     sw, sb = _sigmas(sigma_w2, sigma_b2)
     depth = check_positive_int("depth", depth)
+    check_work(f"depth = {depth}", _LAYER_FLOPS * depth)
     act = _act(activation)
     q = sw * _q(q0, "q0") + sb
     out = [q]
@@ -320,6 +326,8 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
     """
     act = _act(activation)
     sw, sb = _sigmas(sigma_w2, sigma_b2)
+    if q0 is not None:
+        q0 = _q(q0, "q0")  # checked even where it is not needed: a bad value is never ignored silently
     if act.positively_homogeneous:
         slope = length_variance(act, 1.0)
         if sw * slope < 1:
@@ -358,6 +366,8 @@ def q_star(activation, sigma_w2, sigma_b2, *, q0: float | None = None) -> float:
 def _q_for_derivatives(act: Activation, sw: float, sb: float, q0) -> float:
     """q* where it matters; the derivative law of linear and (leaky) ReLU does not depend on q."""
     if act.positively_homogeneous:
+        if q0 is not None:
+            _q(q0, "q0")  # not needed here, but never ignored silently when it is bad
         return 1.0
     return q_star(act, sw, sb, q0=q0)
 
@@ -467,6 +477,7 @@ def correlation_trajectory(activation, c0, depth: int, sigma_w2, sigma_b2, *, q0
     [0.65, 0.825, 0.9125]
     """
     depth = check_positive_int("depth", depth)
+    check_work(f"depth = {depth}", _LAYER_FLOPS * depth)
     act = _act(activation)
     sw, sb = _sigmas(sigma_w2, sigma_b2)
     q = q_star(act, sw, sb, q0=q0)

@@ -18,7 +18,7 @@ from scipy import integrate, optimize, special
 from scipy.optimize import elementwise
 
 from degeneracy.errors import ArgumentValueError, CertificationError
-from degeneracy.validation import check_finite_array, check_positive_int, check_real
+from degeneracy.validation import check_finite_array, check_memory, check_positive_int, check_real
 
 from .laws import SpectralLaw
 
@@ -269,6 +269,8 @@ class FiniteNEigenvalueLaw(SpectralLaw):
     def __init__(self, n: int, depth: int):
         self.n = check_positive_int("n", n)
         self.depth = check_positive_int("depth", depth)
+        # every evaluation builds (points x n) arrays: refuse an n that would not fit for 64 points
+        check_memory(f"n = {self.n}", 3 * 64 * 8.0 * self.n)
         self._k = np.arange(1, self.n + 1, dtype=float)
         self._log_nm = self.depth * math.log(self.n)
 

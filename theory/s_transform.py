@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import numbers
 from fractions import Fraction
 from typing import Sequence
@@ -46,7 +47,7 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from degeneracy.errors import ArgumentValueError
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError
 from degeneracy.validation import check_positive_int, check_probability, check_real
 
 from .free_factors import OneMinus, _Discrete, _exact, _Linear, _Measure, law_numeric
@@ -80,6 +81,12 @@ class STransform:
     __slots__ = ("const", "linear", "discrete_factors", "_atom0")
 
     def __init__(self, const=1, linear: Sequence[_Linear] = (), discrete: Sequence[_Discrete] = (), atom0=0):
+        if isinstance(const, bool) or not isinstance(const, (numbers.Real, sp.Basic)):
+            raise ArgumentTypeError(f"const must be a positive number (int, Fraction, float or sympy), got {const!r}")
+        if not isinstance(const, sp.Basic) or const.is_number:
+            c = float(const)
+            if not (math.isfinite(c) and c > 0):
+                raise ArgumentValueError(f"const must be a finite number > 0, got {const!r}")
         self.const = const
         self.linear = tuple(linear)
         self.discrete_factors = tuple(discrete)
