@@ -32,7 +32,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from .errors import (  # noqa: F401  (re-exported: __all__ is built below)
     ArgumentTypeError,
     ArgumentValueError,
     CertificationError,
@@ -94,7 +94,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    """The public names (``__all__``) and the subpackages, not the module's own imports."""
+    return sorted(set(__all__) | {"errors", "validation", "theory", "numerics", "proofs", "figures"})
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -53,9 +53,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from degeneracy.errors import ArgumentValueError, BackendError
+from degeneracy.errors import ArgumentTypeError, ArgumentValueError, BackendError
 from degeneracy.proofs.context import compute_shared, prime_shared, shared_key
-from degeneracy.proofs.registry import SHARED, Claim, load_all
+from degeneracy.proofs.registry import SHARED, Claim, get_claim, load_all, select
 from degeneracy.proofs.runner import (
     DEFAULT_ALPHA,
     ClaimResult,
@@ -549,7 +549,30 @@ def _is_lost_worker(exc: BaseException) -> bool:
     )
 
 
-def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
+def _as_claims(claims) -> list[Claim]:
+    """``claims`` as a list of :class:`Claim`: a glob pattern (str, comma-separated globs allowed),
+    or an iterable of claims and claim ids."""
+    if isinstance(claims, str):
+        return select(claims)
+    if isinstance(claims, Claim):
+        return [claims]
+    try:
+        items = list(claims)
+    except TypeError:
+        raise ArgumentTypeError(f"claims must be a glob pattern (str) or an iterable of claims or claim ids, "
+                                f"got {type(claims).__name__}") from None
+    out = []
+    for c in items:
+        if isinstance(c, str):
+            out.append(get_claim(c))
+        elif isinstance(c, Claim):
+            out.append(c)
+        else:
+            raise ArgumentTypeError(f"claims must hold claims or claim ids (str), got an item of type {type(c).__name__}")
+    return out
+
+
+def run_claims(claims: Iterable[Claim] | str, mode: str = "quick", seed: int = 0, *, alpha: float = DEFAULT_ALPHA,
                workers: int = 1, executor: Executor | None = None,
                on_result: Callable[[ClaimResult], None] | None = None,
                cache: ResultCache | None = None, resume: bool = False, work: dict | None = None) -> list[ClaimResult]:
@@ -566,6 +589,9 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
 
     Parameters
     ----------
+    claims : str or iterable of Claim or str
+        A glob pattern over claim ids (``"products.*"``; comma-separated globs allowed), or the
+        claims (or their ids) to run.
     on_result : callable, optional
         Called as each claim's result arrives (the CLI writes the JSON report there, claim by
         claim); results taken from the cache come first and have ``cached=True``.
@@ -589,7 +615,7 @@ def run_claims(claims: Iterable[Claim], mode: str = "quick", seed: int = 0, *, a
     """
     mode, seed, alpha = check_run_arguments(mode, seed, alpha)
     workers = check_int("workers", workers, minimum=1)
-    claims = list(claims)
+    claims = _as_claims(claims)
     results: dict[str, ClaimResult] = {}
     keys: dict[str, str] = {}
     work = {} if work is None else work

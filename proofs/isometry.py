@@ -6,6 +6,10 @@ theory value off by :data:`CONTROL_SHIFT` (10%: a realistic slip), so each must 
 symbolic and deterministic checks swap in a plausible wrong formula (the rescaled-erf closed forms for
 plain erf, hard-tanh's V without its saturated tails, the Gaussian s_1 in the orthogonal formula, L + 1
 layers counted). ``isometry.trains-faster`` (empirical) reverses the effect.
+
+One idea: the claims of one area (the Jacobian spectrum and the mean field of wide random
+networks), registered together so that each claim sits beside the certificates and helpers its
+checks share (``CONTROL_SHIFT``, the extrapolation in 1/N, the first-layer inputs).
 """
 
 from __future__ import annotations

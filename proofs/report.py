@@ -36,6 +36,8 @@ import tempfile
 from importlib import metadata
 from typing import Iterable
 
+from degeneracy.errors import ArgumentValueError
+
 from .runner import VERDICTS, ClaimResult
 
 __all__ = ["version", "versions", "Report", "write_atomic", "markdown", "table", "summary_counts", "worst_ratio",
@@ -78,7 +80,26 @@ def write_atomic(path: str, data: str | bytes) -> None:
     partial one, and an interrupted write leaves only a ``.part`` file that nothing reads. The
     file gets the mode an ordinary ``open(path, "w")`` would give (``0o666`` minus the umask),
     not the private ``0o600`` of a temporary file.
+
+    A symbolic link is followed (its target is replaced, the link kept). A target that exists
+    and is not a regular file (a device such as ``/dev/null``, a FIFO, a socket, a directory)
+    raises :class:`~degeneracy.errors.ArgumentValueError`: renaming over it would replace a
+    device node, which for root means replacing ``/dev/null`` with a file.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> write_atomic(os.path.join(d, "r.json"), "{}")
+    >>> open(os.path.join(d, "r.json")).read()
+    '{}'
+    >>> write_atomic("/dev/null", "x")
+    Traceback (most recent call last):
+    ...
+    degeneracy.errors.ArgumentValueError: path '/dev/null' exists and is not a regular file (a device, FIFO, socket or directory): write reports to a regular file
     """
+    path = os.path.realpath(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ArgumentValueError(f"path {path!r} exists and is not a regular file (a device, FIFO, socket or "
+                                 "directory): write reports to a regular file")
     folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
     blob = data.encode("utf-8") if isinstance(data, str) else bytes(data)

@@ -243,7 +243,12 @@ def run_claim(claim: str | Claim, mode: str = "quick", seed: int = 0, *, control
         is then the sum of the units' and the combining step's.
     """
     mode, seed, alpha = check_run_arguments(mode, seed, alpha)
-    c = get_claim(claim) if isinstance(claim, str) else claim
+    if isinstance(claim, str):
+        c = get_claim(claim)
+    elif isinstance(claim, Claim):
+        c = claim
+    else:
+        raise ArgumentTypeError(f"claim must be a claim id (str) or a Claim, got {type(claim).__name__}")
     a_claim = claim_alpha(alpha)
     ctx = make_context(c.id, seed=seed, mode=mode, settings=c.settings_for(mode), control=control, alpha=a_claim,
                        kind=c.kind)

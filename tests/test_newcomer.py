@@ -287,3 +287,51 @@ def test_the_papers_sizes_pass_the_size_guards():
     for n in s["n"]:
         _check_size((n,), s["depth"], s["replicas"] * max(1, min(16, 64 // n)), "complex")
     _check_size((4,), 10**8, 1, "real")
+
+
+# ---- lead: the leftovers of the newcomer's report in files owned elsewhere
+
+
+def test_write_atomic_refuses_special_files_and_follows_links(tmp_path):
+    import os
+
+    from degeneracy.errors import ArgumentValueError
+    from degeneracy.proofs.report import write_atomic
+
+    with pytest.raises(ArgumentValueError, match="not a regular file"):
+        write_atomic("/dev/null", "x")
+    with pytest.raises(ArgumentValueError, match="not a regular file"):
+        write_atomic(str(tmp_path), "x")
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    os.symlink(target, link)
+    write_atomic(str(link), "new")
+    assert os.path.islink(link) and target.read_text() == "new"
+
+
+def test_run_claim_and_run_claims_validate_their_claims_argument():
+    from degeneracy.errors import ArgumentTypeError, ArgumentValueError
+    from degeneracy.execution import run_claims
+    from degeneracy.proofs.runner import run_claim
+
+    with pytest.raises(ArgumentTypeError, match="claim must be"):
+        run_claim(3)
+    with pytest.raises(ArgumentTypeError, match="claims must be"):
+        run_claims(None)
+    with pytest.raises(ArgumentTypeError, match="claims must hold"):
+        run_claims([3])
+    with pytest.raises(ArgumentValueError, match="unknown claim id"):
+        run_claims(["nosuch"])
+    with pytest.raises(ArgumentValueError):
+        run_claims("nosuch.*")
+    assert [r.verdict for r in run_claims("products.fold-rank")] == ["pass"]
+    assert [r.verdict for r in run_claims(["products.fold-rank"])] == ["pass"]
+
+
+def test_dir_of_the_package_lists_the_public_api_only():
+    import degeneracy
+
+    names = dir(degeneracy)
+    assert "fuss_catalan" in names and "run_claims" in names and "__version__" in names
+    assert not {"Any", "TYPE_CHECKING", "annotations", "importlib"} & set(names)
