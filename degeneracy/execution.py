@@ -189,20 +189,15 @@ class FigureResult:
     seconds: float
 
     def write(self, out: str) -> list[str]:
-        """Write the files into ``out`` atomically; returns their paths."""
+        """Write the files into ``out`` atomically (:func:`degeneracy.proofs.report.write_atomic`:
+        the mode an ordinary ``open`` gives); returns their paths."""
+        from degeneracy.proofs.report import write_atomic
+
         os.makedirs(out, exist_ok=True)
         paths = []
         for name, data in self.files.items():
             path = os.path.join(out, name)
-            fd, tmp = tempfile.mkstemp(prefix=".degeneracy-", suffix=".tmp", dir=out)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            write_atomic(path, data)
             paths.append(path)
         return paths
 
