@@ -613,7 +613,7 @@ def correlation_map(ctx):
     barely damp it, so at 96 replicas the 1/N intercept of c^6 resolved only 4-8% (tanh and erf
     chaotic); the deviations themselves were unbiased (z over seeds 0-7 within +-2, no 1/N^2 trend in
     the fit's chi-square). The simulator's exact O(R N) pair sampler allows 512 replicas at default
-    size: resolution <= 2.5% in every check."""
+    size: resolution <= 2.7% in every check (seeds 0-7), z within +-2.5."""
     s = ctx.settings
     layers = s["layers"]
     for act, sw2, sb2, phase in CORR_CASES:
