@@ -172,6 +172,16 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
     ``R`` random networks; record the two-input mean-field quantities per layer (Poole et al. 2016;
     Schoenholz et al. 2017; docs/formulas.md §4).
 
+    Exact in law at ``O(R N)`` work per layer instead of the ``O(R N^2)`` of drawing ``W``: only the
+    pair ``(W x_1, W x_2)`` enters the layer, and given ``X = [x_1 x_2]`` (``N x 2``) its law is known.
+    Gaussian ``W`` (variance ``sigma_w^2/N``): its rows are i.i.d. bivariate normal with covariance
+    ``sigma_w^2 X^T X / N``, drawn through the Cholesky factor of ``X^T X``. Orthogonal ``W = sigma_w
+    O``: with the thin QR ``X = Q_X R_X``, ``O Q_X`` is a Haar-uniform 2-frame, drawn as the
+    Gram-Schmidt of two Gaussian vectors, so ``O X = (O Q_X) R_X``. Every layer draws fresh weights
+    and biases (``b ~ N(0, sigma_b^2)``, shared by the two inputs), as :func:`simulate_network` does;
+    the random streams differ from it. ``tests/test_meanfield.py`` compares the laws with explicit
+    ``N x N`` weights (:func:`sample_weights`).
+
     >>> run = simulate_pair("tanh", width=64, depth=3, replicas=2, sigma_w2=1.5, sigma_b2=0.05, rng=0)
     >>> run.c.shape, bool(np.all(np.abs(run.c) <= 1))
     ((2, 3), True)
@@ -180,6 +190,7 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
     n = check_positive_int("width", width)
     L = check_positive_int("depth", depth)
     R = check_positive_int("replicas", replicas)
+    weights = check_choice("weights", weights, WEIGHTS)
     sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
     sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
     qin = check_real("q_input", q_input, lo=0.0, lo_open=True)
@@ -194,12 +205,24 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
     scale = np.sqrt(qin * n)
     x1 = scale * a
     x2 = scale * (cin * a + np.sqrt(max(0.0, 1.0 - cin * cin)) * b)
+    sw = np.sqrt(sw2)
     out = {k: [] for k in ("q1", "q2", "c", "chi_c", "q_slope")}
     for _ in range(L):
-        W = sample_weights(n, 1, R, weights=weights, sigma_w2=sw2, rng=g)[0]
+        # R_X = [[r11, r12], [0, r22]]: the Cholesky factor of the Gram matrix X^T X
+        r11 = np.linalg.norm(x1, axis=1)
+        r12 = np.sum(x1 * x2, axis=1) / np.where(r11 > 0, r11, 1.0)
+        r22 = np.sqrt(np.maximum(np.sum(x2 * x2, axis=1) - r12 * r12, 0.0))
+        z1 = g.standard_normal((R, n))
+        z2 = g.standard_normal((R, n))
+        if weights == "gaussian":
+            f1, f2 = z1 / np.sqrt(n), z2 / np.sqrt(n)
+        else:
+            f1 = z1 / np.linalg.norm(z1, axis=1, keepdims=True)
+            f2 = z2 - np.sum(f1 * z2, axis=1, keepdims=True) * f1
+            f2 /= np.linalg.norm(f2, axis=1, keepdims=True)
         bias = g.standard_normal((R, n)) * np.sqrt(sb2)
-        h1 = np.einsum("rij,rj->ri", W, x1) + bias
-        h2 = np.einsum("rij,rj->ri", W, x2) + bias
+        h1 = sw * r11[:, None] * f1 + bias
+        h2 = sw * (r12[:, None] * f1 + r22[:, None] * f2) + bias
         q1, q2 = np.mean(h1 * h1, axis=1), np.mean(h2 * h2, axis=1)
         out["q1"].append(q1)
         out["q2"].append(q2)

@@ -46,7 +46,6 @@ KNOWN_DEFAULT = {
     **KNOWN_QUICK,
     "isometry.jacobian-density": _ISO,
     "isometry.max-eigenvalue": _ISO,
-    "isometry.mean-field": _ISO,
     "products.complex-finite-n-eigenvalues": _PROD,
     "products.eigenvalue-origin": _PROD,
     "products.fold-spectrum": _PROD,
