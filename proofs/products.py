@@ -170,7 +170,7 @@ def _second_moment_samples(ctx, field: str, n: int, depth: int, replicas: int, c
        source="Wick contractions; Isserlis, Biometrika 12 (1918); docs/formulas.md §1",
        kind="finite-n",
        formula="(a, b)_{L+1} = M(n) (a, b)_L with a = E tr (P^T P)^2, b = E (tr P^T P)^2",
-       settings={"replicas": (20000, 120000, 400000), "chunk": 20000,
+       settings={"replicas": (20000, 360000, 400000), "chunk": 20000,
                  "cases": ({"real": ((1, 1), (2, 1), (3, 2)), "complex": ((1, 1), (2, 2))},
                            {"real": ((1, 1), (2, 1), (3, 2), (4, 3), (6, 4)),
                             "complex": ((1, 1), (2, 2), (3, 3), (6, 4))},
@@ -344,7 +344,7 @@ def lyapunov_complex(ctx):
        source="Akemann, Burda & Kieburg, J. Phys. A 47 (2014); Forrester, J. Phys. A 48 (2015)",
        kind="finite-n",
        formula="L Var[mu_i(L)] = psi'((n-i+1)/2)/4 (real), psi'(n-i+1)/4 (complex)",
-       settings={"n": (4, 8, 16), "depth": (10, 10, 20), "replicas": (8000, 40000, 80000), "groups": (80, 400, 800)})
+       settings={"n": (4, 8, 16), "depth": (10, 10, 20), "replicas": (8000, 80000, 160000), "groups": (80, 800, 1600)})
 def lyapunov_fluctuations(ctx):
     """In the QR engine's index order the per-layer terms ``log|R_l,ii|`` are independent
     (orthogonal invariance), so ``L Var[mu_i(L)] = Var log|R_ii|`` holds exactly at every depth
@@ -661,7 +661,7 @@ def fold_rank(ctx):
        source="Orhan 2018 (Fold-k initialization; docs/formulas.md §3); free multiplicative convolution (derived here)",
        kind="asymptotic",
        formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 96, 96),
+       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 384, 384),
                  "depth": (3, 4, 8)})
 def fold_spectrum(ctx):
     s = ctx.settings
@@ -686,7 +686,7 @@ def fold_spectrum(ctx):
                "(theory.product_eigenvalues.finite_n_eigenvalue_law)",
        settings={"cases": (((2, 1), (2, 3), (3, 2), (5, 2)), ((2, 1), (2, 2), (3, 3), (4, 2), (5, 4)),
                            ((2, 1), (2, 2), (2, 5), (3, 1), (3, 3), (4, 2), (4, 4), (5, 1), (5, 3), (5, 5))),
-                 "replicas": (40, 100, 100), "per_replica": (100, 200, 1000)})
+                 "replicas": (40, 250, 250), "per_replica": (100, 200, 1000)})
 def complex_finite_n_eigenvalues(ctx):
     s = ctx.settings
     probs = np.linspace(0.05, 0.95, 10)

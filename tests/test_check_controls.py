@@ -46,13 +46,10 @@ KNOWN_DEFAULT = {
     **KNOWN_QUICK,
     "isometry.jacobian-density": _ISO,
     "isometry.max-eigenvalue": _ISO,
-    "products.complex-finite-n-eigenvalues": _PROD,
     "products.eigenvalue-origin": _PROD,
     "products.fold-spectrum": _PROD,
     "products.lyapunov-complex": _PROD,
-    "products.lyapunov-fluctuations": _PROD,
     "products.lyapunov-real": _PROD,
-    "products.second-moment-finite-n": _PROD,
 }
 
 
