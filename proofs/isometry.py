@@ -729,7 +729,8 @@ def trains_faster(ctx):
                "orthogonal compared with its twin (a second orthogonal draw), which must not be supported",
        settings={"depth": (8, 30, 30), "width": (32, 64, 128), "steps": (200, 500, 1000), "eval_every": 20,
                  "lr": 0.05, "q_star": 0.05, "threshold": (0.5, 0.2, 0.2), "batch": (6, 8, 10),
-                 "batches": (3, 3, 5)})
+                 "batches": (3, 3, 5)},
+       shares=("digits.isometry",))
 def trains_faster_digits(ctx):
     from .realdata import sequential_arms
 
