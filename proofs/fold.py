@@ -33,8 +33,9 @@ are the shared experiment ``"fold.experiment"`` (:func:`degeneracy.proofs.regist
 work unit per (batch, optimizer setting) plus one per batch for the initial-condition summaries:
 in a run the runner computes every unit once (all :data:`BATCHES` batches, up front, on any
 worker) and hands them to the five claims, which then only combine; a claim run alone computes
-the batches its looks need (once per process). The report marks the claims ``shared``. Each statement and setting
-ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
+the batches its looks need (once per process). The report marks the claims ``shared``. The
+digits twin is the shared experiment ``"fold.experiment-digits"``, split the same way. Each
+statement and setting ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
 log values: a log ratio), its confidence interval and the smallest effect the design detects.
 Under the negative control every statement's direction is reversed.
 
