@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from degeneracy.errors import SkipClaim
+from degeneracy.errors import ArgumentValueError, SkipClaim
 from degeneracy.numerics import realdata as rd
 from degeneracy.numerics.data import DataUnavailable
 from degeneracy.numerics.rng import stream_for
@@ -125,7 +125,7 @@ def digits_shared(experiment: str, readers: dict) -> str:
                 for arm in arms:
                     u = f"batch{k}-{arm}"
                     if out.setdefault(u, (experiment, k, arm, sizes)) != (experiment, k, arm, sizes):
-                        raise ValueError(f"claims reading {name} give arm {arm!r} different sizes")
+                        raise ArgumentValueError(f"claims reading {name} give arm {arm!r} different sizes")
         return out
 
     shared(name, plan=plan)(_shared_arm)
