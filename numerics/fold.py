@@ -51,7 +51,7 @@ def setting_name(opt: str, lr: float) -> str:
 
 @lru_cache(maxsize=4)
 def fold_experiment(*, width: int, depth: int, runs: int, epochs: int, few: int, optimizer_settings: tuple,
-                    seed_entropy: int, spawn_key: tuple) -> dict:
+                    seed_entropy: int, spawn_key: tuple, summaries: bool = True) -> dict:
     """Run (or fetch from the per-process cache) the whole Fold experiment.
 
     Parameters
@@ -66,6 +66,10 @@ def fold_experiment(*, width: int, depth: int, runs: int, epochs: int, few: int,
         ``(optimizer, learning rate)`` pairs, e.g. ``(("adam", 1e-3), ("gd", 1e-4))``.
     seed_entropy, spawn_key
         The :class:`numpy.random.SeedSequence` of the experiment.
+    summaries : bool
+        Compute the initial-condition summaries ``init`` (default); ``False`` leaves ``init`` empty
+        (a work unit that trains some optimizer settings only: training is deterministic given the
+        draw, so each setting's numbers are the same whichever other settings run beside it).
 
     Returns
     -------
@@ -91,7 +95,7 @@ def fold_experiment(*, width: int, depth: int, runs: int, epochs: int, few: int,
     }
     probe = np.random.Generator(np.random.SFC64(s_probe)).standard_normal((N, GN_PROBES))
     out = {"N": N, "L": L, "R": R, "epochs": epochs, "few": few, "init": {}, "runs": {}}
-    for c, net in nets.items():
+    for c, net in (nets.items() if summaries else ()):
         lam = gauss_newton_spectrum(net, probe)
         logsv = product_log_singular_values(np.stack(net.weights))  # factors[l] = W_{l+1}: (L, R, N, N) -> (R, N)
         sv = np.exp(logsv - logsv[:, :1])

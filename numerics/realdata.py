@@ -459,6 +459,7 @@ def fold_experiment_digits(
     optimizer_settings: tuple = (("adam", 1e-3), ("gd", 1e-2)),
     test_fraction: float = 0.2,
     rng=None,
+    summaries: bool = True,
 ) -> dict:
     """The Fold experiment (Orhan 2018) on digits: a deep linear network regresses the one-hot labels.
 
@@ -479,7 +480,9 @@ def fold_experiment_digits(
     (Gauss-Newton spectrum on ``GN_PROBES`` whitened probes, its near-null fraction, effective rank
     of the hidden product) and ``runs[setting][c]``: ``loss`` (training, ``(R, epochs + 1)``),
     ``test_loss`` and ``test_accuracy`` after training ``(R,)``, ``diverged``, and activation-gradient
-    norms ``delta0``, ``delta_few``, ``delta_end``; plus ``constant`` (``c`` per run).
+    norms ``delta0``, ``delta_few``, ``delta_end``; plus ``constant`` (``c`` per run). With
+    ``summaries=False`` ``init`` is left empty (a work unit training some settings only: training is
+    deterministic given the draws, so a setting's numbers do not depend on the other settings run).
     """
     N = check_int("width", width, minimum=4, maximum=60)
     if N % 4:
@@ -506,7 +509,7 @@ def fold_experiment_digits(
     probe = np.stack([s[4].standard_normal((N, GN_PROBES)) for s in streams])
     out = {"N": N, "L": L, "R": R, "epochs": epochs, "few": few, "n_train": n, "constant": const, "init": {},
            "runs": {}, "data": "digits (PCA-whitened)"}
-    for c, net in nets.items():
+    for c, net in (nets.items() if summaries else ()):
         lam = np.stack([gauss_newton_spectrum(net.replica(r), probe[r])[0] for r in range(R)])
         P = net.weights[0]
         for w in net.weights[1:-1]:

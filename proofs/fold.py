@@ -29,9 +29,13 @@ on the log scale: the effect checks are one-sided t-tests on log values over ind
 batches of :data:`SIZES` ``["runs"]`` runs per condition (batch 0 is the run the Fold figures
 draw); every ``fold.*`` claim adds batches until each of its statements is supported or
 contradicted at its alpha-spending boundary, or :data:`BATCHES` batches are spent. The batches
-are shared by the five claims (computed once per process), so a claim's ``seconds`` count only
-the batches it computed first; the report marks them ``shared``. Each statement and setting
-ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
+are the shared experiment ``"fold.experiment"`` (:func:`degeneracy.proofs.registry.shared`), one
+work unit per (batch, optimizer setting) plus one per batch for the initial-condition summaries:
+in a run the runner computes every unit once (all :data:`BATCHES` batches, up front, on any
+worker) and hands them to the five claims, which then only combine; a claim run alone computes
+the batches its looks need (once per process). The report marks the claims ``shared``. The
+digits twin is the shared experiment ``"fold.experiment-digits"``, split the same way. Each
+statement and setting ends ``supported``, ``contradicted`` or ``inconclusive``, with its effect (a difference of
 log values: a log ratio), its confidence interval and the smallest effect the design detects.
 Under the negative control every statement's direction is reversed.
 
@@ -45,17 +49,17 @@ excess over the best linear fit's, and the optimizer settings are :data:`DIGITS_
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from degeneracy.errors import NumericalFailure
+from degeneracy.errors import NumericalFailure, SkipClaim
 from degeneracy.numerics import stats
 from degeneracy.numerics.fold import CONDITIONS, GN_PROBES, GN_RTOL, LABELS, fold_experiment, setting_name
 from degeneracy.numerics.realdata import fold_experiment_digits
 
+from .context import compute_shared
 from .realdata import batch_generator, on_digits
-from .registry import CLAIMS, MODES, claim
+from .registry import CLAIMS, MODES, claim, shared
 from .replication import replicate
 
 #: (quick, default, full) sizes of the experiment; ``runs`` is the size of one batch
@@ -84,23 +88,60 @@ DEFAULT_TASK = ("whitened inputs, population loss 0.5||W_L...W_1 - T||_F^2 (1 fu
 SHARED = "the Fold experiment (every fold.* claim and the Fold figures read the same runs)"
 
 
+#: the shared experiments (:func:`degeneracy.proofs.registry.shared`) the fold.* claims read
+EXPERIMENT = "fold.experiment"
+DIGITS_EXPERIMENT = "fold.experiment-digits"
+
+
+def _unit(batch: int, setting) -> str:
+    return f"batch{int(batch)}-" + ("init" if setting is None else f"{setting[0]}-lr{setting[1]:.0e}")
+
+
+def _plan(batches, settings):
+    """``{unit: (batch, setting or None)}``: per batch, the initial-condition summaries and one unit
+    per optimizer setting (training is deterministic given the draw, so the split keeps every number)."""
+    def plan(mode):
+        out = {}
+        for b in range(batches[MODES.index(mode)]):
+            out[_unit(b, None)] = (b, None)
+            for opt, lr in settings[mode]:
+                out[_unit(b, (opt, lr))] = (b, (opt, float(lr)))
+        return out
+    return plan
+
+
+def _assemble(name: str, mode: str, seed: int, batch: int, settings) -> dict:
+    """Batch ``batch`` of the shared experiment ``name`` in the layout of
+    :func:`numerics.fold.fold_experiment`, from its units (a new dict; the stored units are not changed)."""
+    exp = dict(compute_shared(name, _unit(batch, None), mode, seed))
+    if "skipped" in exp:
+        raise SkipClaim(exp["skipped"])
+    exp["runs"] = {}
+    for opt, lr in settings[mode]:
+        sname = setting_name(opt, lr)
+        exp["runs"][sname] = compute_shared(name, _unit(batch, (opt, lr)), mode, seed)["runs"][sname]
+    return exp
+
+
 def shared_experiment(ctx, mode: str | None = None, batch: int = 0) -> dict:
     """Batch ``batch`` of the Fold experiment of this run, sized by ``mode`` (default ``ctx.mode``):
-    one shared run per (mode, run seed, batch), read by every ``fold.*`` claim and the Fold figures
-    (the same numbers in each). Batch 0 is the experiment the figures draw; batch ``k`` draws
-    new independent runs from a stream keyed by ``k``."""
-    ss = ctx.seed_sequence
-    # drop the item's own key: every item of the run derives the same experiment seed
-    key = tuple(ss.spawn_key[:-1]) + (0x464F4C44,) + ((int(batch),) if batch else ())
+    the shared experiment ``"fold.experiment"`` (computed once per run by the runner, one work unit
+    per batch and optimizer setting plus one for the initial-condition summaries), read by every
+    ``fold.*`` claim and the Fold figures (the same numbers in each). Batch 0 is the experiment the
+    figures draw; batch ``k`` draws new independent runs from a stream keyed by ``k``."""
     mode = ctx.mode if mode is None else mode
-    return _experiment(mode, int(ss.entropy), key)
+    return _assemble(EXPERIMENT, mode, int(ctx.seed), int(batch), OPTIMIZER_SETTINGS)
 
 
-@lru_cache(maxsize=16)
-def _experiment(mode: str, entropy: int, key: tuple) -> dict:
+@shared(EXPERIMENT, plan=_plan(BATCHES, OPTIMIZER_SETTINGS))
+def _experiment(mode: str, seed: int, params) -> dict:
+    batch, setting = params
     i = MODES.index(mode)
     sizes = {k: v[i] for k, v in SIZES.items()}
-    return fold_experiment(**sizes, optimizer_settings=OPTIMIZER_SETTINGS[mode], seed_entropy=entropy, spawn_key=key)
+    # the experiment's stream: (run seed; "FOLD", batch), the same for every claim and figure of the run
+    key = (0x464F4C44,) + ((int(batch),) if batch else ())
+    return fold_experiment(**sizes, optimizer_settings=() if setting is None else (setting,), seed_entropy=int(seed),
+                           spawn_key=key, summaries=setting is None)
 
 
 #: (quick, default, full) sizes of the digits setting (:func:`digits_experiment`); ``runs`` per batch
@@ -128,19 +169,25 @@ DIGITS_SHARED = ("the Fold experiment on digits (every fold.*-digits claim and t
 def digits_experiment(ctx, mode: str | None = None, batch: int = 0) -> dict:
     """Batch ``batch`` of the Fold experiment on digits of this run (sizes :data:`DIGITS_SIZES` of
     ``mode``, default ``ctx.mode``), in the layout of :func:`numerics.fold.fold_experiment` with
-    losses the excess over the best linear fit's: one shared run per (mode, run seed, batch),
+    losses the excess over the best linear fit's: the shared experiment ``"fold.experiment-digits"``
+    (one work unit per batch and optimizer setting plus one for the initial-condition summaries),
     read by every ``fold.*-digits`` claim and the digits Fold figure. Raises :class:`SkipClaim`
     without scikit-learn."""
-    return _digits_experiment(ctx.mode if mode is None else mode, int(ctx.seed), int(batch))
+    mode = ctx.mode if mode is None else mode
+    return _assemble(DIGITS_EXPERIMENT, mode, int(ctx.seed), int(batch), DIGITS_OPTIMIZER_SETTINGS)
 
 
-@lru_cache(maxsize=16)
-def _digits_experiment(mode: str, seed: int, batch: int) -> dict:
+@shared(DIGITS_EXPERIMENT, plan=_plan(DIGITS_BATCHES, DIGITS_OPTIMIZER_SETTINGS))
+def _digits_experiment(mode: str, seed: int, params) -> dict:
+    batch, setting = params
     i = MODES.index(mode)
     sizes = {k: v[i] for k, v in DIGITS_SIZES.items()}
-    exp = on_digits(fold_experiment_digits, **sizes, optimizer_settings=DIGITS_OPTIMIZER_SETTINGS[mode],
-                    rng=batch_generator(seed, "fold", batch))
-    for c in CONDITIONS:
+    try:
+        exp = on_digits(fold_experiment_digits, **sizes, optimizer_settings=() if setting is None else (setting,),
+                        rng=batch_generator(seed, "fold", batch), summaries=setting is None)
+    except SkipClaim as exc:  # a value, not an exception: the runner computes shared units outside the claims
+        return {"skipped": str(exc)}
+    for c in exp["init"]:
         exp["init"][c]["product_erank"] = exp["init"][c]["hidden_erank"]
     for per in exp["runs"].values():
         for c in CONDITIONS:
@@ -279,7 +326,8 @@ def _versus_fold0(ctx, cond: str, direction: str, src=SYNTHETIC):
     return _sequential(ctx, evaluate, src)
 
 
-_COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formulas.md §3", kind="empirical")
+_COMMON = dict(source="Orhan 2018 (the seed essay), Fold experiment; docs/formulas.md §3", kind="empirical",
+               shares=(EXPERIMENT,))
 
 
 @claim("fold.fold0-plateau",
@@ -402,7 +450,8 @@ def _digits_claim(cid: str, fn):
     if fn is fold0_plateau:
         formula = formula.replace("Fold 0 decrease of log loss", "Fold 0 decrease of log excess loss")
     return claim(cid + "-digits", title="[digits] " + c.title + _DIGITS_NOTE, source=c.source.replace(
-        "Fold experiment", "Fold experiment (on digits here)"), kind=c.kind, formula=formula)(digits_fn)
+        "Fold experiment", "Fold experiment (on digits here)"), kind=c.kind, formula=formula,
+        shares=(DIGITS_EXPERIMENT,))(digits_fn)
 
 
 fold0_plateau_digits = _digits_claim("fold.fold0-plateau", fold0_plateau)

@@ -699,6 +699,41 @@ def depth_scales(ctx):
                             math.exp(-1 / xq))
 
 
+#: runs per work unit of ``isometry.trains-faster`` (one unit per initialization and chunk of runs)
+TRAINS_FASTER_CHUNK = 2
+
+
+def _trains_faster_plan(ctx) -> dict:
+    R = ctx.settings["replicas"]
+    return {f"{init}-runs{a}-{min(a + TRAINS_FASTER_CHUNK, R)}": (init, a, min(a + TRAINS_FASTER_CHUNK, R))
+            for init in ("orthogonal", "gaussian") for a in range(0, R, TRAINS_FASTER_CHUNK)}
+
+
+def _trains_faster_unit(ctx, params) -> np.ndarray:
+    """Steps to 10% of the initial loss of runs ``a..b`` of one initialization. Run ``r`` draws from
+    the ``r``-th of the ``R`` streams spawned from ``ctx.spawn(init)`` (what ``init_network`` spawns
+    for ``R`` replicas at once) and training is per run, so the chunks give the unsplit numbers."""
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.rng import spawn_generators
+    from degeneracy.numerics.training import PopulationTask, train
+
+    init, a, b = params
+    s = ctx.settings
+    n, L, R = s["width"], s["depth"], s["replicas"]
+    sw2, sb2 = th.critical_point("tanh", s["q_star"])
+    g = _spawn(ctx, "task")
+    T = np.linalg.qr(g.standard_normal((n, n)))[0]  # a random orthogonal linear teacher (the same in every unit)
+    runs = spawn_generators(_spawn(ctx, init), R)[a:b]
+    net = init_network([n] * (L + 1), b - a, init=init, gain=math.sqrt(sw2), activation="tanh",
+                       bias_std=math.sqrt(sb2), rng=runs)
+    res = train(net, PopulationTask(T), optimizer="gd", lr=s["lr"], steps=s["steps"], record_at=())
+    loss = np.where(np.isfinite(res.loss), res.loss, np.inf)
+    thr = 0.1 * loss[:, 0]
+    hit = loss <= thr[:, None]
+    # runs that never reach the threshold count as the step budget (censored: favours the slower arm)
+    return np.where(hit.any(axis=1), hit.argmax(axis=1), s["steps"]).astype(float)
+
+
 @claim("isometry.trains-faster",
        title="At a fixed large depth, critical tanh networks with orthogonal weights (well-conditioned Jacobian, "
              "small q*) reach a loss threshold in far fewer gradient steps than the same critical networks with "
@@ -707,27 +742,13 @@ def depth_scales(ctx):
        kind="empirical",
        formula="steps(Gaussian) - steps(orthogonal) > 0 (one-sided Welch over independent runs)",
        settings={"width": (32, 64, 128), "depth": (16, 32, 64), "replicas": (6, 10, 10),
-                 "steps": (300, 800, 2000), "lr": (0.05, 0.05, 0.02), "q_star": (0.05, 0.05, 0.05)})
+                 "steps": (300, 800, 2000), "lr": (0.05, 0.05, 0.02), "q_star": (0.05, 0.05, 0.05)},
+       units=_trains_faster_plan, unit=_trains_faster_unit)
 def trains_faster(ctx):
-    from degeneracy.numerics.networks import init_network
-    from degeneracy.numerics.training import PopulationTask, train
-
     s = ctx.settings
     n, L, R = s["width"], s["depth"], s["replicas"]
-    sw2, sb2 = th.critical_point("tanh", s["q_star"])
-    g = _spawn(ctx, "task")
-    T = np.linalg.qr(g.standard_normal((n, n)))[0]  # a random orthogonal linear teacher
-    task = PopulationTask(T)
-    steps = {}
-    for init in ("orthogonal", "gaussian"):
-        net = init_network([n] * (L + 1), R, init=init, gain=math.sqrt(sw2), activation="tanh",
-                           bias_std=math.sqrt(sb2), rng=_spawn(ctx, init))
-        res = train(net, task, optimizer="gd", lr=s["lr"], steps=s["steps"], record_at=())
-        loss = np.where(np.isfinite(res.loss), res.loss, np.inf)
-        thr = 0.1 * loss[:, 0]
-        hit = loss <= thr[:, None]
-        # runs that never reach the threshold count as the step budget (censored: favours the slower arm)
-        steps[init] = np.where(hit.any(axis=1), hit.argmax(axis=1), s["steps"]).astype(float)
+    steps = {init: np.concatenate([v for u, v in ctx.parts.items() if u.startswith(init + "-")])
+             for init in ("orthogonal", "gaussian")}
     a, b = steps["gaussian"], steps["orthogonal"]
     if ctx.control:
         a, b = b, a
@@ -752,7 +773,8 @@ def trains_faster(ctx):
                "orthogonal compared with its twin (a second orthogonal draw), which must not be supported",
        settings={"depth": (8, 30, 30), "width": (32, 64, 128), "steps": (200, 500, 1000), "eval_every": 20,
                  "lr": 0.05, "q_star": 0.05, "threshold": (0.5, 0.2, 0.2), "batch": (6, 8, 10),
-                 "batches": (3, 3, 5)})
+                 "batches": (3, 3, 5)},
+       shares=("digits.isometry",))
 def trains_faster_digits(ctx):
     from .realdata import sequential_arms
 

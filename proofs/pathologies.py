@@ -385,7 +385,8 @@ def normalization(ctx):
                "t); minibatch Adam on the softmax cross-entropy; runs added in batches (O'Brien-Fleming). Control: "
                "no normalization compared with its twin (a second initialization), which must not be supported",
        settings={"depth": (6, 20, 30), "width": (32, 64, 100), "steps": (60, 600, 1500), "checkpoints": (3, 6, 6),
-                 "probe": (128, 256, 256), "batch": (6, 8, 10), "batches": (3, 3, 5)})
+                 "probe": (128, 256, 256), "batch": (6, 8, 10), "batches": (3, 3, 5)},
+       shares=("digits.normalization",))
 def normalization_digits(ctx):
     s = ctx.settings
     sizes = {k: s[k] for k in ("depth", "width", "steps", "checkpoints", "probe")}

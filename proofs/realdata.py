@@ -13,6 +13,14 @@ the run's own streams, so an arm's numbers do not depend on which other arms are
 claims that compare the same arms, the negative control of a claim, and the figure of the
 experiment (batch 0, :func:`shared_run`) read the same numbers.
 
+**Work units.** Each experiment is also a shared experiment ``"digits.<experiment>"``
+(:func:`digits_shared`, :func:`degeneracy.proofs.registry.shared`) with one unit per (batch, arm)
+of the arms its claims compare (not the controls' twins): in a run the runner computes every
+batch of every arm once, up front and on any worker, and the claims' sequential rule then reads
+them (a claim run alone, or an arm outside the plan such as a control's twin, computes what its
+looks need through :func:`arm_run`). The numbers are the same either way: a unit is
+:func:`arm_run`'s value.
+
 **Sequential replication** (:func:`sequential_arms`, on :func:`degeneracy.proofs.replication.replicate`):
 batches of independent runs are added until every check is supported or contradicted at its
 alpha-spending boundary, or the budget (``batch x batches`` runs per arm) is spent.
@@ -35,15 +43,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from degeneracy.errors import SkipClaim
+from degeneracy.errors import ArgumentValueError, SkipClaim
 from degeneracy.numerics import realdata as rd
 from degeneracy.numerics.data import DataUnavailable
 from degeneracy.numerics.rng import stream_for
 
+from .context import compute_shared
+from .registry import CLAIMS, MODES, SHARED, shared
 from .replication import replicate
 
 __all__ = ["TAG", "EXPERIMENTS", "batch_generator", "on_digits", "arm_run", "shared_run", "per_run",
-           "sequential_arms"]
+           "sequential_arms", "digits_shared", "shared_name"]
 
 #: the marker of a real-data setting in a claim's title
 TAG = "[digits]"
@@ -83,6 +93,65 @@ def arm_run(experiment: str, seed: int, index: int, arm: str, sizes: dict) -> rd
 def _arm_run(experiment, seed, index, arm, sizes):
     fn, arg = EXPERIMENTS[experiment]
     return on_digits(fn, **dict(sizes), **{arg: (arm,)}, rng=batch_generator(seed, experiment, index))
+
+
+def shared_name(experiment: str) -> str:
+    """The name of the shared experiment of ``experiment`` (see :func:`digits_shared`).
+
+    >>> shared_name("skip")
+    'digits.skip'
+    """
+    return f"digits.{experiment}"
+
+
+def digits_shared(experiment: str, readers: dict) -> str:
+    """Register ``experiment`` as the shared experiment :func:`shared_name` ``(experiment)``: one work
+    unit ``"batch{k}-{arm}"`` per batch ``k`` and arm its claims compare.
+
+    ``readers`` maps a claim id to ``(arms, keys)``: the claim compares ``arms`` with the sizes
+    ``{key: settings[key] for key in keys}`` of its settings in the run's mode, in ``settings["batch"]``
+    runs per batch up to ``settings["batches"]`` batches (read when the plan is asked for, so after
+    the claims are registered). Claims that read the same arm must give it the same sizes. Returns
+    the name (for the claims' ``shares=``).
+    """
+    name = shared_name(experiment)
+
+    def plan(mode: str) -> dict:
+        out: dict = {}
+        for cid, (arms, keys) in readers.items():
+            st = CLAIMS[cid].settings_for(mode)
+            sizes = tuple(sorted({**{k: st[k] for k in keys}, "runs": st["batch"]}.items()))
+            for k in range(st["batches"]):
+                for arm in arms:
+                    u = f"batch{k}-{arm}"
+                    if out.setdefault(u, (experiment, k, arm, sizes)) != (experiment, k, arm, sizes):
+                        raise ArgumentValueError(f"claims reading {name} give arm {arm!r} different sizes")
+        return out
+
+    shared(name, plan=plan)(_shared_arm)
+    return name
+
+
+def _shared_arm(mode: str, seed: int, params):
+    experiment, index, arm, sizes = params
+    try:
+        return arm_run(experiment, seed, index, arm, dict(sizes))
+    except SkipClaim as exc:  # a value, not an exception: the runner computes shared units outside the claims
+        return str(exc)
+
+
+def _read_arm(ctx, experiment: str, index: int, arm: str, sizes: dict) -> rd.RealDataRun:
+    """Arm ``arm`` of batch ``index``: the shared unit when the run's plan has it (with these sizes),
+    else :func:`arm_run` (the same numbers)."""
+    name = shared_name(experiment)
+    if name in SHARED and ctx.mode in MODES:
+        u = f"batch{int(index)}-{arm}"
+        if SHARED[name].plan(ctx.mode).get(u) == (experiment, int(index), arm, tuple(sorted(sizes.items()))):
+            value = compute_shared(name, u, ctx.mode, ctx.seed)
+            if isinstance(value, str):
+                raise SkipClaim(value)
+            return value
+    return arm_run(experiment, ctx.seed, index, arm, sizes)
 
 
 def shared_run(experiment: str, seed: int, arms, sizes: dict, index: int = 0) -> rd.RealDataRun:
@@ -125,7 +194,7 @@ def sequential_arms(ctx, experiment: str, sizes: dict, arms, evaluate, *, size: 
     def batch(index, rng, n):  # the batches are the shared runs'; rng is not needed
         out = {}
         for arm in arms:
-            for name, val in per_run(arm_run(experiment, ctx.seed, index, arm, {**sizes, "runs": n}), arm).items():
+            for name, val in per_run(_read_arm(ctx, experiment, index, arm, {**sizes, "runs": n}), arm).items():
                 out[f"{arm}|{name}"] = val
         return out
 
@@ -135,3 +204,14 @@ def sequential_arms(ctx, experiment: str, sizes: dict, arms, evaluate, *, size: 
 
     checks = replicate(ctx, batch, remember, size=size, batches=batches)
     return checks, latest["s"]
+
+
+# the shared experiments of the digits claims (the claims declare ``shares=(shared_name(experiment),)``)
+_SKIP_KEYS = ("depth", "width", "steps", "checkpoints")
+digits_shared("skip", {"singularities.plain-vs-residual-digits": (("plain", "residual"), _SKIP_KEYS),
+                       "singularities.symmetry-breaking-is-the-mechanism-digits": (("residual", "symmetric-skip"),
+                                                                                   _SKIP_KEYS)})
+digits_shared("isometry", {"isometry.trains-faster-digits": (
+    ("orthogonal", "gaussian"), ("depth", "width", "steps", "eval_every", "lr", "q_star", "threshold"))})
+digits_shared("normalization", {"pathologies.normalization-digits": (
+    ("none", "batch", "layer", "divisive"), ("depth", "width", "steps", "checkpoints", "probe"))})

@@ -530,7 +530,8 @@ _PVR_DIGITS_CHECKS = (
                "the arms) of training averages over checkpoints: measure(plain) > measure(residual), mean log "
                "training loss too, final test accuracy plain < residual; runs added in batches (O'Brien-Fleming). "
                "Control: plain compared with its twin (a second plain initialization), which must not be supported",
-       settings=_DIGITS)
+       settings=_DIGITS,
+       shares=("digits.skip",))
 def plain_vs_residual_digits(ctx):
     arms = ("plain", "plain-twin") if ctx.control else ("plain", "residual")
 
@@ -561,7 +562,8 @@ _SYM_DIGITS_CHECKS = (
        formula="one-sided paired t over runs: mean log loss, overlap(symmetric-skip) > residual; s_min/s_max and "
                "final test accuracy smaller; runs added in batches (O'Brien-Fleming). Control: the residual network "
                "compared with its twin (a second residual initialization), which must not be supported",
-       settings=_DIGITS)
+       settings=_DIGITS,
+       shares=("digits.skip",))
 def symmetry_breaking_digits(ctx):
     arms = ("residual", "residual-twin") if ctx.control else ("residual", "symmetric-skip")
 

@@ -52,3 +52,33 @@ def test_control_fails_check_by_check(claim_id):
 def test_certificates_hold(cert_id):
     holds, detail = CERTIFICATES[cert_id].run()
     assert holds, detail
+
+
+def test_trains_faster_units_give_the_unsplit_runs():
+    """The chunks of runs (work units) equal the R runs trained as one stack (the pre-split code)."""
+    import math
+
+    import numpy as np
+
+    from degeneracy.numerics.networks import init_network
+    from degeneracy.numerics.training import PopulationTask, train
+    from degeneracy.proofs.context import make_context
+    from degeneracy.proofs.runner import plan_units
+    from degeneracy.theory import isometry as th
+
+    c = CLAIMS["isometry.trains-faster"]
+    plan = plan_units(c, "quick")
+    assert len(plan) >= 6
+    ctx = make_context(c.id, seed=3, mode="quick", settings=c.settings_for("quick"))
+    s = ctx.settings
+    sw2, sb2 = th.critical_point("tanh", s["q_star"])
+    n, L, R = s["width"], s["depth"], s["replicas"]
+    T = np.linalg.qr(ctx.spawn("task").standard_normal((n, n)))[0]
+    for init in ("orthogonal", "gaussian"):
+        net = init_network([n] * (L + 1), R, init=init, gain=math.sqrt(sw2), activation="tanh",
+                           bias_std=math.sqrt(sb2), rng=ctx.spawn(init))
+        loss = train(net, PopulationTask(T), optimizer="gd", lr=s["lr"], steps=s["steps"], record_at=()).loss
+        hit = loss <= 0.1 * loss[:, :1]
+        whole = np.where(hit.any(axis=1), hit.argmax(axis=1), s["steps"]).astype(float)
+        parts = np.concatenate([c.unit(ctx, p) for u, p in plan.items() if u.startswith(init + "-")])
+        np.testing.assert_array_equal(parts, whole)

@@ -185,3 +185,25 @@ def test_other_seeds_never_reverse_a_decided_direction(seed):
         for c in r.checks:
             if (cid, c.name) not in MIXED_OVER_SEEDS and outcomes[c.name] in opposite:
                 assert c.outcome != opposite[outcomes[c.name]], (cid, seed, c.name, c.outcome)
+
+
+@pytest.mark.parametrize("claim_id", ["isometry.trains-faster-digits", "fold.fold0-plateau-digits"])
+def test_shared_units_computed_by_the_runner_give_the_claim_run_alone(claim_id):
+    """The runner computes the shared units (digits arms, Fold batches) once, in worker processes,
+    and hands them to the claim; the claim run alone computes what its looks need: the same report."""
+    import json
+
+    from degeneracy.execution import run_claims
+    from degeneracy.proofs.registry import SHARED
+
+    def stripped(r):
+        d = json.loads(json.dumps(r.as_dict()))
+        d.pop("seconds")
+        return d
+
+    c = CLAIMS[claim_id]
+    assert c.shares and all(name in SHARED for name in c.shares)
+    work = {}
+    ran = run_claims([c], "quick", 0, workers=2, work=work)
+    assert any(k.startswith("shared:") for k in work)
+    assert stripped(ran[0]) == stripped(run_claim(claim_id, "quick", 0))
