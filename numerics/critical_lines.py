@@ -260,14 +260,9 @@ def _descend(v, w, lam, X, y, eps, xi, lr, steps, stop_below=None):
 MAX_STEPS = 200_000
 
 
-def plateau_lengths(v: float, w, lam: float, X, y, eps, *, lr: float, steps: int, drop: float = 0.1,
-                    xi=None) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient descent on the 2-unit net from ``embed(v, w, lam, eps_k xi)`` for each ``eps_k``.
-
-    Returns ``(T, curves)``: ``T[k]`` the first step at which the loss is below ``(1 - drop) L*``
-    (``L*`` the loss on the line; ``steps + 1`` if never), and the loss curves ``(len(eps), steps + 1)``.
-    All ``eps`` run as one stacked computation; ``steps`` is capped at :data:`MAX_STEPS`.
-    """
+def _escape_setup(v, w, lam, X, y, eps, lr, steps, drop, xi):
+    """Validated ``(eps, lr, steps, drop, w, xi, L*)`` of an escape run from the critical line
+    (``xi`` the escape direction when not given, ``L*`` the loss on the line)."""
     eps = check_finite_array("eps", eps, ndim=1)
     lr = check_real("lr", lr, lo=0.0, lo_open=True)
     steps = check_positive_int("steps", steps)
@@ -278,6 +273,18 @@ def plateau_lengths(v: float, w, lam: float, X, y, eps, *, lr: float, steps: int
     if xi is None:
         _, xi = escape_direction(critical_line_A(v, w, X, y), lam)
     Lstar = float(loss_and_grad(*embed(v, w, lam), X, y)[0])
+    return eps, lr, steps, drop, w, xi, Lstar
+
+
+def plateau_lengths(v: float, w, lam: float, X, y, eps, *, lr: float, steps: int, drop: float = 0.1,
+                    xi=None) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient descent on the 2-unit net from ``embed(v, w, lam, eps_k xi)`` for each ``eps_k``.
+
+    Returns ``(T, curves)``: ``T[k]`` the first step at which the loss is below ``(1 - drop) L*``
+    (``L*`` the loss on the line; ``steps + 1`` if never), and the loss curves ``(len(eps), steps + 1)``.
+    All ``eps`` run as one stacked computation; ``steps`` is capped at :data:`MAX_STEPS`.
+    """
+    eps, lr, steps, drop, w, xi, Lstar = _escape_setup(v, w, lam, X, y, eps, lr, steps, drop, xi)
     curves = _descend(v, w, lam, X, y, eps, xi, lr, steps)
     below = curves < (1 - drop) * Lstar
     T = np.where(below.any(axis=1), below.argmax(axis=1), steps + 1)
@@ -293,16 +300,7 @@ def escape_times(v: float, w, lam: float, X, y, eps, *, lr: float, steps: int, d
     descent stops as soon as every run has passed (at most ``steps`` <= :data:`MAX_STEPS` steps);
     raises :class:`CertificationError` when a run does not leave the plateau within ``steps``.
     """
-    eps = check_finite_array("eps", eps, ndim=1)
-    lr = check_real("lr", lr, lo=0.0, lo_open=True)
-    steps = check_positive_int("steps", steps)
-    if steps > MAX_STEPS:
-        raise ArgumentValueError(f"steps must be at most {MAX_STEPS} (bounded work), got {steps}")
-    drop = check_real("drop", drop, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    w = np.asarray(w, dtype=float)
-    if xi is None:
-        _, xi = escape_direction(critical_line_A(v, w, X, y), lam)
-    Lstar = float(loss_and_grad(*embed(v, w, lam), X, y)[0])
+    eps, lr, steps, drop, w, xi, Lstar = _escape_setup(v, w, lam, X, y, eps, lr, steps, drop, xi)
     curves = _descend(v, w, lam, X, y, eps, xi, lr, steps, stop_below=(1 - drop) * Lstar)
     thr = np.log((1 - drop) * Lstar)
     out = np.empty(eps.size)
