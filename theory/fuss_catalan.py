@@ -20,7 +20,7 @@ from scipy.optimize import elementwise
 from degeneracy.errors import ArgumentValueError, CertificationError, NumericalFailure
 from degeneracy.validation import check_int, check_positive_int
 
-from .laws import SpectralLaw
+from .laws import LogSpaceLaw
 
 __all__ = [
     "fuss_catalan_moment",
@@ -152,7 +152,7 @@ def _poly_even(coef, z: np.ndarray) -> np.ndarray:
     return acc
 
 
-class FussCatalan(SpectralLaw):
+class FussCatalan(LogSpaceLaw):
     """The Fuss-Catalan law of order ``L``: limit law of the squared singular values of a
     product of ``L`` Gaussian ``n x n`` matrices (entries of variance ``1/n``), ``n -> inf``.
 
@@ -438,31 +438,6 @@ class FussCatalan(SpectralLaw):
         if (~small).any():
             out[~small] = self._log_ppf(1.0 - q[~small])
         return out
-
-    def _logpdf(self, x):
-        return self._logpdf_at_log(np.log(x), x)
-
-    def _pdf(self, x):
-        with np.errstate(over="ignore"):  # a true density > 1.8e308 only at subnormal x, L >= ~90
-            return np.exp(self._logpdf(x))
-
-    def _logcdf(self, x):
-        return self._logcdf_at_log(np.log(x), x)
-
-    def _cdf(self, x):
-        return np.exp(self._logcdf(x))
-
-    def _logsf(self, x):
-        return self._logsf_at_log(np.log(x), x)
-
-    def _sf(self, x):
-        return np.exp(self._logsf(x))
-
-    def _ppf(self, q):
-        return np.exp(self._log_ppf(q))
-
-    def _isf(self, q):
-        return np.exp(self._log_isf(q))
 
     def _moment(self, k: int):
         """Exact (``int``) while the Fuss-Catalan number has at most ~10^4 digits; beyond, the float

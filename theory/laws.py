@@ -35,6 +35,8 @@ and, for laws on ``[0, b]`` whose mass reaches below the smallest double, the lo
 ``_logpdf_at_log(t)``, ``_logcdf_at_log(t)``, ``_logsf_at_log(t)`` (log of pdf, cdf, sf at
 ``x = exp(t)``), ``_log_ppf(q)`` and ``_log_isf(q)`` (log of the quantile). A subclass with
 several atoms sets ``atoms``, a list of ``(location, mass)``.
+A law computed natively in log space derives from :class:`LogSpaceLaw`, which builds every
+float method from the log-space hooks.
 
 Conventions
 -----------
@@ -88,7 +90,7 @@ from scipy.optimize import elementwise
 from degeneracy.errors import ArgumentTypeError, ArgumentValueError, CertificationError, NumericalFailure
 from degeneracy.validation import check_int, check_memory, check_probability
 
-__all__ = ["SpectralLaw", "LogLaw"]
+__all__ = ["SpectralLaw", "LogSpaceLaw", "LogLaw"]
 
 #: probabilities that cut the continuous part into quadrature pieces
 _CUTS = np.array([1e-9, 1e-6, 1e-3, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99,
@@ -679,6 +681,66 @@ class SpectralLaw:
         a, b = self.support()
         extra = f", atom={self.atom!r} at {self.atom_at!r}" if self.atom else ""
         return f"{type(self).__name__}(support=[{a!r}, {b!r}]{extra})"
+
+
+class LogSpaceLaw(SpectralLaw):
+    """A law on ``[0, b]`` computed natively in log space: the float methods are exponentials of the hooks.
+
+    For laws whose mass sits far below the smallest double at large depth (Fuss-Catalan, the
+    eigenvalue moduli of a finite-``n`` Ginibre product), the log-space hooks are the primary
+    route. A subclass implements ``_support``, ``_logpdf_at_log(t, x=None)``,
+    ``_logcdf_at_log(t, x=None)``, ``_logsf_at_log(t, x=None)`` (``t = log x``; ``x`` is passed
+    along when the caller has it, for hooks that are more accurate with it), ``_log_ppf(q)`` and
+    ``_log_isf(q)``; this class derives ``pdf = exp(logpdf)``, ``cdf = exp(logcdf)``,
+    ``sf = exp(logsf)``, ``ppf = exp(log_ppf)``, ``isf = exp(log_isf)`` from them, so the float
+    methods and :meth:`SpectralLaw.log_law` share one route and cannot disagree.
+
+    Examples
+    --------
+    The law of ``U^2`` for a uniform ``U`` on ``[0, 1]``: ``cdf(x) = sqrt(x)``.
+
+    >>> class USquared(LogSpaceLaw):
+    ...     def _support(self):
+    ...         return 0.0, 1.0
+    ...     def _logpdf_at_log(self, t, x=None):
+    ...         return -np.log(2.0) - 0.5 * t
+    ...     def _logcdf_at_log(self, t, x=None):
+    ...         return 0.5 * t
+    ...     def _logsf_at_log(self, t, x=None):
+    ...         return np.log1p(-np.exp(0.5 * t))
+    ...     def _log_ppf(self, q):
+    ...         return 2.0 * np.log(q)
+    ...     def _log_isf(self, q):
+    ...         return 2.0 * np.log1p(-q)
+    >>> law = USquared()
+    >>> float(law.cdf(0.25)), float(law.ppf(0.5)), round(law.mean(), 12)
+    (0.5, 0.25, 0.333333333333)
+    """
+
+    def _logpdf(self, x):
+        return self._logpdf_at_log(np.log(x), x)
+
+    def _pdf(self, x):
+        with np.errstate(over="ignore"):  # a true density above 1.8e308 only at subnormal x of deep laws
+            return np.exp(self._logpdf(x))
+
+    def _logcdf(self, x):
+        return self._logcdf_at_log(np.log(x), x)
+
+    def _cdf(self, x):
+        return np.exp(self._logcdf(x))
+
+    def _logsf(self, x):
+        return self._logsf_at_log(np.log(x), x)
+
+    def _sf(self, x):
+        return np.exp(self._logsf(x))
+
+    def _ppf(self, q):
+        return np.exp(self._log_ppf(q))
+
+    def _isf(self, q):
+        return np.exp(self._log_isf(q))
 
 
 class LogLaw(SpectralLaw):

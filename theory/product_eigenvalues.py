@@ -20,7 +20,7 @@ from scipy.optimize import elementwise
 from degeneracy.errors import ArgumentValueError, CertificationError
 from degeneracy.validation import check_finite_array, check_memory, check_positive_int, check_real
 
-from .laws import SpectralLaw
+from .laws import LogSpaceLaw
 
 __all__ = ["product_eigenvalue_radial_cdf", "origin_bin_fraction", "origin_bin_depth", "ginibre_product_weight",
            "finite_n_eigenvalue_law", "FiniteNEigenvalueLaw", "finite_n_eigenvalue_density"]
@@ -238,7 +238,7 @@ def ginibre_product_weight(y, depth: int, *, log: bool = False):
     return float(out[0]) if arr.shape == () else out.reshape(arr.shape)
 
 
-class FiniteNEigenvalueLaw(SpectralLaw):
+class FiniteNEigenvalueLaw(LogSpaceLaw):
     """The law of the modulus ``R = |lambda|`` of one eigenvalue (chosen uniformly) of a product of
     ``M = depth`` independent ``n x n`` complex Gaussian matrices with ``E|w|^2 = 1/n``.
 
@@ -374,31 +374,6 @@ class FiniteNEigenvalueLaw(SpectralLaw):
 
     def _log_isf(self, q):
         return self._log_quantile(q, upper=True)
-
-    # ---- the float methods
-    def _logpdf(self, x):
-        return self._logpdf_at_log(np.log(x))
-
-    def _pdf(self, x):
-        return np.exp(self._logpdf(x))
-
-    def _logcdf(self, x):
-        return self._logcdf_at_log(np.log(x))
-
-    def _cdf(self, x):
-        return np.exp(self._logcdf(x))
-
-    def _logsf(self, x):
-        return self._logsf_at_log(np.log(x))
-
-    def _sf(self, x):
-        return np.exp(self._logsf(x))
-
-    def _ppf(self, q):
-        return np.exp(self._log_ppf(q))
-
-    def _isf(self, q):
-        return np.exp(self._log_isf(q))
 
     def _moment(self, p: int):
         m, n = self.depth, self.n
