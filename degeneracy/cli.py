@@ -13,7 +13,7 @@
     degeneracy prove [--only GLOB]           run the symbolic certificates
     degeneracy figures [--only GLOB] [--out DIR] [--quick|--full] [--seed N] [--workers N | --dask ADDRESS]
                        [--format png,svg,pdf] [--html [--report VERIFY.json]]
-    degeneracy bench [--json PATH] [--quick] the benchmark suite: matmul ceiling, QR engine, trainer,
+    degeneracy bench [--json PATH] [--quick] [--strict] the benchmark suite: matmul ceiling, QR engine, trainer,
              [--only SECTIONS]               free-probability density, 1 vs 2 workers, scale-out
     degeneracy show ID                       one claim, certificate or figure
 
@@ -296,6 +296,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="small sizes (seconds; the numbers mean nothing)")
     b.add_argument("--only", metavar="SECTIONS", type=_sections, default=None,
                    help="comma-separated subset of: " + ", ".join(_bench_sections()))
+    b.add_argument("--strict", action="store_true",
+                   help="exit 1 when a measured floor is missed (without it a bench only reports: exit 0)")
 
     s = sub.add_parser("show", help="one claim, certificate or figure")
     s.add_argument("id")
@@ -570,6 +572,11 @@ def _cmd_bench(args) -> int:
         if not _write_or_say("--json", args.json,
                              lambda: write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")):
             return 1
+    missed = [r for r in bench.check_floors(result) if not r["passed"]]
+    if args.strict and missed:
+        print(f"bench: {len(missed)} floor(s) missed: " + "; ".join(f"{r['metric']} at {r['n']}: {r['value']:.2f} < "
+                                                                f"{r['floor']}" for r in missed), file=sys.stderr)
+        return 1
     return 0
 
 

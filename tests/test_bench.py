@@ -40,7 +40,12 @@ def test_suite_schema(quick_result):
     w = r["workers"]
     assert w["units"] == 4 and positive(w["seconds_1"]) and positive(w["seconds_2"])
     assert w["identical"] is True  # the units' results do not depend on the number of workers
-    assert w["floor"] == bench.WORKERS_FLOOR and w["passed"] == (w["speedup"] >= w["floor"])
+    assert w["floor"] == bench.WORKERS_FLOOR and w["passed"] is None  # a toy workload is not held to the floor
+    assert "not held at --quick sizes" in bench.format_table(r)
+    assert all(row["metric"] != "workers speedup" for row in bench.check_floors(r))
+    full = dict(r, workers=dict(w, speedup=1.5, passed=False))
+    assert {"metric": "workers speedup", "n": 2, "value": 1.5, "floor": w["floor"], "passed": False} in \
+        bench.check_floors(full)
     json.dumps(r, allow_nan=False)
 
 
@@ -119,3 +124,14 @@ def test_cli_bench_bad_section_exit_2(capsys):
     code = main(["bench", "--only", "gpu"])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and "--only must name bench sections" in err
+
+
+def test_cli_bench_strict_exits_1_on_a_missed_floor(monkeypatch, capsys):
+    fake = {"matmul_gflops": 50.0, "threads": 1, "kernels": [{"name": "qr-engine", "n": 1024, "seconds_per_step": 0.1,
+            "gflops": 35.0, "ratio_to_matmul": 0.7, "speedup_vs_numpy_qr": 1.6}]}
+    monkeypatch.setattr(bench, "run_benchmarks", lambda **kw: fake)
+    monkeypatch.setattr(bench, "format_table", lambda r: "table")
+    assert main(["bench", "--only", "qr"]) == 0  # reports only
+    assert main(["bench", "--only", "qr", "--strict"]) == 1
+    _, err = capsys.readouterr()
+    assert "1 floor(s) missed: ratio_to_matmul at 1024: 0.70 < 0.75" in err
