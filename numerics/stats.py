@@ -52,7 +52,10 @@ same rule as the one-count floor of :func:`ecdf_check`). The weighted fits
 (:func:`weighted_fit`, :func:`extrapolation_check`, :func:`rate_check`) take a
 ``stderr_floor``; without one, a zero standard error is given the largest standard error of
 the fit's other points (the weakest weight present, a conservative choice), and the check
-records it in ``extra["zero_stderr_points"]``.
+records it in ``extra["zero_stderr_points"]``. In a fit, a standard error at the level of
+rounding (at most ``64 eps max|estimate|``: every replica equal up to rounding, as when a
+near-isometric network's Jacobians are all exactly orthogonal) counts as zero: weighting by it
+would pin the fit to one point and make its normal matrix singular.
 
 Standard errors always come from independent replicas (independent matrices, networks or
 seeds), never from correlated values inside one replica.
@@ -591,11 +594,14 @@ def ecdf_extrapolation_check(name: str, samples_by_size: dict, cdf: Callable[[np
     return c
 
 
-def _floored(se: np.ndarray, stderr_floor) -> tuple[np.ndarray, list]:
-    """Apply the zero-standard-error rule of the module docstring; returns ``(se, floored points)``."""
+def _floored(se: np.ndarray, stderr_floor, y=None) -> tuple[np.ndarray, list]:
+    """Apply the zero-standard-error rule of the module docstring; returns ``(se, floored points)``.
+    With the fit's estimates ``y``, a standard error at rounding level (``<= 64 eps max|y|``) is zero."""
     se = np.array(se, dtype=float)
     if np.any(se < 0):
         raise ArgumentValueError(f"stderrs must be non-negative, got {se.tolist()}")
+    if y is not None and se.size:
+        se[se <= 64.0 * np.finfo(float).eps * float(np.max(np.abs(y)))] = 0.0
     if stderr_floor is not None:
         floor = np.broadcast_to(np.asarray(stderr_floor, dtype=float), se.shape)
         if np.any(floor < 0) or not np.all(np.isfinite(floor)):
@@ -626,13 +632,18 @@ def weighted_fit(x, y, se, columns: Sequence[Callable[[np.ndarray], np.ndarray]]
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    se, _ = _floored(se, stderr_floor)
+    se, _ = _floored(se, stderr_floor, y)
     X = np.column_stack([f(x) for f in columns])
     w = 1.0 / se
     A = X * w[:, None]
     b = y * w
     coef, *_ = np.linalg.lstsq(A, b, rcond=None)
-    cov = np.linalg.inv(A.T @ A)
+    # (A^T A)^-1 from the SVD of A: the normal matrix squares A's condition number, its inverse does not
+    _, sv, vt = np.linalg.svd(A, full_matrices=False)
+    if sv.size < X.shape[1] or not sv[-1] > sv[0] * X.shape[0] * np.finfo(float).eps:
+        raise NumericalFailure(f"weighted_fit: the design is rank-deficient at x = {x.tolist()} (the columns "
+                               "cannot be told apart there)")
+    cov = (vt.T / sv**2) @ vt
     resid = b - A @ coef
     dof = x.size - X.shape[1]
     chi2 = float(resid @ resid)
@@ -667,7 +678,7 @@ def extrapolation_check(name: str, sizes, estimates, stderrs, theory: float, *, 
     powers = tuple(powers)
     if n.size < len(powers) + 2:
         raise ArgumentValueError(f"need at least {len(powers) + 2} sizes for powers {powers}, got {n.size}")
-    se, zero = _floored(se, stderr_floor)
+    se, zero = _floored(se, stderr_floor, y)
     cols = [lambda v: np.ones_like(v)] + [(lambda v, p=p: v ** (-float(p))) for p in powers]
     coef, cov, chi2, dof = weighted_fit(n, y, se, cols)
     a, sa = float(coef[0]), float(math.sqrt(cov[0, 0]))

@@ -133,6 +133,24 @@ def test_zero_standard_errors_follow_the_documented_rule():
         stats.extrapolation_check("x", [32, 64, 128], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0.0)
 
 
+def test_a_rounding_level_standard_error_counts_as_zero():
+    # isometry.relu-no-isometry, quick, seed 25: every hard-tanh network of width 32 had an exactly orthogonal
+    # Jacobian, so Var/mean^2 was 8e-17 +- 7e-17 (rounding); weighting by it made the normal matrix singular
+    sizes, est = [32, 64, 128], [8.326672684688674e-17, 0.013741804254877865, 0.010766842800687987]
+    se = [6.684427777288335e-17, 0.0034641703874061115, 0.002239087131058491]
+    e = stats.extrapolation_check("hard_tanh/orthogonal", sizes, est, se, 0.012542852673917082)
+    assert e.extra["zero_stderr_points"] == [32.0] and e.finalize(1e-3).passed
+    # the covariance from the SVD agrees with the normal-equations inverse where that is well conditioned
+    x, y, s = np.array([8.0, 16, 32, 64]), np.array([1.1, 1.05, 1.02, 1.01]), np.array([0.01, 0.02, 0.01, 0.03])
+    cols = [lambda v: np.ones_like(v), lambda v: 1 / v]
+    coef, cov, chi2, dof = stats.weighted_fit(x, y, s, cols)
+    A = np.column_stack([np.ones(4), 1 / x]) / s[:, None]
+    expected = np.linalg.inv(A.T @ A) * max(1.0, chi2 / dof)
+    assert np.allclose(cov, expected, rtol=1e-10, atol=0)
+    with pytest.raises(Exception, match="rank-deficient"):
+        stats.weighted_fit([8, 8, 8], [1.0, 1.1, 0.9], [0.1, 0.1, 0.1], cols)
+
+
 def test_fits_use_student_t_when_the_replicas_are_known():
     n = np.array([8, 16, 32, 64])
     se = np.full(4, 0.01)
