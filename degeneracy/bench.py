@@ -403,8 +403,9 @@ def _trainer_gemm_seconds(widths, replicas: int, block: int, steps: int, rng=0) 
     x0 = g.standard_normal((widths[0], B))
     Ws = [g.standard_normal((replicas, widths[l + 1], widths[l])) / np.sqrt(widths[l]) for l in range(L)]
     acts = [g.standard_normal((replicas, widths[l + 1], B)) for l in range(L)]
-    gW = [np.empty((replicas, widths[l + 1], widths[l])) for l in range(L)]
-    deltas = [np.empty((replicas, widths[l], B)) for l in range(L)]
+    # as the trainer's fused backward pass: one gradient buffer per shape, two alternating delta buffers
+    gW = {s: np.empty((replicas,) + s) for s in {(widths[l + 1], widths[l]) for l in range(L)}}
+    deltas = {(p, d): np.empty((replicas, d, B)) for p in (0, 1) for d in set(widths)}
     blocks = [slice(s, min(replicas, s + block)) for s in range(0, replicas, block)]
     best = np.inf
     for _ in range(steps):
@@ -416,8 +417,8 @@ def _trainer_gemm_seconds(widths, replicas: int, block: int, steps: int, rng=0) 
                 cur = acts[l][sl]
             for l in range(L - 1, -1, -1):
                 xin = acts[l - 1][sl] if l > 0 else x0
-                np.matmul(acts[l][sl], xin.swapaxes(-1, -2), out=gW[l][sl])
-                np.matmul(Ws[l][sl].swapaxes(-1, -2), acts[l][sl], out=deltas[l][sl])
+                np.matmul(acts[l][sl], xin.swapaxes(-1, -2), out=gW[(widths[l + 1], widths[l])][sl])
+                np.matmul(Ws[l][sl].swapaxes(-1, -2), acts[l][sl], out=deltas[(l % 2, widths[l])][sl])
         best = min(best, time.perf_counter() - t)
     return float(best)
 
