@@ -43,7 +43,10 @@ The suite (:func:`run_benchmarks`, sections :data:`SECTIONS`) adds, in the same 
   :func:`numerics.training.step_flops` / time, ``ratio_to_matmul``, ``block`` (the trainer's
   cache-sized replica block) and ``speedup_vs_replica_loop`` over training the ``R`` networks one
   by one (stacks of one, the obvious loop, same code); floors :data:`TRAINER_FLOORS` at width 64,
-  depth 30, 10 replicas;
+  depth 30, 10 replicas; beside each row the BOUND: the step's GEMMs alone (same calls, shapes and
+  buffers) as a ratio to the ceiling, stacked in the trainer's blocks and looped, and the most the
+  stack could gain over the loop if everything but its GEMMs were free (``speedup_bound``; at width
+  64 about 0.7 and 1.3x under load, docs/performance.md: the floors lie beyond it);
 * ``free_density`` -- the free-probability density of the Jacobian spectrum
   (:func:`theory.isometry.jacobian_spectrum`, depth 100, critical hard-tanh with orthogonal (masks)
   and critical tanh with Gaussian weights (a continuous law of phi'(h)^2)) evaluated at 10^4 points of

@@ -104,8 +104,9 @@ COPY_TILE = 32
 def fortran_copy(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``a`` (2-D, any layout) copied into the Fortran-ordered ``out`` (allocated when None), tile by tile.
 
-    LAPACK needs Fortran order and the samplers draw C-ordered matrices, so every engine step
-    starts with a transposing copy. numpy's own (``np.asfortranarray``) walks one of the two arrays
+    LAPACK needs Fortran order; the engine copies every factor that is not Fortran-ordered already
+    (Haar draws, and factors passed to :func:`numerics.qr_engine.benettin`, which must not be
+    modified; Gaussian draws are Fortran-ordered and not copied). numpy's own (``np.asfortranarray``) walks one of the two arrays
     with a stride of a whole row and runs at about 2 ns per element here; copying tiles of
     :data:`COPY_TILE` x :data:`COPY_TILE` (8 KiB, both sides stay in L1) is faster from n = 128
     on (measured here, one thread, provisional under load: 0.097 ms instead of 0.147 ms at
