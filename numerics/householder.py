@@ -106,12 +106,12 @@ def fortran_copy(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
     LAPACK needs Fortran order; the engine copies every factor that is not Fortran-ordered already
     (Haar draws, and factors passed to :func:`numerics.qr_engine.benettin`, which must not be
-    modified; Gaussian draws are Fortran-ordered and not copied). numpy's own (``np.asfortranarray``) walks one of the two arrays
-    with a stride of a whole row and runs at about 2 ns per element here; copying tiles of
-    :data:`COPY_TILE` x :data:`COPY_TILE` (8 KiB, both sides stay in L1) is faster from n = 128
-    on (measured here, one thread, provisional under load: 0.097 ms instead of 0.147 ms at
-    n = 256, 2.8 ms instead of 3.3 ms at n = 1024; docs/performance.md). A pure copy: the values
-    are the same bits.
+    modified; Gaussian draws are Fortran-ordered and not copied). numpy's own copy
+    (``np.asfortranarray``) walks one of the two arrays with a stride of a whole row and runs at
+    about 2 ns per element here; copying tiles of :data:`COPY_TILE` x :data:`COPY_TILE` (8 KiB,
+    both sides stay in L1) is faster from n = 128 on (measured here, one thread, provisional under
+    load: 0.097 ms instead of 0.147 ms at n = 256, 2.8 ms instead of 3.3 ms at n = 1024;
+    docs/performance.md). A pure copy: the values are the same bits.
 
     >>> a = np.arange(12.0).reshape(3, 4)
     >>> b = fortran_copy(a)
