@@ -43,7 +43,10 @@ The suite (:func:`run_benchmarks`, sections :data:`SECTIONS`) adds, in the same 
   :func:`numerics.training.step_flops` / time, ``ratio_to_matmul``, ``block`` (the trainer's
   cache-sized replica block) and ``speedup_vs_replica_loop`` over training the ``R`` networks one
   by one (stacks of one, the obvious loop, same code); floors :data:`TRAINER_FLOORS` at width 64,
-  depth 30, 10 replicas;
+  depth 30, 10 replicas; beside each row the BOUND: the step's GEMMs alone (same calls, shapes and
+  buffers) as a ratio to the ceiling, stacked in the trainer's blocks and looped, and the most the
+  stack could gain over the loop if everything but its GEMMs were free (``speedup_bound``; at width
+  64 about 0.7 and 1.3x under load, docs/performance.md: the floors lie beyond it);
 * ``free_density`` -- the free-probability density of the Jacobian spectrum
   (:func:`theory.isometry.jacobian_spectrum`, depth 100, critical hard-tanh with orthogonal (masks)
   and critical tanh with Gaussian weights (a continuous law of phi'(h)^2)) evaluated at 10^4 points of
@@ -391,6 +394,38 @@ def _trainer_step_seconds(widths, replicas: int, steps: int, rng=0, block: int |
     return (time.perf_counter() - t) / steps
 
 
+def _trainer_gemm_seconds(widths, replicas: int, block: int, steps: int, rng=0) -> float:
+    """Seconds per step of the training step's GEMMs ALONE (the bound of the trainer): for every
+    block of ``block`` replicas, the same stacked ``numpy.matmul`` calls on the same shapes and
+    layouts as :meth:`numerics.networks.NetworkStack.forward` / ``backward`` (``W_l x_{l-1}``;
+    ``gh x_{l-1}^T`` and ``W_l^T gh``, one array per layer), in a tight loop, nothing else; best
+    step of ``steps``."""
+    g = as_generator(rng)
+    L = len(widths) - 1
+    B = widths[0]
+    x0 = g.standard_normal((widths[0], B))
+    Ws = [g.standard_normal((replicas, widths[l + 1], widths[l])) / np.sqrt(widths[l]) for l in range(L)]
+    acts = [g.standard_normal((replicas, widths[l + 1], B)) for l in range(L)]
+    # as the trainer's fused backward pass: one gradient buffer per shape, two alternating delta buffers
+    gW = {s: np.empty((replicas,) + s) for s in {(widths[l + 1], widths[l]) for l in range(L)}}
+    deltas = {(p, d): np.empty((replicas, d, B)) for p in (0, 1) for d in set(widths)}
+    blocks = [slice(s, min(replicas, s + block)) for s in range(0, replicas, block)]
+    best = np.inf
+    for _ in range(steps):
+        t = time.perf_counter()
+        for sl in blocks:
+            cur = x0
+            for l in range(L):
+                np.matmul(Ws[l][sl], cur, out=acts[l][sl])
+                cur = acts[l][sl]
+            for l in range(L - 1, -1, -1):
+                xin = acts[l - 1][sl] if l > 0 else x0
+                np.matmul(acts[l][sl], xin.swapaxes(-1, -2), out=gW[(widths[l + 1], widths[l])][sl])
+                np.matmul(Ws[l][sl].swapaxes(-1, -2), acts[l][sl], out=deltas[(l % 2, widths[l])][sl])
+        best = min(best, time.perf_counter() - t)
+    return float(best)
+
+
 #: Issue floors of the batched trainer at width 64, depth 30, 10 replicas (batch 64).
 TRAINER_FLOORS = {"ratio_to_matmul": 0.6, "speedup_vs_replica_loop": 1.5}
 TRAINER_FLOOR_CONFIG = (64, 30, 10)
@@ -398,19 +433,30 @@ TRAINER_FLOOR_CONFIG = (64, 30, 10)
 
 def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, quick: bool = False,
                   repeats: int | None = None, say: Callable[[str], None] | None = None) -> list[dict]:
-    """Step time of the batched trainer against the matmul ceiling and a loop over replicas.
+    """Step time of the batched trainer against the matmul ceiling, a loop over replicas, and the bound.
 
     ``configs`` are ``(width, depth, replicas)``: ``depth`` layers of ``width x width`` (tanh,
     linear readout), ``replicas`` networks in one stack, batch ``width`` (population task).
-    Default ``((64, 30, 10), (32, 20, 10), (256, 10, 4))`` (the middle one the scale of the
-    real-data runs); ``quick``: ``((8, 3, 2),)``. Per round, the stack
-    and the loop (the same ``R`` networks trained one at a time, stacks of one) run interleaved,
-    each timed over a whole :func:`numerics.training.train` call; the best round counts.
+    Default ``((64, 30, 10), (32, 20, 10), (256, 10, 4))`` (the first the shape of the real-data
+    runs: 64 features, minibatch 64); ``quick``: ``((8, 3, 2),)``. Per round, the stack and the loop
+    (the same ``R`` networks trained one at a time, stacks of one, same code) run interleaved, each
+    timed over a whole :func:`numerics.training.train` call of ``steps`` steps (enough for about
+    0.3 s at 50 GFLOP/s, between 10 and 40, the same for both: the call's set-up, the copy of the
+    network and the final loss evaluation are spread over the steps alike); the best round counts.
     ``block`` is the trainer's replica block (:func:`numerics.training.auto_block`).
+
+    The BOUND, measured in the same rounds: ``gemm_bound_ratio`` is the step's GEMMs alone (the
+    same stacked matmul calls, shapes and layouts, in the trainer's blocks, nothing else; see
+    :func:`_trainer_gemm_seconds`) as a ratio to the ceiling, ``gemm_bound_loop_ratio`` the same
+    one replica at a time, and ``speedup_bound`` = loop time / stacked-GEMM time: the speedup over
+    the replica loop the stack would reach if everything but its GEMMs (activations, their
+    derivatives, the update, Python) were free. At width 64 the GEMMs are ``64 x 64 x 64`` per
+    replica whether stacked or not (stacking removes Python overhead, not GEMM work), so
+    ``speedup_bound`` is small there; it says how far from the achievable the floors are.
 
     >>> rows = trainer_bench(10.0, quick=True)
     >>> sorted(rows[0])
-    ['batch', 'block', 'depth', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_vs_replica_loop', 'width']
+    ['batch', 'block', 'depth', 'gemm_bound_loop_ratio', 'gemm_bound_ratio', 'gflops', 'name', 'ratio_to_matmul', 'replicas', 'seconds_per_step', 'speedup_bound', 'speedup_vs_replica_loop', 'steps', 'width']
     """
     from degeneracy.numerics.networks import init_network
     from degeneracy.numerics.training import auto_block, step_flops
@@ -419,24 +465,30 @@ def trainer_bench(ceiling: float, *, configs: Sequence[tuple] | None = None, qui
     configs = configs if configs is not None else (((8, 3, 2),) if quick else ((64, 30, 10), (32, 20, 10),
                                                                                (256, 10, 4)))
     repeats = check_positive_int("repeats", repeats) if repeats is not None else (1 if quick else 3)
-    steps = 2 if quick else 10
     rows = []
     for width, depth, R in configs:
         width, depth, R = (check_positive_int(k, v) for k, v in (("width", width), ("depth", depth), ("replicas", R)))
         widths = [width] * (depth + 1)
+        flops = step_flops(widths, R, width)
+        steps = 2 if quick else int(min(40, max(10, 0.3 * 50e9 / flops)))
         block = auto_block(init_network(widths, R, rng=0), width, "gd")
         _trainer_step_seconds(widths, R, 1)  # warm-up
-        best_stack, best_loop = np.inf, np.inf
+        best_stack = best_loop = best_gemm = best_gemm_loop = np.inf
         for rnd in range(repeats):
             say(f"round {rnd + 1}/{repeats}: trainer width {width}, depth {depth}, {R} replicas")
             best_stack = min(best_stack, _trainer_step_seconds(widths, R, steps))
             # the obvious loop: the same R networks trained one at a time
             best_loop = min(best_loop, sum(_trainer_step_seconds(widths, 1, steps, rng=r) for r in range(R)))
+            best_gemm = min(best_gemm, _trainer_gemm_seconds(widths, R, block, steps))
+            best_gemm_loop = min(best_gemm_loop, _trainer_gemm_seconds(widths, R, 1, steps))
         t = max(best_stack, 1e-12)
-        gf = step_flops(widths, R, width) / t / 1e9
+        gf = flops / t / 1e9
         rows.append({"name": "batched-trainer", "width": width, "depth": depth, "replicas": R, "batch": width,
-                     "block": int(block), "seconds_per_step": t, "gflops": float(gf),
-                     "ratio_to_matmul": float(gf / ceiling), "speedup_vs_replica_loop": float(best_loop / t)})
+                     "block": int(block), "steps": int(steps), "seconds_per_step": t, "gflops": float(gf),
+                     "ratio_to_matmul": float(gf / ceiling), "speedup_vs_replica_loop": float(best_loop / t),
+                     "gemm_bound_ratio": float(flops / max(best_gemm, 1e-12) / 1e9 / ceiling),
+                     "gemm_bound_loop_ratio": float(flops / max(best_gemm_loop, 1e-12) / 1e9 / ceiling),
+                     "speedup_bound": float(best_loop / max(best_gemm, 1e-12))})
     return rows
 
 
@@ -787,11 +839,18 @@ def format_table(result: dict) -> str:
     if result.get("trainer"):
         lines.append("")
         lines.append(f"{'trainer (tanh, GD step)':<24} {'R':>3} {'block':>5} {'s/step':>9} {'GFLOP/s':>8} "
-                     f"{'ratio to matmul':>16} {'vs replica loop':>16}")
+                     f"{'ratio to matmul':>16} {'vs replica loop':>16}   bound: {'GEMMs alone':>11} "
+                     f"{'(loop)':>6} {'max speedup':>11}")
         for k in result["trainer"]:
+            bound = (f"   {'':>6} {k['gemm_bound_ratio']:>11.2f} {k['gemm_bound_loop_ratio']:>6.2f} "
+                     f"{k['speedup_bound']:>10.2f}x" if "gemm_bound_ratio" in k else "")
             lines.append(f"{'width ' + str(k['width']) + ', depth ' + str(k['depth']):<24} {k['replicas']:>3} "
                          f"{k.get('block', k['replicas']):>5} {k['seconds_per_step']:>9.5f} {k['gflops']:>8.1f} "
-                         f"{k['ratio_to_matmul']:>16.2f} {k['speedup_vs_replica_loop']:>15.2f}x")
+                         f"{k['ratio_to_matmul']:>16.2f} {k['speedup_vs_replica_loop']:>15.2f}x{bound}")
+        if any("gemm_bound_ratio" in k for k in result["trainer"]):
+            lines.append("(bound: the step's GEMMs alone, same calls and shapes, as a ratio to the ceiling, stacked "
+                         "in the trainer's blocks and one replica at a time; max speedup = replica loop time / "
+                         "stacked GEMM time)")
         for row in check_floors(result):
             if row["metric"].startswith("trainer"):
                 lines.append(f"floor {row['metric']} >= {row['floor']} at width {row['n']}, depth "

@@ -467,27 +467,33 @@ class NetworkStack:
         normalization ``phi(h)`` overwrites ``h`` and ``pre[l]`` is None (less memory traffic).
         """
         x = np.asarray(x, dtype=float)
-        d0 = self.widths[0]
-        if x.ndim not in (2, 3) or x.shape[-2] != d0 or (x.ndim == 3 and x.shape[0] != self.replicas):
+        weights = self.weights
+        d0 = weights[0].shape[2]
+        R = weights[0].shape[0]
+        if x.ndim not in (2, 3) or x.shape[-2] != d0 or (x.ndim == 3 and x.shape[0] != R):
             raise ArgumentValueError(
-                f"x must have shape ({d0}, B) or ({self.replicas}, {d0}, B), got {x.shape}"
+                f"x must have shape ({d0}, B) or ({R}, {d0}, B), got {x.shape}"
             )
         buf = workspace.buffer if workspace is not None else _fresh
-        R, B = self.replicas, x.shape[-1]
-        norm = self.normalization != "none"
-        in_place = lean and not norm and self.activation in _FROM_OUTPUT
+        B = x.shape[-1]
+        kind = self.normalization
+        norm = kind != "none"
+        name = self.activation
+        in_place = lean and not norm and name in _FROM_OUTPUT
+        phi = self._phi
+        biases = self.biases
+        skip = self.skip
+        readout = len(weights) - 1 if self.linear_readout else -1
         pre, post, act = [], [x], []
         normed: list = [] if norm else None
         scale: list = [] if norm else None
-        L = len(self.weights)
-        skipping = self.skip != "none"
         cur = x
-        for l, w in enumerate(self.weights):
+        for l, w in enumerate(weights):
             shape = (R, w.shape[1], B)
             h = np.matmul(w, cur, out=buf("h", l, shape))
-            if self.biases is not None:
-                h += self.biases[l][:, :, None]
-            if self.linear_readout and l == L - 1:  # the linear readout: no activation, no skip
+            if biases is not None:
+                h += biases[l][:, :, None]
+            if l == readout:  # the linear readout: no activation, no skip
                 pre.append(h)
                 post.append(h)
                 act.append(h)
@@ -498,19 +504,27 @@ class NetworkStack:
                 continue
             z = h
             if norm:
-                z, sc = _normalize(h, self.normalization, buf("z", l, shape))
+                z, sc = _normalize(h, kind, buf("z", l, shape))
                 normed.append(z)
                 scale.append(sc)
-            a = _phi_into(self.activation, self._phi, z, h if in_place else buf("a", l, shape))
-            pre.append(None if in_place else h)
-            act.append(a)
-            if skipping:
-                if self.skip == "identity":
-                    out = np.add(a, cur, out=buf("x", l, shape))
-                else:  # "mean": the same scalar to every unit
-                    out = np.add(a, np.mean(cur, axis=-2, keepdims=True), out=buf("x", l, shape))
+            if in_place:  # phi(h) overwrites h
+                if name == "tanh":
+                    a = np.tanh(h, out=h)
+                elif name == "relu":
+                    a = np.maximum(h, 0.0, out=h)
+                else:
+                    a = h
+                pre.append(None)
             else:
+                a = _phi_into(name, phi, z, buf("a", l, shape))
+                pre.append(h)
+            act.append(a)
+            if skip == "none":
                 out = a
+            elif skip == "identity":
+                out = np.add(a, cur, out=buf("x", l, shape))
+            else:  # "mean": the same scalar to every unit
+                out = np.add(a, np.mean(cur, axis=-2, keepdims=True), out=buf("x", l, shape))
             post.append(out)
             cur = out
         return ForwardCache(inputs=x, pre=pre, post=post, act=act, normed=normed, scale=scale)
@@ -544,47 +558,51 @@ class NetworkStack:
             raise ArgumentValueError(f"grad_output must have the output's shape {out_shape}, got {g.shape}")
         buf = workspace.buffer if workspace is not None else _fresh
         fused = update is not None
-        L = self.depth
+        weights = self.weights
+        L = len(weights)
+        has_bias = self.biases is not None
         gW: list = [None] * L
-        gb: list | None = [None] * L if self.biases is not None else None
+        gb: list | None = [None] * L if has_bias else None
         delta: list = [None] * (L + 1)
         delta_pre: list = [None] * L
         delta[L] = g
-        act = cache.act
-        activated = [self._activated(l) for l in range(L)]
-        has_skip = [self.skip != "none" and a for a in activated]
+        act, pre, post, normed, scale = cache.act, cache.pre, cache.post, cache.normed, cache.scale
+        name, dphi, kind, skip = self.activation, self._dphi, self.normalization, self.skip
+        readout = L - 1 if self.linear_readout else -1
         gx = g
         for l in range(L - 1, -1, -1):
             shape = gx.shape
             key = shape if fused else l  # fused: one scratch buffer per shape, reused down the layers
-            if activated[l]:
-                normed = cache.normed is not None and cache.normed[l] is not None
-                z = cache.normed[l] if normed else cache.pre[l]
+            if l != readout:
+                nz = normed[l] if normed is not None else None
                 a = act[l] if act is not None else None
-                gh = _dphi_times(self.activation, self._dphi, z, a, gx, buf("gh", key, shape))
-                if normed:
-                    gh = _normalize_backward(gh, self.normalization, cache.pre[l], cache.normed[l],
-                                             cache.scale[l], buf("gn", key, shape))
+                if name == "tanh" and a is not None:  # (1 - a^2) * gx, as _dphi_times
+                    gh = buf("gh", key, shape)
+                    np.multiply(a, a, out=gh)
+                    np.subtract(1.0, gh, out=gh)
+                    np.multiply(gh, gx, out=gh)
+                else:
+                    gh = _dphi_times(name, dphi, nz if nz is not None else pre[l], a, gx, buf("gh", key, shape))
+                if nz is not None:
+                    gh = _normalize_backward(gh, kind, pre[l], nz, scale[l], buf("gn", key, shape))
             else:
                 gh = gx
-            xin = cache.post[l]
-            wshape = self.weights[l].shape
-            gw = np.matmul(gh, xin.swapaxes(-1, -2), out=buf("gW", wshape if fused else l, wshape))
-            gbl = np.sum(gh, axis=-1, out=buf("gb", key, shape[:2])) if gb is not None else None
+            w = weights[l]
+            wshape = w.shape
+            gw = np.matmul(gh, post[l].swapaxes(-1, -2), out=buf("gW", wshape if fused else l, wshape))
+            gbl = np.sum(gh, axis=-1, out=buf("gb", key, shape[:2])) if has_bias else None
             dshape = (shape[0], wshape[2], shape[2])
-            gprev = np.matmul(self.weights[l].swapaxes(-1, -2), gh,
-                              out=buf("d", (l % 2, dshape) if fused else l, dshape))
-            if has_skip[l]:
-                if self.skip == "identity":
+            gprev = np.matmul(w.swapaxes(-1, -2), gh, out=buf("d", (l % 2, dshape) if fused else l, dshape))
+            if skip != "none" and l != readout:
+                if skip == "identity":
                     gprev += gx
                 else:
-                    d_in = wshape[2]
-                    gprev += np.sum(gx, axis=-2, keepdims=True) / d_in
+                    gprev += np.sum(gx, axis=-2, keepdims=True) / wshape[2]
             if fused:
                 update(l, gw, gbl)
             else:
                 gW[l], delta_pre[l], delta[l] = gw, gh, gprev
-                if gb is not None:
+                if has_bias:
                     gb[l] = gbl
             gx = gprev
         if fused:

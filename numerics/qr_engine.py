@@ -47,7 +47,7 @@ import numpy as np
 
 from degeneracy.errors import ArgumentTypeError, ArgumentValueError
 from degeneracy.numerics.factors import FactorSource, Sampler, factor_source, sampled_source
-from degeneracy.numerics.householder import HouseholderKernel
+from degeneracy.numerics.householder import HouseholderKernel, fortran_copy
 from degeneracy.numerics.rng import RNGLike
 from degeneracy.validation import check_choice, check_int, check_positive_int
 
@@ -189,6 +189,8 @@ def _run_engine(src: FactorSource, method: str, k: int, cps: tuple[int, ...],
     if method in ("lapack", "geqrf"):
         kern = HouseholderKernel(src.field, "geqrf" if method == "geqrf" else "geqrt")
         frames: list = [None] * R
+        held: list = [None] * R  # the Fortran-ordered array behind frames[r]
+        spare: list = [None] * R  # a free Fortran buffer per replica (the one before held[r])
         diag = np.empty((R, k), dtype=src.dtype)
         for layer, block in enumerate(src):
             n_out, n_in = block.shape[-2:]
@@ -197,9 +199,15 @@ def _run_engine(src: FactorSource, method: str, k: int, cps: tuple[int, ...],
             widths.append(n_out)
             for r in range(R):
                 w = block[r]
-                w = np.asfortranarray(w) if src.owned else np.array(w, order="F", copy=True)
+                if not (src.owned and w.flags.f_contiguous and w.dtype == src.dtype):
+                    # into a reused buffer (no allocation, no page faults), tile by tile (fortran_copy)
+                    buf = spare[r]
+                    if buf is None or buf.shape != w.shape:
+                        buf = np.empty(w.shape, dtype=src.dtype, order="F")
+                    w = fortran_copy(w, buf)
                 if frames[r] is not None:
                     w = kern.apply_right(frames[r], w)
+                spare[r], held[r] = held[r], w  # frames[r] (held[r]) is no longer needed once applied
                 frames[r] = kern.factor(w[:, :k] if k < n_in else w)
                 diag[r] = kern.diag(frames[r])
             sums += log_abs(diag)

@@ -382,6 +382,10 @@ def train(
     rec_weights = {t: np.empty((R, net.depth)) for t in record_at}
     n_w = len(net.weights)
     scratch: dict = {}
+    # one pair of workspaces for every block: the buffers are allocated (and their pages faulted in)
+    # once per call, not once per block (a block smaller than the others reallocates its own shapes)
+    work = Workspace()  # the training passes (full batch, or minibatches)
+    work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
     if block is None:
         block = R if callback is not None else auto_block(net, Xf.shape[-1] if population else task.batch_size,
                                                           optimizer)
@@ -402,8 +406,6 @@ def train(
         Xs = Xf[sl] if Xf.ndim == 3 else Xf
         Ys = Yf[sl] if Yf.ndim == 3 else Yf
         n = sub.replicas
-        work = Workspace()  # the training passes (full batch, or minibatches)
-        work_eval = work if population else Workspace()  # full-data evaluation of a sampled task
         step_no = 0
 
         def mark(loss_vec, step):
@@ -449,10 +451,18 @@ def train(
             g /= tmp
             p -= g
 
-        def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
-            update_param(l, gw)
-            if gb is not None:
-                update_param(n_w + l, gb)
+        if optimizer == "gd":
+            def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer: theta - lr * grad
+                gw *= lr
+                sp[l] -= gw
+                if gb is not None:
+                    gb *= lr
+                    sp[n_w + l] -= gb
+        else:
+            def update_layer(l, gw, gb):  # fused into the backward pass, layer by layer
+                update_param(l, gw)
+                if gb is not None:
+                    update_param(n_w + l, gb)
 
         def zero_diverged():
             if np.any(div):
@@ -524,12 +534,13 @@ def train(
 
 #: Working-set budget of one replica block of :func:`train` (bytes). The reason, measured on the
 #: project machine (AMD EPYC, 1 MiB L2 per core, 32 MiB L3 shared by every process; one BLAS
-#: thread; provisional, measured under load, load average 3.7-5): 10 tanh networks of width 64,
-#: depth 30 (batch 64, GD) took 24 ms per step in blocks of 1 replica (about 3 MiB each), 28 ms in
-#: blocks of 2, 39 ms in blocks of 5 and 43 ms as one stack of 10 (about 30 MiB: the stacked GEMMs
-#: then wait on memory), against 23 ms for the loop over replicas. Small networks fit many replicas
-#: in a block, and there the stack wins (width 32, depth 20: 1.9x the loop; width 16: 3.2x).
-BLOCK_BYTES = 4 * 2**20
+#: thread; CPU time of the training thread, best of 7 interleaved rounds, provisional, measured
+#: under load, load average 4.2-4.7): 10 tanh networks of width 64, depth 30 (batch 64, GD, about
+#: 3 MiB per replica) took 16.4 ms per step in blocks of 1 replica, 15.5 ms in blocks of 2 and
+#: 16.2 ms in blocks of 3 (as one stack of 10, about 30 MiB, the stacked GEMMs wait on memory:
+#: 18.6 ms), against 16.9 ms for the loop over replicas. Small networks fit many replicas in a
+#: block, and there the stack wins (width 32, depth 20: blocks of 10, 2.1x the loop).
+BLOCK_BYTES = 6 * 2**20
 
 
 def auto_block(net: NetworkStack, batch: int, optimizer: str = "gd") -> int:
@@ -542,7 +553,7 @@ def auto_block(net: NetworkStack, batch: int, optimizer: str = "gd") -> int:
 
     >>> from degeneracy.numerics.networks import init_network
     >>> auto_block(init_network([64] * 31, 10, rng=0), 64), auto_block(init_network([32] * 21, 10, rng=0), 32)
-    (1, 8)
+    (2, 10)
     """
     per_param = 3 if optimizer == "adam" else 1
     n_params = sum(p[0].size for p in net.parameters())
