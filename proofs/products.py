@@ -18,12 +18,12 @@ import sympy as sp
 
 from degeneracy.numerics import ensembles, stats
 from degeneracy.numerics.control_variates import control_variate_mean
+from degeneracy.numerics.fold_products import sample_fold_product_nonzero_spectrum
 from degeneracy.numerics.graded_svd import (
     fuss_catalan_samples,
     product_log_singular_values,
     sample_product_log_singular_values,
 )
-from degeneracy.numerics.isometry import fold_product_squared_singular_values
 from degeneracy.numerics.lyapunov_controls import controlled_lyapunov_exponents
 from degeneracy.numerics.naive_products import (
     explicit_squared_singular_values,
@@ -283,8 +283,7 @@ def _finite_depth_plan(ctx):
 
 
 def _finite_depth_unit(ctx, params, field: str):
-    """(R, n + 1): the controlled exponents and the controls' pooled mean of R products
-    (:func:`numerics.lyapunov_controls.controlled_lyapunov_exponents`)."""
+    """(R, n + 1): controlled exponents and the controls' pooled mean (``controlled_lyapunov_exponents``)."""
     n, R, chunk = params
     names = (field, f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
     ex, control_mean = controlled_lyapunov_exponents(n, ctx.settings["depth"], replicas=R, field=field,
@@ -298,14 +297,11 @@ def _finite_depth(ctx, field: str):
     moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
     below 64 get up to 16 times the replicas (their steps cost almost nothing).
 
-    Estimator: the engine's exponents with the exact Bartlett control variates subtracted
-    (:mod:`numerics.lyapunov_controls`): same mean, variance reduced 10 to 1000 times. Without them
-    the top exponent, ``mu_1 ~ -1/(2n)`` (-0.032 at n = 16), was resolved to only 17% of itself at
-    default size (its raw relative standard error grows like ``sqrt(n)``); with them every exponent
-    is resolved to about 2%. One check per size holds the n exponents and the controls' pooled mean
-    (exactly 1: it pins the simulation's scale, to which the controlled exponents are blind to first
-    order). One work unit per size (the stream it had in one loop); sizes from
-    ``LYAPUNOV_CHUNK["from_n"]`` on in chunks of replicas, each on its own stream."""
+    Estimator: the exponents with exact Bartlett control variates (:mod:`numerics.lyapunov_controls`;
+    same mean, 10 to 1000 times less variance): without them ``mu_1 ~ -1/(2n)`` (-0.032 at n = 16) was
+    resolved to 17% of itself at default size, now every exponent to about 2%. Each size's check also
+    holds the controls' pooled mean to 1 (it pins the scale, to which the controlled exponents are blind
+    to first order). One work unit per size; from ``LYAPUNOV_CHUNK["from_n"]`` on, chunks of replicas."""
     s = ctx.settings
     plan = _finite_depth_plan(ctx)
     for n in s["n"]:
@@ -520,9 +516,8 @@ def orthogonal_isometry(ctx):
 
 
 def _origin_replicas(s, k: int, R: int) -> int:
-    """Replicas of k >= 2 at a size: ``R`` for k = 2, ``deep_scale`` of it for k >= 5 (the fraction grows
-    with k: fewer replicas give the same resolution)."""
-    return R if k == 2 else max(40, int(R * s["deep_scale"]))
+    """Replicas of k >= 2: ``k2_scale`` x ``R`` for k = 2, R/4 for k >= 5 (the fraction grows with k)."""
+    return R * s["k2_scale"] if k == 2 else max(40, int(R * 0.25))
 
 
 def _origin_plan(ctx):
@@ -537,8 +532,7 @@ def _origin_plan(ctx):
 
 
 def _origin_unit(ctx, params):
-    """Origin-bin fractions of one chunk of replicas (bounded memory), on the stream keyed by (k, n, chunk
-    index): trace-smoothed for k = 1, rotation-averaged for k >= 2."""
+    """Origin-bin fractions of a chunk of replicas: trace-smoothed for k = 1, rotation-averaged for k >= 2."""
     k, n, R, i = params
     lam = sample_product_eigenvalues(n, k, replicas=R, field="complex", rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
     return trace_smoothed_bin_fraction(lam) if k == 1 else rotation_averaged_bin_fraction(lam)
@@ -558,8 +552,8 @@ def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
        settings={"ks": ((1, 2, 5), (1, 2, 5, 10), (1, 2, 5, 10)),
                  "ginibre_n": 8, "ginibre_replicas": (20000, 240000, 800000),
                  "sizes": ((24, 32, 48), (24, 32, 48, 64), (32, 64, 128, 256)),
-                 "replicas": ((2000, 1000, 500), (12000, 6000, 3000, 1600), (16000, 4000, 1000, 250)),
-                 "deep_scale": (0.25, 0.125, 0.25), "chunk": 20000},
+                 "replicas": ((2000, 1000, 500), (6000, 3000, 1500, 800), (16000, 4000, 1000, 250)),
+                 "k2_scale": (1, 2, 1), "chunk": 20000},
        units=_origin_plan, unit=_origin_unit)
 def eigenvalue_origin(ctx):
     """Estimator: per replica, the rotation-averaged fraction (Rao-Blackwell over the
@@ -569,17 +563,13 @@ def eigenvalue_origin(ctx):
 
     k = 1: the bin fraction of one Ginibre matrix is n-independent to 1e-8 for n >= 4 (exact
     finite-n density), so it is measured at one small size with many replicas against the exact
-    finite-n value, which is the limit. Its estimator conditions on the traceless part of the
-    matrix (:func:`numerics.product_eigenvalues.trace_smoothed_bin_fraction`: the trace shifts every
-    eigenvalue by an independent Gaussian, integrated out exactly): 12 times less variance than the
-    rotation average at n = 8, so the bin's 0.3% fraction is resolved to about 1.6% (it was 4.2%
-    with 400000 replicas, 240000 now). k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the
-    deficit of the bin below its limit is 0.0044, 0.0029, 0.0012 at n = 12, 16, 24 and within the
-    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing;
-    the exact finite-n law, :func:`theory.product_eigenvalues.finite_n_eigenvalue_law`, gives a relative
-    deficit of 10.1/n^2 to 11/n^2 for n = 24..128). k = 2 has the most replicas (its fraction is the
-    smallest; at default size the intercept is resolved to about 2%, 4% when the two-dof fit's scatter
-    inflates it, as at a few percent of seeds); k >= 5 has ``deep_scale`` of them.
+    finite-n value, which is the limit; the estimator integrates out the trace exactly
+    (:func:`numerics.product_eigenvalues.trace_smoothed_bin_fraction`; 12 times less variance than the
+    rotation average at n = 8: resolution 1.6% with 240000 replicas, was 4.2% with 400000).
+    k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the deficit of the bin below its limit is
+    0.0044, 0.0029, 0.0012 at n = 12, 16, 24, decaying about like 1/n^2; the exact finite-n law gives
+    10.1/n^2 to 11/n^2 relative for n = 24..128). k = 2 gets ``k2_scale`` x ``replicas`` (default:
+    resolution about 2%, 4% when the two-dof fit's scatter inflates it), k >= 5 a quarter.
     One work unit per (k, size, chunk of replicas), on the streams the chunks had in one loop."""
     s = ctx.settings
     for k in s["ks"]:
@@ -683,25 +673,53 @@ def fold_rank(ctx):
     yield stats.exact_check(f"float64 rank of a depth-3 Fold-2 product, n={nf}", nf >> 2 if not ctx.control else nf, rank)
 
 
+#: products.fold-spectrum: replicas per work unit, at most this many and at most 2^24 doubles per array
+FOLD_CHUNK = 192
+
+
+def _fold_spectrum_plan(ctx):
+    s = ctx.settings
+    plan = {}
+    for k in (1, 2):
+        R = s["replicas"][k]
+        for n in s["sizes"][k]:
+            c = max(1, min(FOLD_CHUNK, 2**24 // ((n >> k) * n)))
+            plan.update({f"k{k}-n{n}-chunk{i}": (k, n, min(c, R - start), i)
+                         for i, start in enumerate(range(0, R, c))})
+    return plan
+
+
+def _fold_spectrum_unit(ctx, params):
+    k, n, R, i = params
+    return sample_fold_product_nonzero_spectrum(n, ctx.settings["depth"], k, replicas=R,
+                                                rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
+
+
 @claim("products.fold-spectrum",
        title="The nonzero squared singular values of a product of L Fold-k Gaussian matrices (rank N/2^k) follow the "
              "free-probability law S = 2^-k (1+z)^-(L-1) (1 + 2^-k z)^-1: Fuss-Catalan-like, scaled up by 2^k.",
        source="Orhan 2018 (Fold-k initialization; docs/formulas.md §3); free multiplicative convolution (derived here)",
        kind="asymptotic",
        formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 384, 384),
-                 "depth": (3, 4, 8)})
+       settings={"sizes": ({1: (32, 64, 128), 2: (32, 64, 128)}, {1: (64, 128, 256), 2: (64, 128, 256, 512)},
+                           {1: (128, 256, 512), 2: (128, 256, 512, 1024)}),
+                 "replicas": ({1: 48, 2: 48}, {1: 768, 2: 768}, {1: 768, 2: 768}),
+                 "depth": (3, 4, 8)},
+       units=_fold_spectrum_plan, unit=_fold_spectrum_unit)
 def fold_spectrum(ctx):
+    """The N/2^k nonzero squared singular values per product by the block route
+    (:mod:`numerics.fold_products`; plain algebra, held to the explicit product by the tests; 4 to 8
+    times cheaper). Fold-2's lowest grid point (N/4 values per product) is the hardest: a fourth,
+    larger size (a two-dof fit, less extrapolation) and 768 products resolve it to about 1.5% at
+    default size (was 5.7%), Fold-1's to about 2%. Work units: (k, size, chunk of replicas)."""
     s = ctx.settings
     L = s["depth"]
     for k in (1, 2):
         law = fold_law(L, k)
         used = fold_law(L, k, wrong=True) if ctx.control else law  # control: the 2^k rescaling forgotten
         grid = law.ppf(np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95]))
-        data = {}
-        for n in s["sizes"]:
-            ev = fold_product_squared_singular_values(n, L, k, replicas=s["replicas"], rng=ctx.spawn(str(k), str(n)))
-            data[n] = ev[:, -(n >> k):]  # the N/2^k nonzero eigenvalues
+        data = {n: np.concatenate([v for u, v in ctx.parts.items() if u.startswith(f"k{k}-n{n}-chunk")], axis=0)
+                for n in s["sizes"][k]}
         yield stats.ecdf_extrapolation_check(f"Fold-{k}, L={L}", data, used.cdf, grid, powers=(1,))
 
 

@@ -145,3 +145,32 @@ def test_trace_smoothing_has_the_mean_of_the_box_count_and_less_variance():
     assert abs(wide.mean() - box.mean()) < 4.5 * box.std(ddof=1) / math.sqrt(R)
     with pytest.raises(ValueError, match="at least 2"):
         trace_smoothed_bin_fraction(np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("n, depth, k", [(16, 3, 2), (32, 4, 1), (8, 2, 3), (12, 1, 2)])
+def test_fold_block_route_equals_the_explicit_product(n, depth, k):
+    """The block route's nonzero spectrum equals the N/2^k largest squared singular values of the
+    explicitly multiplied Fold matrices (numerics.ensembles.fold of the same draws); the layer-by-layer
+    sampler gives the same numbers as the stacked blocks from the same stream."""
+    from degeneracy.numerics import ensembles
+    from degeneracy.numerics.fold_products import (
+        fold_product_nonzero_spectrum,
+        fold_top_blocks,
+        sample_fold_product_nonzero_spectrum,
+    )
+
+    T = fold_top_blocks(n, depth, k, replicas=3, rng=1)
+    r = n >> k
+    full = np.concatenate([T, np.zeros(T.shape[:2] + (n - r, n))], axis=2)
+    F = ensembles.fold(full, k)  # (L, R, n, n): the Fold-k matrices of Gaussian matrices with these top rows
+    P = F[0]
+    for W in F[1:]:
+        P = W @ P
+    s = np.linalg.svd(P, compute_uv=False)
+    explicit = np.sort(s * s, axis=-1)
+    red = fold_product_nonzero_spectrum(T, k)
+    np.testing.assert_allclose(red, explicit[:, n - r:], rtol=1e-9)
+    assert np.all(explicit[:, :n - r] < 1e-20 * explicit[:, -1:])  # the rest is zero (rank n/2^k)
+    np.testing.assert_allclose(sample_fold_product_nonzero_spectrum(n, depth, k, replicas=3, rng=1), red, rtol=1e-12)
+    with pytest.raises(ValueError, match="divisible"):
+        fold_top_blocks(12, 2, 3, replicas=1)
