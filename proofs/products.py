@@ -553,7 +553,7 @@ def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
                  "ginibre_n": 8, "ginibre_replicas": (20000, 240000, 800000),
                  "sizes": ((24, 32, 48), (24, 32, 48, 64), (32, 64, 128, 256)),
                  "replicas": ((2000, 1000, 500), (6000, 3000, 1500, 800), (16000, 4000, 1000, 250)),
-                 "k2_scale": (1, 2, 1), "chunk": 20000},
+                 "k2_scale": (1, 4, 1), "chunk": 20000},
        units=_origin_plan, unit=_origin_unit)
 def eigenvalue_origin(ctx):
     """Estimator: per replica, the rotation-averaged fraction (Rao-Blackwell over the
@@ -569,7 +569,7 @@ def eigenvalue_origin(ctx):
     k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the deficit of the bin below its limit is
     0.0044, 0.0029, 0.0012 at n = 12, 16, 24, decaying about like 1/n^2; the exact finite-n law gives
     10.1/n^2 to 11/n^2 relative for n = 24..128). k = 2 gets ``k2_scale`` x ``replicas`` (default:
-    resolution about 2%, 4% when the two-dof fit's scatter inflates it), k >= 5 a quarter.
+    resolution about 1.4%, under 3% when the two-dof fit's scatter doubles it), k >= 5 a quarter.
     One work unit per (k, size, chunk of replicas), on the streams the chunks had in one loop."""
     s = ctx.settings
     for k in s["ks"]:
