@@ -14,7 +14,11 @@ modules that do, one idea each. Import from those modules in new code.
   any depth: :func:`product_log_singular_values`, :func:`fuss_catalan_samples`.
 * :mod:`numerics.naive_products` -- plain multiplication: why ``svd(W_L ... W_1)`` fails at
   depth (:func:`naive_breakdown`), and why it is fine for orthogonal factors.
+* :mod:`numerics.lyapunov_controls` -- the QR engine's exponents with exact Bartlett control
+  variates (same mean, far smaller variance): :func:`controlled_lyapunov_exponents`.
 * :mod:`numerics.product_eigenvalues` -- eigenvalues of products and the origin bin.
+* :mod:`numerics.fold_products` -- the nonzero spectrum of products of Fold-k matrices by the block
+  route: :func:`sample_fold_product_nonzero_spectrum`.
 * :mod:`numerics.spectral_summaries` -- participation ratio, fraction of tiny values, log
   condition number of singular-value spectra.
 
@@ -33,6 +37,11 @@ from degeneracy.numerics.factors import (
     factor_source,
     sampled_source,
 )
+from degeneracy.numerics.fold_products import (
+    fold_product_nonzero_spectrum,
+    fold_top_blocks,
+    sample_fold_product_nonzero_spectrum,
+)
 from degeneracy.numerics.graded_svd import (
     EXPLICIT_RANGE,
     fuss_catalan_samples,
@@ -41,6 +50,7 @@ from degeneracy.numerics.graded_svd import (
     product_log_singular_values,
     sample_product_log_singular_values,
 )
+from degeneracy.numerics.lyapunov_controls import bartlett_coefficients, controlled_lyapunov_exponents
 from degeneracy.numerics.naive_products import (
     NaiveBreakdown,
     explicit_squared_singular_values,
@@ -56,6 +66,7 @@ from degeneracy.numerics.product_eigenvalues import (
     product_eigenvalues,
     rotation_averaged_bin_fraction,
     sample_product_eigenvalues,
+    trace_smoothed_bin_fraction,
 )
 from degeneracy.numerics.qr_engine import (
     BATCHED_MIN_REPLICAS,
@@ -78,6 +89,8 @@ __all__ = [
     "multiply", "naive_product_singular_values", "NaiveBreakdown", "naive_breakdown", "isometry_defect",
     "sample_isometry_defect",
     "product_eigenvalues", "sample_product_eigenvalues", "origin_bin_fraction", "rotation_averaged_bin_fraction",
+    "trace_smoothed_bin_fraction", "bartlett_coefficients", "controlled_lyapunov_exponents",
+    "fold_top_blocks", "fold_product_nonzero_spectrum", "sample_fold_product_nonzero_spectrum",
     "trace_moments", "explicit_squared_singular_values",
     "normalized_participation_ratio", "fraction_below", "log_condition_number",
 ]

@@ -18,19 +18,24 @@ import sympy as sp
 
 from degeneracy.numerics import ensembles, stats
 from degeneracy.numerics.control_variates import control_variate_mean
+from degeneracy.numerics.fold_products import sample_fold_product_nonzero_spectrum
 from degeneracy.numerics.graded_svd import (
     fuss_catalan_samples,
     product_log_singular_values,
     sample_product_log_singular_values,
 )
-from degeneracy.numerics.isometry import fold_product_squared_singular_values
+from degeneracy.numerics.lyapunov_controls import controlled_lyapunov_exponents
 from degeneracy.numerics.naive_products import (
     explicit_squared_singular_values,
     multiply,
     naive_product_singular_values,
     trace_moments,
 )
-from degeneracy.numerics.product_eigenvalues import rotation_averaged_bin_fraction, sample_product_eigenvalues
+from degeneracy.numerics.product_eigenvalues import (
+    rotation_averaged_bin_fraction,
+    sample_product_eigenvalues,
+    trace_smoothed_bin_fraction,
+)
 from degeneracy.numerics.qr_engine import lyapunov_qr
 from degeneracy.numerics.spectral_summaries import normalized_participation_ratio
 from degeneracy.theory import products as tp
@@ -278,18 +283,25 @@ def _finite_depth_plan(ctx):
 
 
 def _finite_depth_unit(ctx, params, field: str):
+    """(R, n + 1): controlled exponents and the controls' pooled mean (``controlled_lyapunov_exponents``)."""
     n, R, chunk = params
     names = (field, f"n{n}") + (() if chunk is None else (f"chunk{chunk}",))
-    return lyapunov_qr(n, ctx.settings["depth"], replicas=R, field=field, rng=ctx.spawn(*names)).exponents
+    ex, control_mean = controlled_lyapunov_exponents(n, ctx.settings["depth"], replicas=R, field=field,
+                                                     rng=ctx.spawn(*names))
+    return np.column_stack([ex, control_mean])
 
 
 def _finite_depth(ctx, field: str):
     """The finite-depth means are exact at every depth, and the standard error of a replica mean
     depends on depth x replicas only, so the settings spend the engine steps on many replicas of a
     moderate depth: more degrees of freedom, a lower Student-t threshold, a finer check; sizes
-    below 64 get up to 16 times the replicas (their steps cost almost nothing). One work unit per
-    size (the stream it had in one loop); sizes from ``LYAPUNOV_CHUNK["from_n"]`` on in chunks of
-    replicas, each on its own stream."""
+    below 64 get up to 16 times the replicas (their steps cost almost nothing).
+
+    Estimator: the exponents with exact Bartlett control variates (:mod:`numerics.lyapunov_controls`;
+    same mean, 10 to 1000 times less variance): without them ``mu_1 ~ -1/(2n)`` (-0.032 at n = 16) was
+    resolved to 17% of itself at default size, now every exponent to about 2%. Each size's check also
+    holds the controls' pooled mean to 1 (it pins the scale, to which the controlled exponents are blind
+    to first order). One work unit per size; from ``LYAPUNOV_CHUNK["from_n"]`` on, chunks of replicas."""
     s = ctx.settings
     plan = _finite_depth_plan(ctx)
     for n in s["n"]:
@@ -297,8 +309,8 @@ def _finite_depth(ctx, field: str):
         if ctx.control:  # a factor-2 slip in the variance of the entries: log(1/n) for log(2/n)
             mu = mu - 0.5 * math.log(2.0) if field == "real" else mu + 0.5 * math.log(2.0)
         ex = np.concatenate([ctx.parts[u] for u, p in plan.items() if p[0] == n], axis=0)
-        yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, mu,
-                                      labels=[f"mu_{i + 1}" for i in range(n)])
+        yield stats.vector_mean_check(f"n={n}, depth={s['depth']}", ex, np.append(mu, 1.0),
+                                      labels=[f"mu_{i + 1}" for i in range(n)] + ["control mean"])
 
 
 def _lyapunov_real_unit(ctx, params):
@@ -503,24 +515,27 @@ def orthogonal_isometry(ctx):
                                 reason="bound: sum of per-factor orthogonality defects + depth * n eps + svd error")
 
 
+def _origin_replicas(s, k: int, R: int) -> int:
+    """Replicas of k >= 2: ``k2_scale`` x ``R`` for k = 2, R/4 for k >= 5 (the fraction grows with k)."""
+    return R * s["k2_scale"] if k == 2 else max(40, int(R * 0.25))
+
+
 def _origin_plan(ctx):
     s = ctx.settings
     cases = [(1, s["ginibre_n"], s["ginibre_replicas"])]
     for k in s["ks"]:
         if k != 1:
-            scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
-            cases += [(k, n, max(40, int(R * scale))) for n, R in zip(s["sizes"], s["replicas"])]
+            cases += [(k, n, _origin_replicas(s, k, R)) for n, R in zip(s["sizes"], s["replicas"])]
     c = s["chunk"]
     return {f"k{k}-n{n}-chunk{i}": (k, n, min(c, R - start), i)
             for k, n, R in cases for i, start in enumerate(range(0, R, c))}
 
 
 def _origin_unit(ctx, params):
-    """Rotation-averaged origin-bin fractions of one chunk of replicas (bounded memory), on the stream keyed
-    by (k, n, chunk index)."""
+    """Origin-bin fractions of a chunk of replicas: trace-smoothed for k = 1, rotation-averaged for k >= 2."""
     k, n, R, i = params
     lam = sample_product_eigenvalues(n, k, replicas=R, field="complex", rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
-    return rotation_averaged_bin_fraction(lam)
+    return trace_smoothed_bin_fraction(lam) if k == 1 else rotation_averaged_bin_fraction(lam)
 
 
 def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
@@ -535,10 +550,10 @@ def _origin_gathered(ctx, k: int, n: int) -> np.ndarray:
        formula="P(|lambda| <= r) = r^(2/k) inside the unit disk (complex Gaussian factors, n -> inf); "
                "k = 1: exact Ginibre density (1/pi) Q(n, n|z|^2) at finite n",
        settings={"ks": ((1, 2, 5), (1, 2, 5, 10), (1, 2, 5, 10)),
-                 "ginibre_n": 8, "ginibre_replicas": (40000, 400000, 1600000),
+                 "ginibre_n": 8, "ginibre_replicas": (20000, 240000, 800000),
                  "sizes": ((24, 32, 48), (24, 32, 48, 64), (32, 64, 128, 256)),
                  "replicas": ((2000, 1000, 500), (6000, 3000, 1500, 800), (16000, 4000, 1000, 250)),
-                 "chunk": 20000},
+                 "k2_scale": (1, 4, 1), "chunk": 20000},
        units=_origin_plan, unit=_origin_unit)
 def eigenvalue_origin(ctx):
     """Estimator: per replica, the rotation-averaged fraction (Rao-Blackwell over the
@@ -548,9 +563,13 @@ def eigenvalue_origin(ctx):
 
     k = 1: the bin fraction of one Ginibre matrix is n-independent to 1e-8 for n >= 4 (exact
     finite-n density), so it is measured at one small size with many replicas against the exact
-    finite-n value, which is the limit; k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the
-    deficit of the bin below its limit is 0.0044, 0.0029, 0.0012 at n = 12, 16, 24 and within the
-    Monte Carlo error (2e-4) from n = 32 on, decaying about like 1/n^2; measured while developing).
+    finite-n value, which is the limit; the estimator integrates out the trace exactly
+    (:func:`numerics.product_eigenvalues.trace_smoothed_bin_fraction`; 12 times less variance than the
+    rotation average at n = 8: resolution 1.6% with 240000 replicas, was 4.2% with 400000).
+    k >= 2: extrapolated in 1/n^2 from n >= 24 (at k = 2 the deficit of the bin below its limit is
+    0.0044, 0.0029, 0.0012 at n = 12, 16, 24, decaying about like 1/n^2; the exact finite-n law gives
+    10.1/n^2 to 11/n^2 relative for n = 24..128). k = 2 gets ``k2_scale`` x ``replicas`` (default:
+    resolution about 1.4%, under 3% when the two-dof fit's scatter doubles it), k >= 5 a quarter.
     One work unit per (k, size, chunk of replicas), on the streams the chunks had in one loop."""
     s = ctx.settings
     for k in s["ks"]:
@@ -566,9 +585,8 @@ def eigenvalue_origin(ctx):
                                    tp.origin_bin_fraction(2) if ctx.control else exact)
             continue
         m, se = [], []
-        scale = 1.0 if k == 2 else 0.25  # the fraction grows with k: fewer replicas give the same resolution
         for n, R in zip(s["sizes"], s["replicas"]):
-            R = max(40, int(R * scale))
+            R = _origin_replicas(s, k, R)
             frac = _origin_gathered(ctx, k, n)
             m.append(frac.mean())
             se.append(max(frac.std(ddof=1) / math.sqrt(R), 1.0 / (R * n)))
@@ -655,25 +673,53 @@ def fold_rank(ctx):
     yield stats.exact_check(f"float64 rank of a depth-3 Fold-2 product, n={nf}", nf >> 2 if not ctx.control else nf, rank)
 
 
+#: products.fold-spectrum: replicas per work unit, at most this many and at most 2^24 doubles per array
+FOLD_CHUNK = 192
+
+
+def _fold_spectrum_plan(ctx):
+    s = ctx.settings
+    plan = {}
+    for k in (1, 2):
+        R = s["replicas"][k]
+        for n in s["sizes"][k]:
+            c = max(1, min(FOLD_CHUNK, 2**24 // ((n >> k) * n)))
+            plan.update({f"k{k}-n{n}-chunk{i}": (k, n, min(c, R - start), i)
+                         for i, start in enumerate(range(0, R, c))})
+    return plan
+
+
+def _fold_spectrum_unit(ctx, params):
+    k, n, R, i = params
+    return sample_fold_product_nonzero_spectrum(n, ctx.settings["depth"], k, replicas=R,
+                                                rng=ctx.spawn(f"k{k}", f"n{n}", f"chunk{i}"))
+
+
 @claim("products.fold-spectrum",
        title="The nonzero squared singular values of a product of L Fold-k Gaussian matrices (rank N/2^k) follow the "
              "free-probability law S = 2^-k (1+z)^-(L-1) (1 + 2^-k z)^-1: Fuss-Catalan-like, scaled up by 2^k.",
        source="Orhan 2018 (Fold-k initialization; docs/formulas.md §3); free multiplicative convolution (derived here)",
        kind="asymptotic",
        formula="S(z) = c^-1 (1+z)^-(L-1) (1+z/c)^-1, c = 2^k; atom 1 - 1/c at 0 in the full spectrum",
-       settings={"sizes": ((32, 64, 128), (64, 128, 256), (128, 256, 512)), "replicas": (24, 384, 384),
-                 "depth": (3, 4, 8)})
+       settings={"sizes": ({1: (32, 64, 128), 2: (32, 64, 128)}, {1: (64, 128, 256), 2: (64, 128, 256, 512)},
+                           {1: (128, 256, 512), 2: (128, 256, 512, 1024)}),
+                 "replicas": ({1: 48, 2: 48}, {1: 768, 2: 768}, {1: 768, 2: 768}),
+                 "depth": (3, 4, 8)},
+       units=_fold_spectrum_plan, unit=_fold_spectrum_unit)
 def fold_spectrum(ctx):
+    """The N/2^k nonzero squared singular values per product by the block route
+    (:mod:`numerics.fold_products`; plain algebra, held to the explicit product by the tests; 4 to 8
+    times cheaper). Fold-2's lowest grid point (N/4 values per product) is the hardest: a fourth,
+    larger size (a two-dof fit, less extrapolation) and 768 products resolve it to about 1.5% at
+    default size (was 5.7%), Fold-1's to about 2%. Work units: (k, size, chunk of replicas)."""
     s = ctx.settings
     L = s["depth"]
     for k in (1, 2):
         law = fold_law(L, k)
         used = fold_law(L, k, wrong=True) if ctx.control else law  # control: the 2^k rescaling forgotten
         grid = law.ppf(np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95]))
-        data = {}
-        for n in s["sizes"]:
-            ev = fold_product_squared_singular_values(n, L, k, replicas=s["replicas"], rng=ctx.spawn(str(k), str(n)))
-            data[n] = ev[:, -(n >> k):]  # the N/2^k nonzero eigenvalues
+        data = {n: np.concatenate([v for u, v in ctx.parts.items() if u.startswith(f"k{k}-n{n}-chunk")], axis=0)
+                for n in s["sizes"][k]}
         yield stats.ecdf_extrapolation_check(f"Fold-{k}, L={L}", data, used.cdf, grid, powers=(1,))
 
 

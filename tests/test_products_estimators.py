@@ -85,3 +85,92 @@ def test_certified_generic_fold_matrices_have_the_stated_structure():
         P = mats[2] @ mats[1] @ mats[0]
         assert exact_rank(P) == r
     assert exact_rank(np.array([[1, 2], [2, 4]])) == 1
+
+
+def test_bartlett_coefficients_are_the_regression_of_log_gamma_on_its_first_two_powers():
+    """Independent route: the covariances by quadrature of the Gamma density (scipy), solved numerically."""
+    from scipy import integrate, stats
+
+    from degeneracy.numerics.lyapunov_controls import bartlett_coefficients
+
+    for s in (0.5, 1.0, 3.5, 8.0, 40.0):
+        pdf = stats.gamma(s).pdf
+
+        def e(f, s=s, pdf=pdf):
+            return integrate.quad(lambda g: f(g) * pdf(g), 0, np.inf, limit=200, epsabs=0, epsrel=1e-11)[0]
+
+        m1, m2, ml = e(lambda g: g), e(lambda g: g * g), e(np.log)
+        cov = np.array([[e(lambda g: g * g) - m1 * m1, e(lambda g: g**3) - m1 * m2],
+                        [e(lambda g: g**3) - m1 * m2, e(lambda g: g**4) - m2 * m2]])
+        c = np.array([e(lambda g: g * np.log(g)) - m1 * ml, e(lambda g: g * g * np.log(g)) - m2 * ml])
+        np.testing.assert_allclose(bartlett_coefficients(s), np.linalg.solve(cov, c), rtol=1e-6)
+    with pytest.raises(ValueError, match="shape"):
+        bartlett_coefficients(0.0)
+
+
+@pytest.mark.parametrize("field", ["real", "complex"])
+def test_controlled_exponents_keep_the_mean_and_shrink_the_variance(field):
+    """Same products as a plain engine run (same stream); the difference from the plain exponents
+    has mean 0 (the controls' means are exact), the top exponent's variance falls many times, and the
+    pooled control mean is 1."""
+    from degeneracy.numerics.lyapunov_controls import controlled_lyapunov_exponents
+    from degeneracy.numerics.qr_engine import lyapunov_qr
+
+    n, L, R = 12, 6, 3000
+    ex, control_mean = controlled_lyapunov_exponents(n, L, replicas=R, field=field, rng=7)
+    plain = lyapunov_qr(n, L, replicas=R, field=field, rng=7).exponents
+    d = ex - plain
+    z = d.mean(axis=0) / (d.std(axis=0, ddof=1) / math.sqrt(R))
+    assert np.all(np.abs(z) < 4.5), z
+    assert ex[:, 0].var() < plain[:, 0].var() / 30
+    assert abs(control_mean.mean() - 1) < 4.5 * control_mean.std(ddof=1) / math.sqrt(R)
+    # rectangular factors and thin frames: the shapes follow the widths
+    ex_r, c_r = controlled_lyapunov_exponents((10, 8, 6), 2, k=3, replicas=4, field=field, rng=0)
+    assert ex_r.shape == (4, 3) and c_r.shape == (4,)
+
+
+def test_trace_smoothing_has_the_mean_of_the_box_count_and_less_variance():
+    """One complex Ginibre matrix: conditioning on the traceless part keeps the mean of the box count
+    (checked against the exact finite-n bin fraction, an independent route) and shrinks the variance."""
+    from degeneracy.numerics.product_eigenvalues import sample_product_eigenvalues, trace_smoothed_bin_fraction
+    from degeneracy.proofs.product_routes import ginibre_origin_bin_fraction
+
+    n, R = 4, 40000
+    lam = sample_product_eigenvalues(n, 1, replicas=R, field="complex", rng=11)
+    smooth, box = trace_smoothed_bin_fraction(lam), origin_bin_fraction(lam, width=0.3)
+    exact = ginibre_origin_bin_fraction(n)
+    assert abs(smooth.mean() - exact) < 4.5 * smooth.std(ddof=1) / math.sqrt(R)
+    assert smooth.var() < rotation_averaged_bin_fraction(lam).var() / 20
+    wide = trace_smoothed_bin_fraction(lam, width=0.3)  # a wider bin: against the plain box count
+    assert abs(wide.mean() - box.mean()) < 4.5 * box.std(ddof=1) / math.sqrt(R)
+    with pytest.raises(ValueError, match="at least 2"):
+        trace_smoothed_bin_fraction(np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("n, depth, k", [(16, 3, 2), (32, 4, 1), (8, 2, 3), (12, 1, 2)])
+def test_fold_block_route_equals_the_explicit_product(n, depth, k):
+    """The block route's nonzero spectrum equals the N/2^k largest squared singular values of the
+    explicitly multiplied Fold matrices (numerics.ensembles.fold of the same draws); the layer-by-layer
+    sampler gives the same numbers as the stacked blocks from the same stream."""
+    from degeneracy.numerics import ensembles
+    from degeneracy.numerics.fold_products import (
+        fold_product_nonzero_spectrum,
+        fold_top_blocks,
+        sample_fold_product_nonzero_spectrum,
+    )
+
+    T = fold_top_blocks(n, depth, k, replicas=3, rng=1)
+    r = n >> k
+    full = np.concatenate([T, np.zeros(T.shape[:2] + (n - r, n))], axis=2)
+    F = ensembles.fold(full, k)  # (L, R, n, n): the Fold-k matrices of Gaussian matrices with these top rows
+    P = F[0]
+    for W in F[1:]:
+        P = W @ P
+    s = np.linalg.svd(P, compute_uv=False)
+    explicit = np.sort(s * s, axis=-1)
+    red = fold_product_nonzero_spectrum(T, k)
+    np.testing.assert_allclose(red, explicit[:, n - r:], rtol=1e-9)
+    assert np.all(explicit[:, :n - r] < 1e-20 * explicit[:, -1:])  # the rest is zero (rank n/2^k)
+    np.testing.assert_allclose(sample_fold_product_nonzero_spectrum(n, depth, k, replicas=3, rng=1), red, rtol=1e-12)
+    with pytest.raises(ValueError, match="divisible"):
+        fold_top_blocks(12, 2, 3, replicas=1)
