@@ -33,7 +33,6 @@ GRADED = ("agreement", "bound", "tolerance")
 IDS = sorted(c for c in CLAIMS if CLAIMS[c].kind != "empirical")
 
 _ISO = "isometry owner (helper iso): resolution of the Monte Carlo moments / one-sided bounds (issue 12)"
-_PROD = "products owner (helper prodnum): resolution plus deviation above 5% at seed 0 (issue 12)"
 _DYN = "dynamics owner (helper dynsing): replicas of the k = 10 mean (issue 12)"
 #: claims with graded checks that miss QUICK_FACTOR x target at quick sizes, seed 0 (measured on main 2ffc952)
 KNOWN_QUICK = {
@@ -46,10 +45,6 @@ KNOWN_DEFAULT = {
     **KNOWN_QUICK,
     "isometry.jacobian-density": _ISO,
     "isometry.max-eigenvalue": _ISO,
-    "products.eigenvalue-origin": _PROD,
-    "products.fold-spectrum": _PROD,
-    "products.lyapunov-complex": _PROD,
-    "products.lyapunov-real": _PROD,
 }
 
 
