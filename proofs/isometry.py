@@ -522,9 +522,9 @@ def _edge_unit(ctx, params):
                  "replicas": (24, 48, 96)},
        units=_edge_plan, unit=_edge_unit)
 def max_eigenvalue(ctx):
-    """Replica means of lambda_max in units of the mean eigenvalue tr(JJ^T)/N of the same network,
-    extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge), against the edge over the law's mean
-    chi^L. Under the negative control the edge is 10% too large. One work unit per (case, size); from
+    """Replica means of lambda_max (Gaussian weights: in units of the mean eigenvalue tr(JJ^T)/N of the
+    same network), extrapolated in N^(-2/3) (the Tracy-Widom scale of a soft edge), against the edge
+    (over the law's mean chi^L). Under the negative control the edge is 10% too large. One work unit per (case, size); from
     ``REPLICA_CHUNK["from_n"]`` on, per chunk of replicas.
 
     Why the ratio (Gaussian weights): the whole spectrum of one network scales with the product of its
@@ -590,7 +590,8 @@ def _no_isometry_cases(L: int) -> list:
 
 def _no_isometry_plan(ctx):
     s = ctx.settings
-    return {f"{act}-{weights}-sw{sw2:.6g}-n{n}" + (f"-part{part}" if part else ""): (act, weights, sw2, sb2, depth, n, part)
+    return {f"{act}-{weights}-sw{sw2:.6g}-n{n}" + (f"-part{part}" if part else ""):
+            (act, weights, sw2, sb2, depth, n, part)
             for act, weights, sw2, sb2, depth, _ in _no_isometry_cases(s["depth"]) for n in s["sizes"]
             for part in range(max(1, s["parts"] // (2 if act == "erf" else 1)))}
 
@@ -612,8 +613,8 @@ def _no_isometry_unit(ctx, params):
        source=f"{PSG17}, section 3.2 and Fig. 2",
        kind="identity",
        formula="ReLU: mu_2/mu_1^2 = 2;  hard-tanh/orth: L(1/erf(1/sqrt(2q*)) - 1) -> 0",
-       settings={"sizes": ((32, 48, 64, 128), (64, 128, 256, 384), (128, 256, 512, 768)), "replicas": (48, 40, 48),
-                 "parts": (1, 4, 4), "depth": (4, 4, 8)},
+       settings={"sizes": ((32, 48, 64, 128), (64, 128, 256, 384), (128, 256, 512, 768)),
+                 "replicas": (48, 40, 48), "parts": (1, 4, 4), "depth": (4, 4, 8)},
        units=_no_isometry_plan, unit=_no_isometry_unit)
 def relu_no_isometry(ctx):
     """Symbolic proofs, then the claimed values themselves, two-sided: the normalized variance of wide
@@ -627,9 +628,9 @@ def relu_no_isometry(ctx):
     at (96, 192, 384) resolved only 4-6% (seed 0), and 160 gave z = 3.7 at seed 0. ReLU is therefore
     tested at depth L = 4 over four sizes (two degrees of freedom in the fit) with 4 x 40 networks per
     size (resolution 1.6-3.2% at seeds 0-1); the near-isometric cases at 2L (erf, whose values spread
-    least, on half the parts). Hard-tanh is tested at
-    q* = 0.25 (Var/mean^2 = 0.38 at depth 8, 1/21 of ReLU/orthogonal), not at 0.1: its derivative mask is Bernoulli(p = erf(1/sqrt(2 q*))) and,
-    with orthogonal weights, Var/mean^2 of one network is to leading order its number of saturated
+    least, on half the parts). Hard-tanh is tested at q* = 0.25 (Var/mean^2 = 0.38 at depth 8, 1/21 of
+    ReLU/orthogonal), not at 0.1: its derivative mask is Bernoulli(p = erf(1/sqrt(2 q*))) and, with
+    orthogonal weights, Var/mean^2 of one network is to leading order its number of saturated
     units over N (a Poisson count with mean N L (1/p - 1)), whose relative spread is
     1/sqrt(N Var/mean^2): at q* = 0.1 (Var/mean^2 = 0.0125) a network of N = 384 has ~5 saturated units,
     and 64 networks per size resolved 34%; 5% would need ~50 times the networks. The approach to
@@ -639,10 +640,10 @@ def relu_no_isometry(ctx):
     s = ctx.settings
     for act, weights, sw2, sb2, depth, nv_t in _no_isometry_cases(s["depth"]):
         key = f"{act}-{weights}-sw{sw2:.6g}-n"
-        nvs = {n: np.concatenate([v for k, v in ctx.parts.items() if k == f"{key}{n}" or k.startswith(f"{key}{n}-part")])
-               for n in s["sizes"]}
-        yield _extrapolated(ctx, f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}), L={depth}: Var/mean^2 = {nv_t:.4g}",
-                            s["sizes"], nvs, nv_t)
+        nvs = {n: np.concatenate([v for k, v in ctx.parts.items()
+                                  if k == f"{key}{n}" or k.startswith(f"{key}{n}-part")]) for n in s["sizes"]}
+        yield _extrapolated(ctx, f"{act}/{weights} (sw2={sw2:.4g}, sb2={sb2:.3g}), L={depth}: "
+                                 f"Var/mean^2 = {nv_t:.4g}", s["sizes"], nvs, nv_t)
 
 
 CORR_CASES = (("tanh", 1.1, 0.05, "ordered"), ("tanh", 2.0, 0.05, "chaotic"), ("relu", 1.8, 0.1, "ordered"),
