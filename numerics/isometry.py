@@ -40,6 +40,7 @@ __all__ = [
     "simulate_network",
     "PairRun",
     "simulate_pair",
+    "jacobian_vector_norms",
     "jacobian_moment_estimates",
     "squared_singular_values",
     "jacobian_log_singular_values",
@@ -208,21 +209,10 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
     sw = np.sqrt(sw2)
     out = {k: [] for k in ("q1", "q2", "c", "chi_c", "q_slope")}
     for _ in range(L):
-        # R_X = [[r11, r12], [0, r22]]: the Cholesky factor of the Gram matrix X^T X
-        r11 = np.linalg.norm(x1, axis=1)
-        r12 = np.sum(x1 * x2, axis=1) / np.where(r11 > 0, r11, 1.0)
-        r22 = np.sqrt(np.maximum(np.sum(x2 * x2, axis=1) - r12 * r12, 0.0))
-        z1 = g.standard_normal((R, n))
-        z2 = g.standard_normal((R, n))
-        if weights == "gaussian":
-            f1, f2 = z1 / np.sqrt(n), z2 / np.sqrt(n)
-        else:
-            f1 = z1 / np.linalg.norm(z1, axis=1, keepdims=True)
-            f2 = z2 - np.sum(f1 * z2, axis=1, keepdims=True) * f1
-            f2 /= np.linalg.norm(f2, axis=1, keepdims=True)
+        w1, w2 = _pair_images(g, x1, x2, weights, sw)
         bias = g.standard_normal((R, n)) * np.sqrt(sb2)
-        h1 = sw * r11[:, None] * f1 + bias
-        h2 = sw * (r12[:, None] * f1 + r22[:, None] * f2) + bias
+        h1 = w1 + bias
+        h2 = w2 + bias
         q1, q2 = np.mean(h1 * h1, axis=1), np.mean(h2 * h2, axis=1)
         out["q1"].append(q1)
         out["q2"].append(q2)
@@ -232,6 +222,71 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
         out["q_slope"].append(sw2 * np.mean(p1 * p1 * (h1 * h1 / q1[:, None] - 1.0), axis=1) / (2.0 * q1))
         x1, x2 = p1, act.phi(h2)
     return PairRun(**{k: np.stack(v, axis=1) for k, v in out.items()})
+
+
+def _pair_images(g, x1: np.ndarray, x2: np.ndarray, weights: str, sw: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(W x_1, W x_2)`` per replica, exact in law, for a fresh ``W`` (``sw`` times Gaussian of variance
+    ``1/N``, or ``sw`` times Haar orthogonal) independent of ``x_1, x_2`` (each ``(R, N)``).
+
+    With the thin QR ``X = [x_1 x_2] = Q_X R_X`` only ``W Q_X`` enters: ``sw Z / sqrt(N)`` (``Z`` an
+    ``N x 2`` standard Gaussian) for Gaussian ``W``, ``sw F`` (``F`` the Gram-Schmidt of two Gaussian
+    vectors: a Haar 2-frame) for orthogonal ``W``. ``O(R N)`` work; draws ``z_1`` then ``z_2``.
+    """
+    R, n = x1.shape
+    # R_X = [[r11, r12], [0, r22]]: the Cholesky factor of the Gram matrix X^T X
+    r11 = np.linalg.norm(x1, axis=1)
+    r12 = np.sum(x1 * x2, axis=1) / np.where(r11 > 0, r11, 1.0)
+    r22 = np.sqrt(np.maximum(np.sum(x2 * x2, axis=1) - r12 * r12, 0.0))
+    z1 = g.standard_normal((R, n))
+    z2 = g.standard_normal((R, n))
+    if weights == "gaussian":
+        f1, f2 = z1 / np.sqrt(n), z2 / np.sqrt(n)
+    else:
+        f1 = z1 / np.linalg.norm(z1, axis=1, keepdims=True)
+        f2 = z2 - np.sum(f1 * z2, axis=1, keepdims=True) * f1
+        f2 /= np.linalg.norm(f2, axis=1, keepdims=True)
+    return sw * r11[:, None] * f1, sw * (r12[:, None] * f1 + r22[:, None] * f2)
+
+
+def jacobian_vector_norms(activation, *, width: int, depth: int, replicas: int, sigma_w2: float, sigma_b2: float,
+                          weights: str = "gaussian", q_input: float | None = None, rng=None) -> np.ndarray:
+    """Per replica ``|J u|^2`` for the input-output Jacobian ``J`` of one random network (as
+    :func:`simulate_network`: input ``x^0`` with ``|x^0|^2/N = q_input``) and a direction ``u`` uniform on
+    the unit sphere, independent of the network; ``(R,)``.
+
+    ``E_u |J u|^2 = tr(J^T J) / N`` (``E u u^T = I / N``), so the replica mean estimates the mean
+    ``E tr(J J^T)/N`` of the spectrum of ``J J^T`` without forming ``J``: the forward pass carries the
+    pair ``(x^{l-1}, t^{l-1})``, ``t^0 = u``, ``h^l = W_l x^{l-1} + b_l``, ``t^l = phi'(h^l) * (W_l t^{l-1})``,
+    and each layer needs only ``W_l`` applied to two vectors, drawn exactly in law at ``O(R N)`` work
+    (:func:`simulate_pair`'s 2-frame law) instead of the ``O(R N^3)`` of the Jacobian. The random
+    streams differ from :func:`simulate_network`'s. ``tests/test_isometry.py`` compares the law with
+    explicit weights.
+
+    >>> v = jacobian_vector_norms("linear", width=8, depth=3, replicas=4, sigma_w2=1.0, sigma_b2=0.0,
+    ...                           weights="orthogonal", rng=0)
+    >>> v.shape, bool(np.allclose(v, 1.0))
+    ((4,), True)
+    """
+    act = as_activation(activation)
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    weights = check_choice("weights", weights, WEIGHTS)
+    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
+    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
+    g = as_generator(rng)
+    x = g.standard_normal((R, n))
+    x *= np.sqrt(qin * n) / np.linalg.norm(x, axis=1, keepdims=True)
+    t = g.standard_normal((R, n))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    sw = np.sqrt(sw2)
+    for _ in range(L):
+        wx, wt = _pair_images(g, x, t, weights, sw)
+        h = wx + g.standard_normal((R, n)) * np.sqrt(sb2)
+        t = act.dphi(h) * wt
+        x = act.phi(h)
+    return np.sum(t * t, axis=1)
 
 
 def jacobian_moment_estimates(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -624,7 +624,7 @@ def end_to_end(ctx):
        kind="finite-n",
        formula="||W^T v||^2/||v||^2 ~ chi^2_N/N i.i.d.: E||delta||^2 = ||g||^2, "
                "E log||delta|| = log||g|| + (k/2)[psi(N/2) + log(2/N)], Var log||delta|| = k psi'(N/2)/4",
-       settings={"width": (8, 16, 32), "depth": (10, 20, 30), "replicas": (4000, 400000, 400000)})
+       settings={"width": (8, 16, 32), "depth": (10, 20, 30), "replicas": (20000, 400000, 400000)})
 def activation_gradients_at_init(ctx):
     """Replicas in chunks of at most 20000 (one stream each). E||delta||^2 at k = L is checked directly and,
     layer by layer, as E[||W^T v||^2 / ||v||^2] = 1 for every layer (the direct check's resolution is limited by
