@@ -186,7 +186,7 @@ NV_CASES = (("linear", "gaussian", None), ("relu", "gaussian", None), ("relu", "
                 "bars +- 2 standard errors drawn on the log scale by the delta method, est x exp(+-2 se/est)). "
                 "Markers of the cases are shifted sideways a little so that equal values stay visible; linear/"
                 "Gaussian and ReLU/orthogonal have the same theory line (drawn dashed and solid). The sizes are "
-                "the figure's own (depths 1-32), stated on it; the claims check depth 8-16 at several widths. "
+                "the figure's own (depths 1-32), stated on it; the claims check depths 4-16 at several widths. "
                 "Estimates far below every theory value are drawn as triangles on the bottom edge and listed there.")
 def normalized_variance(ctx):
     n = ctx.size(48, 128, 256)
