@@ -26,6 +26,17 @@ from degeneracy.validation import check_int, check_positive_int
 __all__ = ["fold_top_blocks", "fold_product_nonzero_spectrum", "sample_fold_product_nonzero_spectrum"]
 
 
+def _fold_args(n, depth, k, replicas) -> tuple[int, int, int, int]:
+    """The validated ``(n, depth, k, replicas)`` of a Fold-k product (``n`` divisible by ``2^k``)."""
+    n = check_positive_int("n", n)
+    depth = check_positive_int("depth", depth)
+    k = check_int("k", k, minimum=0)
+    replicas = check_positive_int("replicas", replicas)
+    if n % (1 << k):
+        raise ArgumentValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
+    return n, depth, k, replicas
+
+
 def fold_top_blocks(n: int, depth: int, k: int, *, replicas: int, rng: RNGLike = None) -> np.ndarray:
     """The free rows of ``depth`` Fold-k Gaussian ``n x n`` matrices per replica: ``(depth, R, n/2^k, n)``,
     entries of variance ``1/n`` (:func:`numerics.ensembles.gaussian` with ``m = n/2^k`` rows), layer by
@@ -34,12 +45,7 @@ def fold_top_blocks(n: int, depth: int, k: int, *, replicas: int, rng: RNGLike =
     >>> fold_top_blocks(8, 3, 2, replicas=5, rng=0).shape
     (3, 5, 2, 8)
     """
-    n = check_positive_int("n", n)
-    depth = check_positive_int("depth", depth)
-    k = check_int("k", k, minimum=0)
-    replicas = check_positive_int("replicas", replicas)
-    if n % (1 << k):
-        raise ArgumentValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
+    n, depth, k, replicas = _fold_args(n, depth, k, replicas)
     g = as_generator(rng)
     return np.stack([ensembles.gaussian(n, size=replicas, m=n >> k, rng=g) for _ in range(depth)])
 
@@ -82,12 +88,7 @@ def sample_fold_product_nonzero_spectrum(n: int, depth: int, k: int, *, replicas
     >>> sample_fold_product_nonzero_spectrum(16, 3, 2, replicas=2, rng=0).shape
     (2, 4)
     """
-    n = check_positive_int("n", n)
-    depth = check_positive_int("depth", depth)
-    k = check_int("k", k, minimum=0)
-    replicas = check_positive_int("replicas", replicas)
-    if n % (1 << k):
-        raise ArgumentValueError(f"fold needs n divisible by 2**k = {1 << k}, got n={n} (k={k})")
+    n, depth, k, replicas = _fold_args(n, depth, k, replicas)
     g = as_generator(rng)
     Y = ensembles.gaussian(n, size=replicas, m=n >> k, rng=g)
     for _ in range(depth - 1):

@@ -167,6 +167,18 @@ class PairRun:
     q_slope: np.ndarray
 
 
+def _network_args(activation, width, depth, replicas, weights, sigma_w2, sigma_b2) -> tuple:
+    """The validated ``(activation, N, L, R, weights, sigma_w2, sigma_b2)`` of a random network."""
+    act = as_activation(activation)
+    n = check_positive_int("width", width)
+    L = check_positive_int("depth", depth)
+    R = check_positive_int("replicas", replicas)
+    weights = check_choice("weights", weights, WEIGHTS)
+    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
+    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    return act, n, L, R, weights, sw2, sb2
+
+
 def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2: float, sigma_b2: float,
                   weights: str = "gaussian", q_input: float = 1.0, c_input: float = 0.5, rng=None) -> PairRun:
     """Forward two inputs of second moment ``q_input`` and correlation ``c_input`` (both exact) through
@@ -187,13 +199,7 @@ def simulate_pair(activation, *, width: int, depth: int, replicas: int, sigma_w2
     >>> run.c.shape, bool(np.all(np.abs(run.c) <= 1))
     ((2, 3), True)
     """
-    act = as_activation(activation)
-    n = check_positive_int("width", width)
-    L = check_positive_int("depth", depth)
-    R = check_positive_int("replicas", replicas)
-    weights = check_choice("weights", weights, WEIGHTS)
-    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
-    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    act, n, L, R, weights, sw2, sb2 = _network_args(activation, width, depth, replicas, weights, sigma_w2, sigma_b2)
     qin = check_real("q_input", q_input, lo=0.0, lo_open=True)
     cin = check_real("c_input", c_input, lo=-1.0, hi=1.0)
     g = as_generator(rng)
@@ -267,13 +273,7 @@ def jacobian_vector_norms(activation, *, width: int, depth: int, replicas: int, 
     >>> v.shape, bool(np.allclose(v, 1.0))
     ((4,), True)
     """
-    act = as_activation(activation)
-    n = check_positive_int("width", width)
-    L = check_positive_int("depth", depth)
-    R = check_positive_int("replicas", replicas)
-    weights = check_choice("weights", weights, WEIGHTS)
-    sw2 = check_real("sigma_w2", sigma_w2, lo=0.0, lo_open=True)
-    sb2 = check_real("sigma_b2", sigma_b2, lo=0.0)
+    act, n, L, R, weights, sw2, sb2 = _network_args(activation, width, depth, replicas, weights, sigma_w2, sigma_b2)
     qin = 1.0 if q_input is None else check_real("q_input", q_input, lo=0.0, lo_open=True)
     g = as_generator(rng)
     x = g.standard_normal((R, n))
