@@ -510,6 +510,25 @@ def _digits_pair(ctx, s, name, a, b, key, direction, treated, twin):
     return stats.paired_difference_check(name, s[f"{a}|{key}"], s[f"{b}|{key}"], direction)
 
 
+def _digits_statements(ctx, statements, a, b, treated):
+    """Run the digits skip experiment's arms (sequential batches) and check ``statements``, rows
+    ``(name, key, direction)`` of ``key(a) direction key(b)``; returns ``(checks, summaries)``.
+    ``treated`` (``a`` or ``b``) is the arm under test; the other is the reference, whose twin (a
+    second initialization) replaces ``treated`` under the control (:func:`_digits_pair`)."""
+    reference = b if treated == a else a
+    twin = f"{reference}-twin"
+    arms = (reference, twin) if ctx.control else (reference, treated)
+
+    def evaluate(s):
+        for name, key, direction in statements:
+            yield _digits_pair(ctx, s, name, a, b, key, direction, treated, twin)
+
+    checks, s = sequential_arms(ctx, "skip", _digits_sizes(ctx), arms, evaluate, size=ctx.settings["batch"],
+                                batches=ctx.settings["batches"], shared=_DIGITS_SHARED)
+    _digits_note(ctx, s, arms)
+    return checks, s
+
+
 _PVR_DIGITS_CHECKS = (
     ("mean log training loss over training: plain > residual", "log_loss", "greater"),
     ("final test accuracy: plain < residual", "accuracy", "less"),
@@ -533,15 +552,7 @@ _PVR_DIGITS_CHECKS = (
        settings=_DIGITS,
        shares=("digits.skip",))
 def plain_vs_residual_digits(ctx):
-    arms = ("plain", "plain-twin") if ctx.control else ("plain", "residual")
-
-    def evaluate(s):
-        for name, key, direction in _PVR_DIGITS_CHECKS:
-            yield _digits_pair(ctx, s, name, "plain", "residual", key, direction, "residual", "plain-twin")
-
-    checks, s = sequential_arms(ctx, "skip", _digits_sizes(ctx), arms, evaluate, size=ctx.settings["batch"],
-                                batches=ctx.settings["batches"], shared=_DIGITS_SHARED)
-    _digits_note(ctx, s, arms)
+    checks, _ = _digits_statements(ctx, _PVR_DIGITS_CHECKS, "plain", "residual", treated="residual")
     yield from checks
 
 
@@ -565,16 +576,7 @@ _SYM_DIGITS_CHECKS = (
        settings=_DIGITS,
        shares=("digits.skip",))
 def symmetry_breaking_digits(ctx):
-    arms = ("residual", "residual-twin") if ctx.control else ("residual", "symmetric-skip")
-
-    def evaluate(s):
-        for name, key, direction in _SYM_DIGITS_CHECKS:
-            yield _digits_pair(ctx, s, name, "symmetric-skip", "residual", key, direction, "symmetric-skip",
-                               "residual-twin")
-
-    checks, s = sequential_arms(ctx, "skip", _digits_sizes(ctx), arms, evaluate, size=ctx.settings["batch"],
-                                batches=ctx.settings["batches"], shared=_DIGITS_SHARED)
-    _digits_note(ctx, s, arms)
+    checks, s = _digits_statements(ctx, _SYM_DIGITS_CHECKS, "symmetric-skip", "residual", treated="symmetric-skip")
     if not ctx.control:
         ctx.note("not part of the symmetry statement: eliminated-unit fraction residual "
                  f"{s['residual|eliminated'].mean():.3f}, symmetric-skip {s['symmetric-skip|eliminated'].mean():.3f}; "
